@@ -1,0 +1,779 @@
+"""Configuration: one YAML file → frozen dataclasses, with errors that say file:line: key: why.
+
+The file is *composed* with PyYAML's safe loader (nodes with line marks, nothing constructed) and
+walked by small parsers, so every error points at the key or value at fault. Unknown keys are
+errors at every level; ``${VAR}`` is expanded in every string; secrets come inline, from
+``${VAR}`` or from ``*_file`` keys, and never appear in a repr or an error message.
+
+Adding a top-level section: a frozen dataclass, a ``_parse_<section>(value)`` function, a field
+on :class:`Config` and one row in ``_SECTIONS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import yaml
+
+from .domain.durations import parse_duration
+from .domain.matchers import Matcher, MatcherError, parse_matchers
+from .domain.severity import DEFAULT_POLICY, SeverityLevel, SeverityPolicy
+
+MASK = "***"
+DEFAULT_TIMEOUT = timedelta(seconds=10)
+MIN_REFRESH = timedelta(seconds=1)
+
+
+class ConfigError(Exception):
+    """A configuration problem, located as precisely as known: ``file:line: key: reason``."""
+
+    def __init__(self, file: str | None, line: int | None, key: str, reason: str) -> None:
+        super().__init__(file, line, key, reason)
+        self.file = file
+        self.line = line
+        self.key = key
+        self.reason = reason
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if self.line is not None:
+            where = f"{where}:{self.line}" if where else f"line {self.line}"
+        return ": ".join(part for part in (where, self.key, self.reason) if part)
+
+
+# --------------------------------------------------------------------------- #
+# The configuration
+# --------------------------------------------------------------------------- #
+
+
+def _empty_mapping() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+def _default_user(environ: Mapping[str, str] = os.environ) -> str:
+    return environ.get("USER") or "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TLSConfig:
+    ca_file: str | None = None
+    """CA bundle (PEM) that signs the server's certificate; None trusts the system store."""
+    cert_file: str | None = None
+    """Client certificate (PEM) for mutual TLS; may also hold the key."""
+    key_file: str | None = None
+    """Private key (PEM) of the client certificate, when not inside cert_file."""
+    insecure_skip_verify: bool = False
+    """Do not verify the server's certificate (labs only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    username: str
+    """HTTP basic-auth user."""
+    password: str = field(repr=False)
+    """HTTP basic-auth password (inline, ${VAR} or password_file). Never shown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """One Alertmanager or Prometheus instance and how to reach it."""
+
+    name: str
+    """Unique (per kind) short name, shown in the source status bar."""
+    url: str
+    """Base URL, http(s), no trailing slash; may carry a path prefix (Mimir: .../alertmanager)."""
+    cluster: str = ""
+    """HA cluster this instance belongs to; peers share one name. Defaults to ``name``."""
+    headers: Mapping[str, str] = field(default_factory=_empty_mapping, repr=False)
+    """Extra request headers (e.g. X-Scope-OrgID). Values may be secrets: never in repr."""
+    basic_auth: BasicAuth | None = None
+    """HTTP basic auth, if any."""
+    bearer_token: str | None = field(default=None, repr=False)
+    """Sent as ``Authorization: Bearer ...`` (from bearer_token or bearer_token_file)."""
+    tls: TLSConfig = TLSConfig()
+    """Certificates for https upstreams."""
+    proxy: str | None = field(default=None, repr=False)
+    """HTTP(S)/SOCKS proxy URL; may carry credentials, so not in repr."""
+    timeout: timedelta = DEFAULT_TIMEOUT
+    """Per-request timeout."""
+    read_only: bool = False
+    """Never write to this upstream (no acks, no silences). Also forced by Config.read_only."""
+
+    def __post_init__(self) -> None:
+        if not self.cluster:
+            object.__setattr__(self, "cluster", self.name)
+        if not isinstance(self.headers, MappingProxyType):
+            object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything shiftdeck reads from its config file."""
+
+    source: str | None = None
+    """Path of the file loaded; None when loaded from a string."""
+    user: str = field(default_factory=_default_user)
+    """Who is at the keyboard: author of acks and silences. Default $USER or "unknown"."""
+    title: str = "shiftdeck"
+    """Shown in the header."""
+    refresh: timedelta = timedelta(seconds=15)
+    """Poll interval for every upstream; at least 1s."""
+    alertmanagers: tuple[Upstream, ...] = ()
+    """Alertmanager instances; HA peers share a ``cluster``."""
+    prometheus: tuple[Upstream, ...] = ()
+    """Prometheus instances (alerts, rules, expression graphs)."""
+    severity: SeverityPolicy = DEFAULT_POLICY
+    """Severity levels, first match wins (key ``severities``); replaces the default when given."""
+    key_labels: tuple[str, ...] = ("namespace", "service", "pod")
+    """Labels shown in the alert table's label column."""
+    theme: str = "shiftdeck-dark"
+    """Theme name (themes/<name>.yaml)."""
+    keymap: Mapping[str, str] = field(default_factory=_empty_mapping)
+    """Binding id → key(s), e.g. {"ack_alert": "a"}; overrides the default bindings."""
+    resolved_retention: timedelta = timedelta(minutes=10)
+    """How long resolved alerts stay visible."""
+    read_only: bool = False
+    """No writes anywhere: dangerous actions are hidden."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.keymap, MappingProxyType):
+            object.__setattr__(self, "keymap", MappingProxyType(dict(self.keymap)))
+
+    def masked(self) -> dict[str, Any]:
+        """The whole config as plain data (durations as text), every secret replaced by ***."""
+        return {
+            "source": self.source,
+            "user": self.user,
+            "title": self.title,
+            "refresh": _duration_text(self.refresh),
+            "alertmanagers": [_masked_upstream(u, with_cluster=True) for u in self.alertmanagers],
+            "prometheus": [_masked_upstream(u, with_cluster=False) for u in self.prometheus],
+            "severities": [_level_data(level) for level in self.severity.levels],
+            "key_labels": list(self.key_labels),
+            "theme": self.theme,
+            "keymap": dict(self.keymap),
+            "resolved_retention": _duration_text(self.resolved_retention),
+            "read_only": self.read_only,
+        }
+
+
+# --------------------------------------------------------------------------- #
+# Public entry points
+# --------------------------------------------------------------------------- #
+
+
+def find_config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """--config, then $SHIFTDECK_CONFIG, then $XDG_CONFIG_HOME/shiftdeck/config.yaml; else None."""
+    if explicit:
+        return _must_exist(explicit, "given with --config")
+    from_env = environ.get("SHIFTDECK_CONFIG")
+    if from_env:
+        return _must_exist(from_env, "named by $SHIFTDECK_CONFIG")
+    candidate = _config_home(environ) / "shiftdeck" / "config.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def load_config(
+    path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read and parse a config file. ``environ`` (default os.environ) feeds ${VAR} and $USER."""
+    name = os.fspath(path)
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(name, None, "", "not UTF-8 text") from None
+    except OSError as err:
+        raise ConfigError(name, None, "", f"cannot read: {err.strerror or err}") from None
+    return load_config_text(text, name, environ=environ)
+
+
+def load_config_text(
+    text: str, source: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Parse config text; ``source`` names it in errors and anchors relative *_file paths."""
+    ctx = _Context(source, os.environ if environ is None else environ, _base_dir(source))
+    root = _compose(text, ctx)
+    fields = root.fields(_SECTIONS)
+    values: dict[str, Any] = {}
+    for key, section in _SECTIONS.items():
+        value = fields.get(key)
+        if value is not None:
+            values[section.field] = section.parse(value)
+        elif section.default is not None:
+            values[section.field] = section.default(ctx)
+    config = Config(source=source, **values)
+    _check_config(config, fields)
+    return config
+
+
+# --------------------------------------------------------------------------- #
+# Walking the YAML node tree
+# --------------------------------------------------------------------------- #
+
+_TAG = "tag:yaml.org,2002:"
+_NULL, _BOOL, _STR, _INT, _FLOAT = (_TAG + t for t in ("null", "bool", "str", "int", "float"))
+_MERGE = _TAG + "merge"
+_SCALAR_TAGS = {_NULL, _BOOL, _STR, _INT, _FLOAT, _TAG + "timestamp"}
+_ENV_REF = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    source: str | None
+    environ: Mapping[str, str]
+    base_dir: Path
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """A YAML node, its dotted path (``alertmanagers[0].tls``) and the load context."""
+
+    node: yaml.Node
+    path: str
+    ctx: _Context
+
+    def error(self, reason: str) -> ConfigError:
+        mark = self.node.start_mark
+        return ConfigError(self.ctx.source, mark.line + 1 if mark else None, self.path, reason)
+
+    def child(self, node: yaml.Node, key: str) -> _Value:
+        return _Value(node, f"{self.path}.{key}" if self.path else key, self.ctx)
+
+    @property
+    def is_null(self) -> bool:
+        return isinstance(self.node, yaml.ScalarNode) and self.node.tag == _NULL
+
+    # -- containers --------------------------------------------------------- #
+
+    def fields(self, allowed: Collection[str]) -> _Fields:
+        """A mapping whose keys must all be in ``allowed``."""
+        values = {}
+        for key, (key_node, value_node) in self._pairs().items():
+            if key not in allowed:
+                raise self.child(key_node, key).error(_unknown_key(key, allowed))
+            values[key] = self.child(value_node, key)
+        return _Fields(self, values)
+
+    def entries(self) -> list[tuple[str, _Value]]:
+        """A mapping with free-form keys (headers, keymap)."""
+        return [(key, self.child(node, key)) for key, (_, node) in self._pairs().items()]
+
+    def items(self) -> list[_Value]:
+        self._expect(yaml.SequenceNode, "a list")
+        return [_Value(n, f"{self.path}[{i}]", self.ctx) for i, n in enumerate(self.node.value)]
+
+    # -- scalars ------------------------------------------------------------ #
+
+    def text(self) -> str:
+        """Any scalar, as written, with ${VAR} expanded."""
+        return self._expand(self._scalar("text").value)
+
+    def nonempty_text(self) -> str:
+        value = self.text()
+        if not value.strip():
+            raise self.error("must not be empty")
+        return value
+
+    def flag(self) -> bool:
+        node = self._scalar("true or false")
+        if node.tag == _BOOL:
+            return yaml.SafeLoader.bool_values[node.value.lower()]
+        if node.tag == _STR:
+            word = self._expand(node.value).strip().lower()
+            if word in ("true", "false"):
+                return word == "true"
+        raise self.error(f"expected true or false, got {_describe(node)}")
+
+    def duration(self) -> timedelta:
+        node = self._scalar("a duration like 15m")
+        if node.tag not in (_STR, _INT):
+            raise self.error(f"expected a duration like 15m, got {_describe(node)}")
+        try:
+            return parse_duration(self._expand(node.value))
+        except ValueError as err:
+            raise self.error(str(err)) from None
+
+    def file_path(self) -> Path:
+        """A path; ~ expanded, relative paths taken from the config file's directory."""
+        path = Path(self.nonempty_text()).expanduser()
+        return path if path.is_absolute() else self.ctx.base_dir / path
+
+    def secret_file(self) -> str:
+        """The content of a secret file, trailing newline stripped. Never echoed."""
+        path = self.file_path()
+        try:
+            secret = path.read_text(encoding="utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise self.error(f"{path} is not UTF-8 text") from None
+        except OSError as err:
+            raise self.error(f"cannot read {path}: {err.strerror or err}") from None
+        if not secret:
+            raise self.error(f"{path} is empty")
+        return secret
+
+    # -- helpers ------------------------------------------------------------ #
+
+    def _pairs(self) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """key → (key node, value node), merge keys applied (later pairs win)."""
+        self._expect(yaml.MappingNode, "a mapping")
+        pairs = _merged_pairs(self, self.node, frozenset())
+        return {self.key_text(key_node): (key_node, value) for key_node, value in pairs}
+
+    def _expect(self, kind: type[yaml.Node], what: str) -> None:
+        if not isinstance(self.node, kind):
+            raise self.error(f"expected {what}, got {_describe(self.node)}")
+
+    def _scalar(self, what: str) -> yaml.ScalarNode:
+        node = self.node
+        if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL:
+            raise self.error(f"expected {what}, got {_describe(node)}")
+        if node.tag not in _SCALAR_TAGS:
+            raise self.error(f"unsupported YAML tag {node.tag}")
+        return node
+
+    def key_text(self, key_node: yaml.Node) -> str:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _NULL:
+            raise _Value(key_node, self.path, self.ctx).error(
+                f"a key must be text, got {_describe(key_node)}"
+            )
+        return key_node.value
+
+    def _expand(self, raw: str) -> str:
+        def replace(ref: re.Match[str]) -> str:
+            if ref.group(0) == "$${":
+                return "${"
+            name = ref.group(1)
+            if not _ENV_NAME.fullmatch(name):
+                raise self.error("only ${NAME} is expanded (write $${ for a literal ${)")
+            if name not in self.ctx.environ:
+                raise self.error(f"environment variable {name} is not set")
+            return self.ctx.environ[name]
+
+        return _ENV_REF.sub(replace, raw)
+
+
+class _Fields:
+    """The keys of one mapping, already checked against the allowed names. Null means absent."""
+
+    def __init__(self, owner: _Value, values: dict[str, _Value]) -> None:
+        self._owner = owner
+        self._values = values
+
+    def raw(self, key: str) -> _Value | None:
+        return self._values.get(key)
+
+    def get(self, key: str) -> _Value | None:
+        value = self._values.get(key)
+        return None if value is None or value.is_null else value
+
+    def require(self, key: str) -> _Value:
+        value = self._values.get(key)
+        if value is None:
+            raise self._owner.child(self._owner.node, key).error("required key is missing")
+        if value.is_null:
+            raise value.error("must not be empty")
+        return value
+
+    def opt(self, key: str, parse: Callable[[_Value], Any], default: Any) -> Any:
+        value = self.get(key)
+        return default if value is None else parse(value)
+
+    def one_of(self, first: str, second: str) -> tuple[str, _Value] | None:
+        """At most one of two alternative keys (e.g. password / password_file)."""
+        a, b = self.get(first), self.get(second)
+        if a is not None and b is not None:
+            raise b.error(f"use either {first} or {second}, not both")
+        if a is not None:
+            return first, a
+        return (second, b) if b is not None else None
+
+
+def _merged_pairs(
+    where: _Value, node: yaml.MappingNode, active: frozenset[int]
+) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Key/value pairs with YAML merge keys (<<: *anchor) applied; own keys win."""
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    own: list[tuple[yaml.Node, yaml.Node]] = []
+    first_seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            merged.extend(_merge_sources(where, value_node, active | {id(node)}))
+            continue
+        key = where.key_text(key_node)
+        if key in first_seen:
+            at = where.child(key_node, key)
+            raise at.error(f"duplicate key {key!r} (first at line {first_seen[key]})")
+        first_seen[key] = key_node.start_mark.line + 1
+        own.append((key_node, value_node))
+    return merged + own
+
+
+def _merge_sources(
+    where: _Value, value: yaml.Node, active: frozenset[int]
+) -> list[tuple[yaml.Node, yaml.Node]]:
+    sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+    pairs: list[tuple[yaml.Node, yaml.Node]] = []
+    for source in reversed(sources):  # the first mapping listed wins
+        if not isinstance(source, yaml.MappingNode) or id(source) in active:
+            raise _Value(value, where.path, where.ctx).error(
+                "<< must name a mapping (or a list of mappings) that does not contain itself"
+            )
+        pairs.extend(_merged_pairs(where, source, active))
+    return pairs
+
+
+def _describe(node: yaml.Node) -> str:
+    """What a node is, never what it says (it may be a secret)."""
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    names = {_NULL: "nothing", _BOOL: "true/false", _INT: "a number", _FLOAT: "a number",
+             _STR: "text"}
+    return names.get(node.tag, f"a {node.tag} value")
+
+
+def _unknown_key(key: str, allowed: Collection[str]) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f", did you mean {close[0]!r}?" if close else ""
+    return f"unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+
+
+def _compose(text: str, ctx: _Context) -> _Value:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        # problem/context only: str(err) quotes the source line, which may hold a secret.
+        mark = err.problem_mark or err.context_mark
+        reason = ", ".join(part for part in (err.context, err.problem) if part)
+        raise ConfigError(ctx.source, mark.line + 1 if mark else None, "",
+                          f"invalid YAML: {reason}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(ctx.source, None, "", f"invalid YAML: {err}") from None
+    if node is None:  # an empty file
+        node = yaml.MappingNode(_TAG + "map", [])
+    return _Value(node, "", ctx)
+
+
+def _base_dir(source: str | None) -> Path:
+    return Path(source).absolute().parent if source else Path.cwd()
+
+
+def _config_home(environ: Mapping[str, str]) -> Path:
+    xdg = environ.get("XDG_CONFIG_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg)
+    home = environ.get("HOME")
+    return (Path(home) if home else Path.home()) / ".config"
+
+
+def _must_exist(name: str, origin: str) -> Path:
+    path = Path(name).expanduser()
+    if not path.exists():
+        raise ConfigError(name, None, "", f"no such file ({origin})")
+    return path
+
+
+# --------------------------------------------------------------------------- #
+# Section parsers
+# --------------------------------------------------------------------------- #
+
+_URL_SCHEMES = ("http", "https")
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CONNECTION_KEYS = ("name", "url", "headers", "basic_auth", "bearer_token", "bearer_token_file",
+                    "tls", "proxy", "timeout", "read_only")
+_LEVEL_KEYS = ("level", "match", "ack_within", "resolve_within", "update_every", "max_silence",
+               "silence_approval")
+
+
+def _parse_refresh(value: _Value) -> timedelta:
+    refresh = value.duration()
+    if refresh < MIN_REFRESH:
+        raise value.error(f"must be at least {_duration_text(MIN_REFRESH)}")
+    return refresh
+
+
+def _positive_duration(value: _Value) -> timedelta:
+    duration = value.duration()
+    if duration <= timedelta(0):
+        raise value.error("must be longer than 0s")
+    return duration
+
+
+def _parse_alertmanagers(value: _Value) -> tuple[Upstream, ...]:
+    return _parse_upstreams(value, _CONNECTION_KEYS + ("cluster",))
+
+
+def _parse_prometheus(value: _Value) -> tuple[Upstream, ...]:
+    return _parse_upstreams(value, _CONNECTION_KEYS)
+
+
+def _parse_upstreams(value: _Value, keys: tuple[str, ...]) -> tuple[Upstream, ...]:
+    upstreams: dict[str, Upstream] = {}
+    for item in value.items():
+        upstream = _parse_upstream(item, keys)
+        if upstream.name in upstreams:
+            raise item.error(f"duplicate name {upstream.name!r}")
+        upstreams[upstream.name] = upstream
+    return tuple(upstreams.values())
+
+
+def _parse_upstream(value: _Value, keys: tuple[str, ...]) -> Upstream:
+    f = value.fields(keys)
+    name = f.require("name").nonempty_text()
+    basic_auth = f.opt("basic_auth", _parse_basic_auth, None)
+    bearer = f.one_of("bearer_token", "bearer_token_file")
+    if bearer and basic_auth:
+        raise bearer[1].error("use either basic_auth or a bearer token, not both")
+    return Upstream(
+        name=name,
+        url=_parse_url(f.require("url")),
+        cluster=f.opt("cluster", _Value.nonempty_text, name),
+        headers=f.opt("headers", _parse_headers, _empty_mapping()),
+        basic_auth=basic_auth,
+        bearer_token=_no_line_breaks(bearer[1], _secret(*bearer)) if bearer else None,
+        tls=f.opt("tls", _parse_tls, TLSConfig()),
+        proxy=f.opt("proxy", _parse_proxy, None),
+        timeout=f.opt("timeout", _positive_duration, DEFAULT_TIMEOUT),
+        read_only=f.opt("read_only", _Value.flag, False),
+    )
+
+
+def _secret(key: str, value: _Value) -> str:
+    """An inline secret (``password``) or one read from a file (``password_file``)."""
+    if key.endswith("_file"):
+        return value.secret_file()
+    secret = value.text()
+    if not secret:
+        raise value.error("must not be empty")
+    return secret
+
+
+def _no_line_breaks(value: _Value, text: str) -> str:
+    """Header values must stay one header (the text itself is never echoed)."""
+    if any(c in text for c in "\r\n\0"):
+        raise value.error("must not contain line breaks or NUL")
+    return text
+
+
+def _parse_basic_auth(value: _Value) -> BasicAuth:
+    f = value.fields(("username", "password", "password_file"))
+    username = f.require("username").nonempty_text()
+    password = f.one_of("password", "password_file")
+    if password is None:
+        raise value.error("needs password or password_file")
+    return BasicAuth(username, _secret(*password))
+
+
+def _parse_headers(value: _Value) -> Mapping[str, str]:
+    headers = {}
+    for name, item in value.entries():
+        if not _HEADER_NAME.fullmatch(name):
+            raise item.error("not a valid HTTP header name")
+        headers[name] = _no_line_breaks(item, item.text())
+    return MappingProxyType(headers)
+
+
+def _parse_tls(value: _Value) -> TLSConfig:
+    f = value.fields(("ca_file", "cert_file", "key_file", "insecure_skip_verify"))
+    tls = TLSConfig(
+        ca_file=f.opt("ca_file", _existing_file, None),
+        cert_file=f.opt("cert_file", _existing_file, None),
+        key_file=f.opt("key_file", _existing_file, None),
+        insecure_skip_verify=f.opt("insecure_skip_verify", _Value.flag, False),
+    )
+    if tls.key_file and not tls.cert_file:
+        raise f.require("key_file").error("key_file needs cert_file")
+    return tls
+
+
+def _existing_file(value: _Value) -> str:
+    path = value.file_path()
+    if not path.is_file():
+        raise value.error(f"no such file: {path}")
+    return str(path)
+
+
+def _parse_url(value: _Value) -> str:
+    return _checked_url(value, _URL_SCHEMES, credentials=False).rstrip("/")
+
+
+def _parse_proxy(value: _Value) -> str:
+    return _checked_url(value, _PROXY_SCHEMES, credentials=True)
+
+
+def _checked_url(value: _Value, schemes: tuple[str, ...], *, credentials: bool) -> str:
+    """Validate a URL without ever echoing it (it may carry credentials)."""
+    url = value.nonempty_text().strip()
+    parts = urlsplit(url)
+    if any(c.isspace() for c in url):
+        raise value.error("a URL must not contain spaces")
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        starts = " or ".join(f"{s}://" for s in schemes)
+        raise value.error(f"expected a URL starting with {starts} and a host, "
+                          "e.g. http://127.0.0.1:9093")
+    try:
+        parts.port
+    except ValueError:
+        raise value.error("the URL has an invalid port") from None
+    if "@" in parts.netloc and not credentials:
+        raise value.error("credentials in the URL are not allowed; use basic_auth instead")
+    if parts.query or parts.fragment:
+        raise value.error("the URL must not have a ?query or #fragment")
+    return url
+
+
+def _parse_severities(value: _Value) -> SeverityPolicy:
+    levels: dict[str, SeverityLevel] = {}
+    for item in value.items():
+        level = _parse_level(item)
+        if level.level in levels:
+            raise item.error(f"duplicate level {level.level!r}")
+        levels[level.level] = level
+    if not levels:
+        raise value.error("needs at least one level (remove the key to use the defaults)")
+    return SeverityPolicy(tuple(levels.values()))
+
+
+def _parse_level(value: _Value) -> SeverityLevel:
+    f = value.fields(_LEVEL_KEYS)
+    return SeverityLevel(
+        level=f.require("level").nonempty_text().strip(),
+        match=f.opt("match", _parse_match, ()),
+        ack_within=f.opt("ack_within", _positive_duration, None),
+        resolve_within=f.opt("resolve_within", _positive_duration, None),
+        update_every=f.opt("update_every", _positive_duration, None),
+        max_silence=f.opt("max_silence", _positive_duration, None),
+        silence_approval=f.opt("silence_approval", _Value.flag, False),
+    )
+
+
+def _parse_match(value: _Value) -> tuple[Matcher, ...]:
+    matchers: list[Matcher] = []
+    for item in value.items():
+        try:
+            matchers.extend(parse_matchers(item.text()))
+        except MatcherError as err:
+            raise item.error(str(err)) from None
+    return tuple(matchers)
+
+
+def _parse_key_labels(value: _Value) -> tuple[str, ...]:
+    labels = []
+    for item in value.items():
+        label = item.nonempty_text().strip()
+        if not _LABEL_NAME.fullmatch(label):
+            raise item.error(f"not a label name: {label!r}")
+        labels.append(label)
+    return tuple(labels)
+
+
+def _parse_keymap(value: _Value) -> Mapping[str, str]:
+    return MappingProxyType({name: item.nonempty_text() for name, item in value.entries()})
+
+
+class _Section(NamedTuple):
+    field: str
+    """The Config field it fills."""
+    parse: Callable[[_Value], Any]
+    """Node → value; raises ConfigError via value.error()."""
+    default: Callable[[_Context], Any] | None = None
+    """A default that depends on the environment; otherwise the Config field's default."""
+
+
+_SECTIONS: dict[str, _Section] = {
+    "user": _Section("user", _Value.nonempty_text, lambda ctx: _default_user(ctx.environ)),
+    "title": _Section("title", _Value.text),
+    "refresh": _Section("refresh", _parse_refresh),
+    "alertmanagers": _Section("alertmanagers", _parse_alertmanagers),
+    "prometheus": _Section("prometheus", _parse_prometheus),
+    "severities": _Section("severity", _parse_severities),
+    "key_labels": _Section("key_labels", _parse_key_labels),
+    "theme": _Section("theme", _Value.nonempty_text),
+    "keymap": _Section("keymap", _parse_keymap),
+    "resolved_retention": _Section("resolved_retention", _Value.duration),
+    "read_only": _Section("read_only", _Value.flag),
+}
+
+
+def _check_config(config: Config, fields: _Fields) -> None:
+    """Rules that span sections."""
+    if not config.alertmanagers and not config.prometheus:
+        at = fields.raw("alertmanagers") or fields.raw("prometheus")
+        line = at.node.start_mark.line + 1 if at else None
+        raise ConfigError(config.source, line, "alertmanagers",
+                          "configure at least one alertmanager or prometheus")
+
+
+# --------------------------------------------------------------------------- #
+# Masked output
+# --------------------------------------------------------------------------- #
+
+_AUTH_HEADER = re.compile(r"auth|token|secret|passw|cookie|session|key|credential|signature",
+                          re.IGNORECASE)
+
+
+def _masked_upstream(upstream: Upstream, *, with_cluster: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": upstream.name, "url": upstream.url}
+    if with_cluster:
+        data["cluster"] = upstream.cluster
+    data["headers"] = {name: MASK if _AUTH_HEADER.search(name) else value
+                       for name, value in upstream.headers.items()}
+    auth = upstream.basic_auth
+    data["basic_auth"] = None if auth is None else {"username": auth.username, "password": MASK}
+    data["bearer_token"] = None if upstream.bearer_token is None else MASK
+    data["tls"] = dataclasses.asdict(upstream.tls)
+    data["proxy"] = _masked_url(upstream.proxy)
+    data["timeout"] = _duration_text(upstream.timeout)
+    data["read_only"] = upstream.read_only
+    return data
+
+
+def _masked_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:{MASK}@{host}").geturl()
+
+
+def _level_data(level: SeverityLevel) -> dict[str, Any]:
+    def text(delta: timedelta | None) -> str | None:
+        return None if delta is None else _duration_text(delta)
+
+    return {
+        "level": level.level,
+        "match": [str(matcher) for matcher in level.match],
+        "ack_within": text(level.ack_within),
+        "resolve_within": text(level.resolve_within),
+        "update_every": text(level.update_every),
+        "max_silence": text(level.max_silence),
+        "silence_approval": level.silence_approval,
+    }
+
+
+def _duration_text(delta: timedelta) -> str:
+    """Exact, in the config's own syntax: 1h30m, 15m, 500ms (format_duration rounds)."""
+    millis = round(delta.total_seconds() * 1000)
+    parts = []
+    for unit, size in (("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000),
+                       ("s", 1000), ("ms", 1)):
+        if millis >= size:
+            parts.append(f"{millis // size}{unit}")
+            millis %= size
+    return "".join(parts) or "0s"

@@ -1,0 +1,150 @@
+"""The alert as shiftdeck sees it, and the rules for merging what several sources report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import parse_qs, urlsplit
+
+
+class AlertState(StrEnum):
+    PENDING = "pending"
+    FIRING = "firing"
+    SILENCED = "silenced"
+    INHIBITED = "inhibited"
+    RESOLVED = "resolved"
+
+
+# When instances disagree the strongest wins (active > suppressed > unprocessed/pending).
+_STRENGTH = {
+    AlertState.FIRING: 3,
+    AlertState.SILENCED: 2,
+    AlertState.INHIBITED: 2,
+    AlertState.PENDING: 1,
+    AlertState.RESOLVED: 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert, identified by its label set. All strings are sanitised before they get here."""
+
+    fingerprint: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    state: AlertState
+    starts_at: datetime
+    instances: tuple[str, ...] = ()
+    generator_url: str = ""
+    expression: str = ""
+    value: str = ""
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+    receivers: tuple[str, ...] = ()
+    level: str = ""
+    resolved_at: datetime | None = None
+    label_key: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.label_key:
+            object.__setattr__(self, "label_key", frozenset(self.labels.items()))
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+    @property
+    def promql(self) -> str:
+        """The rule's expression, from Prometheus rules or else the generatorURL."""
+        return self.expression or expression_from_generator_url(self.generator_url)
+
+    @property
+    def summary(self) -> str:
+        notes = self.annotations
+        return notes.get("summary") or notes.get("description") or notes.get("message") or ""
+
+
+_FNV_OFFSET = 14695981039346656037
+_FNV_PRIME = 1099511628211
+_MASK = (1 << 64) - 1
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """The label-set fingerprint Prometheus and Alertmanager use (FNV-1a 64, 0xff separators).
+
+    Lets a pending alert from Prometheus and the same alert in Alertmanager share one row.
+    """
+    h = _FNV_OFFSET
+    for name in sorted(labels):
+        for chunk in (name.encode(), b"\xff", labels[name].encode(), b"\xff"):
+            for byte in chunk:
+                h = ((h ^ byte) * _FNV_PRIME) & _MASK
+    return f"{h:016x}"
+
+
+def merge_alerts(batches: Iterable[Iterable[Alert]]) -> list[Alert]:
+    """Merge the alerts several sources report, by label set, as karma does.
+
+    Earliest startsAt, union of instances and silences, the strongest state; the
+    expression and value are taken from whichever source knows them.
+    """
+    merged: dict[frozenset[tuple[str, str]], Alert] = {}
+    for batch in batches:
+        for alert in batch:
+            seen = merged.get(alert.label_key)
+            merged[alert.label_key] = alert if seen is None else _merge_pair(seen, alert)
+    return list(merged.values())
+
+
+def _merge_pair(a: Alert, b: Alert) -> Alert:
+    strong, weak = (a, b) if _STRENGTH[a.state] >= _STRENGTH[b.state] else (b, a)
+    return replace(
+        strong,
+        starts_at=min(a.starts_at, b.starts_at),
+        instances=_union(a.instances, b.instances),
+        silenced_by=_union(a.silenced_by, b.silenced_by) if strong.silenced_by else (),
+        inhibited_by=_union(a.inhibited_by, b.inhibited_by) if strong.inhibited_by else (),
+        receivers=_union(a.receivers, b.receivers),
+        generator_url=strong.generator_url or weak.generator_url,
+        expression=strong.expression or weak.expression,
+        value=strong.value or weak.value,
+        annotations=strong.annotations or weak.annotations,
+    )
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a + b))
+
+
+def overlay_rule_alerts(notified: Iterable[Alert], evaluated: Iterable[Alert]) -> list[Alert]:
+    """Add what Prometheus knows to what Alertmanager reports.
+
+    Alertmanager decides the notification state (firing, silenced, inhibited); Prometheus adds
+    pending alerts, firing ones Alertmanager has not received yet, and the current value.
+    """
+    by_key = {alert.label_key: alert for alert in notified}
+    for alert in evaluated:
+        seen = by_key.get(alert.label_key)
+        if seen is None:
+            by_key[alert.label_key] = alert
+        else:
+            by_key[alert.label_key] = replace(
+                seen,
+                instances=_union(seen.instances, alert.instances),
+                value=alert.value or seen.value,
+                expression=seen.expression or alert.expression,
+            )
+    return list(by_key.values())
+
+
+def expression_from_generator_url(url: str) -> str:
+    """The PromQL in a generatorURL (`<prometheus>/graph?g0.expr=...&g0.tab=1`), or ''."""
+    if "g0.expr=" not in url:
+        return ""
+    try:
+        values = parse_qs(urlsplit(url).query).get("g0.expr")
+    except ValueError:
+        return ""
+    return values[0] if values else ""

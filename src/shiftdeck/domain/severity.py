@@ -1,0 +1,73 @@
+"""Severity levels and the policy that gives every alert one (first match wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .matchers import Matcher, parse_matchers
+
+GLYPHS = ("█", "▓", "▒", "░")
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityLevel:
+    level: str
+    """Short name shown in the table, e.g. P1."""
+    match: tuple[Matcher, ...]
+    """The alert belongs to this level when every matcher matches; empty matches everything."""
+    ack_within: timedelta | None = None
+    """Acknowledge SLA."""
+    resolve_within: timedelta | None = None
+    """Resolution target."""
+    update_every: timedelta | None = None
+    """Status update cadence during an incident."""
+    max_silence: timedelta | None = None
+    """Longest silence allowed without approval."""
+    silence_approval: bool = False
+    """Silences need a named approver."""
+
+    def applies_to(self, labels: Mapping[str, str]) -> bool:
+        return all(m.matches(labels) for m in self.match)
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityPolicy:
+    levels: tuple[SeverityLevel, ...]
+
+    def level_of(self, labels: Mapping[str, str]) -> SeverityLevel:
+        for level in self.levels:
+            if level.applies_to(labels):
+                return level
+        return self.levels[-1]
+
+    def rank(self, level: str) -> int:
+        for index, candidate in enumerate(self.levels):
+            if candidate.level == level:
+                return index
+        return len(self.levels)
+
+    def glyph(self, level: str) -> str:
+        return GLYPHS[min(self.rank(level), len(GLYPHS) - 1)]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(level.level for level in self.levels)
+
+
+def _minutes(n: int) -> timedelta:
+    return timedelta(minutes=n)
+
+
+# The seeds' table: P1 15m ack / 1h resolve, P2 1h / 4h, P3 4h / 24h, P4 next business day.
+DEFAULT_POLICY = SeverityPolicy(
+    (
+        SeverityLevel("P1", parse_matchers('severity=~"critical|page|P1"'), _minutes(15),
+                      _minutes(60), _minutes(15), _minutes(60), silence_approval=True),
+        SeverityLevel("P2", parse_matchers('severity=~"warning|high|error|P2"'), _minutes(60),
+                      _minutes(240), _minutes(30), _minutes(240)),
+        SeverityLevel("P3", parse_matchers('severity=~"info|medium|P3"'), _minutes(240),
+                      _minutes(1440), None, _minutes(1440)),
+        SeverityLevel("P4", (), None, None, None, _minutes(1440 * 7)),
+    )
+)

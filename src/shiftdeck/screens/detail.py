@@ -1,0 +1,31 @@
+"""Full-screen detail for one alert."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ..domain.alerts import Alert
+from ..domain.severity import SeverityPolicy
+from ..widgets.alert_detail import render_detail
+
+
+class DetailScreen(Screen):
+    BINDINGS = [Binding("escape,enter", "app.pop_screen", "Back", id="close_detail")]
+
+    def __init__(self, alert: Alert, policy: SeverityPolicy, now: datetime) -> None:
+        super().__init__()
+        self._content = render_detail(alert, policy, now)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-scroll"):
+            yield Static(self._content, id="detail-full", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-scroll").focus()

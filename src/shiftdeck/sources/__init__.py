@@ -1,0 +1,1 @@
+"""I/O: talking to Alertmanager, Prometheus and friends. No textual here."""

@@ -1,0 +1,85 @@
+"""Polling: one long-lived loop per source. Polls never overlap; failures back off, capped at
+the refresh interval so a recovered source is back within one poll."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ..clock import Clock
+from ..domain.board import SourceReport
+from .alertmanager import AlertmanagerClient
+from .http import SourceError
+from .prometheus import PrometheusClient
+
+
+class Source(Protocol):
+    name: str
+    kind: str
+
+    async def report(self, now: datetime) -> tuple[SourceReport, int]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def make_sources(config: Any) -> list[Source]:
+    sources: list[Source] = [AlertmanagerClient(u) for u in config.alertmanagers]
+    sources += [PrometheusClient(u) for u in config.prometheus]
+    return sources
+
+
+def next_delay(refresh: timedelta, failures: int) -> float:
+    """Seconds to wait before the next poll: the refresh interval, or a quick retry after failures."""
+    interval = refresh.total_seconds()
+    if failures == 0:
+        return interval
+    return min(interval, 1.0 * 2 ** (failures - 1))
+
+
+async def poll_once(source: Source, clock: Clock) -> tuple[SourceReport, int]:
+    """One poll; every failure becomes a SourceError with a reason for people."""
+    try:
+        return await source.report(clock.now())
+    except SourceError:
+        raise
+    except Exception as err:  # a bug or an answer we did not foresee must not end the loop
+        raise SourceError(f"unexpected error: {type(err).__name__}: {err}"[:200]) from err
+
+
+async def poll_forever(
+    source: Source,
+    clock: Clock,
+    refresh: timedelta,
+    on_report: Callable[[SourceReport, int], None],
+    on_error: Callable[[str, str, datetime], None],
+    wake: asyncio.Event,
+) -> None:
+    failures = 0
+    while True:
+        try:
+            report, skipped = await poll_once(source, clock)
+        except SourceError as err:
+            failures += 1
+            on_error(source.name, str(err), clock.now())
+        else:
+            failures = 0
+            on_report(report, skipped)
+        try:
+            await asyncio.wait_for(wake.wait(), next_delay(refresh, failures))
+        except TimeoutError:
+            pass
+        wake.clear()
+
+
+async def poll_all_once(sources: list[Source], clock: Clock) -> list[tuple[Source, Any]]:
+    """Poll every source concurrently once: (source, (report, skipped) or SourceError)."""
+    async def attempt(source: Source) -> Any:
+        try:
+            return await poll_once(source, clock)
+        except SourceError as err:
+            return err
+
+    results = await asyncio.gather(*(attempt(s) for s in sources))
+    return list(zip(sources, results))

@@ -1,0 +1,76 @@
+"""Everything about one alert: labels, annotations, instances, silences, the PromQL behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.content import Content
+from textual.widget import Widget
+
+from ..domain.alerts import Alert
+from ..domain.durations import format_duration
+from ..domain.severity import SeverityPolicy
+
+
+class AlertDetail(Widget):
+    DEFAULT_CSS = "AlertDetail { height: auto; }"
+
+    def __init__(self, policy: SeverityPolicy, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._policy = policy
+        self._alert: Alert | None = None
+        self._content = Content.styled("No alert selected.", "$text-muted")
+
+    @property
+    def alert(self) -> Alert | None:
+        return self._alert
+
+    def show(self, alert: Alert | None, now: datetime) -> None:
+        if alert is self._alert and alert is not None:
+            return
+        self._alert = alert
+        if alert is None:
+            self._content = Content.styled("No alert selected.", "$text-muted")
+        else:
+            self._content = render_detail(alert, self._policy, now)
+        self.refresh(layout=True)
+
+    def render(self) -> Content:
+        return self._content
+
+
+def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime) -> Content:
+    level = alert.level or "?"
+    lines: list[Content] = [
+        Content.assemble(
+            (f"{policy.glyph(level)} {level} ", f"bold $severity-{level.lower()}"),
+            (alert.state.value.upper(), "bold"), "  ", (alert.name, "bold"),
+            ("  for " + format_duration(now - alert.starts_at), "$text-muted"),
+        )
+    ]
+    if alert.summary:
+        lines.append(Content(alert.summary))
+    lines += _section("Labels", sorted(alert.labels.items()))
+    lines += _section("Annotations", sorted(alert.annotations.items()))
+    facts = [("started", alert.starts_at.isoformat(timespec="seconds"))]
+    facts += [("instances", ", ".join(alert.instances))] if alert.instances else []
+    facts += [("silenced by", ", ".join(alert.silenced_by))] if alert.silenced_by else []
+    facts += [("inhibited by", ", ".join(alert.inhibited_by))] if alert.inhibited_by else []
+    facts += [("value", alert.value)] if alert.value else []
+    facts += [("fingerprint", alert.fingerprint)]
+    lines += _section("Source", facts)
+    promql = alert.promql
+    lines += _section("Expression", [("", promql or "(unknown: no rule or generatorURL)")])
+    return Content("\n").join(lines)
+
+
+def _section(title: str, pairs: list[tuple[str, str]]) -> list[Content]:
+    if not pairs:
+        return []
+    out = [Content.styled(f"\n{title}", "bold $accent")]
+    for key, value in pairs:
+        if key:
+            out.append(Content.assemble((f"  {key}", "$text-secondary"), " = ", value))
+        else:
+            out.append(Content.assemble("  ", value))
+    return out

@@ -1,0 +1,288 @@
+"""The alert table: a Line-API widget that renders only the visible rows.
+
+Rows arrive as immutable snapshots from the domain. `show_rows` diffs them against what is
+shown, keyed by fingerprint, and repaints only the lines that changed; a refresh where nothing
+changed touches nothing. Untrusted text only ever becomes Segment text, never markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..clock import Clock
+from ..domain.alerts import Alert, AlertState
+from ..domain.durations import format_age
+from ..domain.severity import SeverityPolicy
+from ..domain.view import AlertRow, GroupRow, Row
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Cell widths for one table width."""
+
+    level: int
+    state: int
+    name: int
+    labels: int
+    age: int
+    summary: int
+
+    @property
+    def age_x(self) -> int:
+        return 1 + self.level + 1 + self.state + 1 + self.name + 1 + self.labels + 1
+
+
+def layout_columns(width: int, longest_name: int) -> Columns:
+    name = max(12, min(longest_name, 32 if width >= 120 else 24))
+    labels = 0 if width < 70 else (30 if width >= 120 else 20)
+    fixed = 1 + 4 + 1 + 9 + 1 + name + 1 + labels + (1 if labels else 0) + 4 + 1
+    return Columns(4, 9, name, labels, 4, max(0, width - fixed))
+
+
+def _same(a: Row, b: Row) -> bool:
+    if isinstance(a, AlertRow) and isinstance(b, AlertRow):
+        return a.alert is b.alert
+    return a == b
+
+
+class AlertTable(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {
+        "alert-table--header", "alert-table--cursor", "alert-table--group",
+        "alert-table--level-p1", "alert-table--level-p2", "alert-table--level-p3",
+        "alert-table--level-p4", "alert-table--pending", "alert-table--muted",
+        "alert-table--resolved",
+    }
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
+        Binding("home", "first", "First", show=False, id="first"),
+        Binding("end", "last", "Last", show=False, id="last"),
+        Binding("enter", "select", "Detail", id="detail"),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to another row (key is None when the table is empty)."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
+    class Selected(Message):
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, policy: SeverityPolicy, key_labels: tuple[str, ...], clock: Clock,
+                 *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._policy = policy
+        self._key_labels = key_labels
+        self._clock = clock
+        self._rows: tuple[Row, ...] = ()
+        self._index: dict[str, int] = {}
+        self._cursor = 0
+        self._longest_name = 12
+        self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
+        self.mutations = 0
+        """Rows repainted because their content changed; benchmarks read it."""
+
+    # -- data in ---------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return self._rows
+
+    @property
+    def cursor_key(self) -> str | None:
+        return self._rows[self._cursor].key if self._rows else None
+
+    def show_rows(self, rows: tuple[Row, ...]) -> int:
+        """Show `rows`, repainting only what changed. Returns how many rows changed."""
+        old = self._rows
+        if len(rows) == len(old):
+            changed = [i for i, (a, b) in enumerate(zip(rows, old)) if not _same(a, b)]
+            if not changed:
+                return 0
+        else:
+            changed = list(range(max(len(rows), len(old))))
+        key = self.cursor_key
+        self._rows = rows
+        self._index = {row.key: i for i, row in enumerate(rows)}
+        self._longest_name = max((cell_len(r.alert.name) for r in rows if isinstance(r, AlertRow)),
+                                 default=12)
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self._cursor = self._index.get(key, min(self._cursor, max(0, len(rows) - 1))) if key else 0
+        self.mutations += len(changed)
+        if len(rows) == len(old) and len(changed) <= 8:
+            for index in changed:
+                self._refresh_row(index)
+        else:
+            self.refresh()
+        if self.cursor_key != key:
+            self.post_message(self.Highlighted(self.cursor_key))
+        return len(changed)
+
+    def move_to(self, key: str) -> None:
+        if key in self._index:
+            self._set_cursor(self._index[key])
+
+    def refresh_ages(self) -> None:
+        """Repaint the age column only (ages change with time, not with data)."""
+        columns = layout_columns(self.size.width, self._longest_name)
+        self.refresh(Region(columns.age_x, 1, columns.age, self.size.height))
+
+    # -- cursor ----------------------------------------------------------------------------
+
+    def _set_cursor(self, index: int) -> None:
+        if not self._rows:
+            return
+        index = max(0, min(index, len(self._rows) - 1))
+        if index == self._cursor:
+            return
+        previous, self._cursor = self._cursor, index
+        self._refresh_row(previous)
+        self._refresh_row(index)
+        self._scroll_to_cursor()
+        self.post_message(self.Highlighted(self.cursor_key))
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.size.height - 1)
+        top = int(self.scroll_offset.y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True)
+
+    def _refresh_row(self, index: int) -> None:
+        y = index - int(self.scroll_offset.y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self._cursor + max(1, self.size.height - 2))
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self._cursor - max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self._rows) - 1)
+
+    def action_select(self) -> None:
+        if self.cursor_key is not None:
+            self.post_message(self.Selected(self.cursor_key))
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self._scroll_to_cursor()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        columns = layout_columns(width, self._longest_name)
+        if y == 0:
+            return self._header_strip(columns, width)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        row = self._rows[index]
+        is_cursor = index == self._cursor
+        now = self._clock.now()
+        age = format_age(now - row.alert.starts_at) if isinstance(row, AlertRow) else ""
+        cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
+                     columns, is_cursor, self.has_focus, age)
+        strip = self._strips.get(cache_key)
+        if strip is None:
+            strip = self._row_strip(row, columns, width, is_cursor, age)
+            self._strips[cache_key] = strip
+        return strip
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name)
+
+    def _header_strip(self, c: Columns, width: int) -> Strip:
+        style = self.rich_style + self._style("alert-table--header")
+        cells = [" ", _fit("SEV", c.level), " ", _fit("STATE", c.state), " ",
+                 _fit("ALERTNAME", c.name), " "]
+        if c.labels:
+            cells += [_fit("LABELS", c.labels), " "]
+        cells += [_fit("AGE", c.age, right=True), " ", _fit("SUMMARY", c.summary)]
+        return Strip([Segment("".join(cells), style)]).adjust_cell_length(width, style)
+
+    def _row_strip(self, row: Row, c: Columns, width: int, is_cursor: bool, age: str) -> Strip:
+        base = self.rich_style
+        if isinstance(row, GroupRow):
+            base += self._style("alert-table--group")
+            text = f" ▾ {row.title} ({row.count})"
+            segments = [Segment(text, base)]
+        else:
+            base += self._row_tone(row.alert)
+            segments = self._alert_segments(row.alert, c, base, age)
+        if is_cursor:
+            cursor = self._style("alert-table--cursor")
+            segments = [Segment(s.text, (s.style or base) + cursor) for s in segments]
+            base += cursor
+        return Strip(segments).adjust_cell_length(width, base)
+
+    def _row_tone(self, alert: Alert) -> Style:
+        if alert.state is AlertState.RESOLVED:
+            return self._style("alert-table--resolved")
+        if alert.state in (AlertState.SILENCED, AlertState.INHIBITED):
+            return self._style("alert-table--muted")
+        return Style()
+
+    def _alert_segments(self, alert: Alert, c: Columns, base: Style, age: str) -> list[Segment]:
+        level = alert.level or "?"
+        level_style = base + self._style(f"alert-table--level-{level.lower()}") \
+            if level.lower() in ("p1", "p2", "p3", "p4") else base
+        state_style = base + self._style("alert-table--pending") \
+            if alert.state is AlertState.PENDING else base
+        segments = [
+            Segment(" ", base),
+            Segment(_fit(f"{self._policy.glyph(level)} {level}", c.level), level_style),
+            Segment(" ", base),
+            Segment(_fit(alert.state.value, c.state), state_style),
+            Segment(" " + _fit(alert.name, c.name) + " ", base),
+        ]
+        if c.labels:
+            values = "/".join(alert.labels[k] for k in self._key_labels if alert.labels.get(k))
+            segments.append(Segment(_fit(values, c.labels) + " ", base))
+        segments.append(Segment(_fit(age, c.age, right=True) + " ", base))
+        segments.append(Segment(_fit(alert.summary, c.summary), base))
+        return segments
+
+
+def _fit(text: str, width: int, right: bool = False) -> str:
+    """Exactly `width` cells: one line, truncated with an ellipsis, padded."""
+    if width <= 0:
+        return ""
+    text = text[: width * 4].replace("\n", " ").replace("\t", " ")
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1) + "…"
+    return text.rjust(width) if right else set_cell_size(text, width)

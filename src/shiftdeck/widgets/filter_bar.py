@@ -1,0 +1,66 @@
+"""The filter line: an Input that filters live as you type, and a message when it cannot."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Static
+
+
+class FilterBar(Horizontal):
+    DEFAULT_CSS = """
+    FilterBar { height: 1; display: none; }
+    FilterBar.-active { display: block; }
+    FilterBar > Static#filter-prompt { width: 2; color: $accent; }
+    FilterBar > Input { border: none; height: 1; width: 1fr; padding: 0; }
+    FilterBar > Static#filter-message { width: auto; max-width: 50%; color: $error; }
+    """
+    BINDINGS = [Binding("escape", "clear", "Clear filter", id="clear_filter")]
+
+    class Changed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Done(Message):
+        """The user left the filter (enter keeps it, escape clears it)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("/", id="filter-prompt")
+        yield Input(placeholder='alertname=X severity=~"crit.*" namespace!=dev @state=pending',
+                    id="filter-input")
+        yield Static("", id="filter-message")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = getattr(self.app, "cursor_blink", True)
+
+    @property
+    def text(self) -> str:
+        return self.query_one(Input).value
+
+    def open(self) -> None:
+        self.add_class("-active")
+        self.query_one(Input).focus()
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#filter-message", Static).update(Content(message))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            self.remove_class("-active")
+        self.post_message(self.Done())
+
+    def action_clear(self) -> None:
+        self.query_one(Input).value = ""
+        self.show_error("")
+        self.remove_class("-active")
+        self.post_message(self.Changed(""))
+        self.post_message(self.Done())

@@ -1,0 +1,60 @@
+"""Top line: title, per-source health badges, open alerts per severity level."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.content import Content
+from textual.widget import Widget
+
+from ..domain.durations import clock_time, format_age
+from ..domain.health import Health, SourceHealth
+
+
+class HeaderBar(Widget):
+    DEFAULT_CSS = "HeaderBar { height: 1; }"
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._title = title
+        self._content = Content(title)
+        self.read_only = False
+
+    def show(self, health: tuple[SourceHealth, ...], counts: dict[str, int], now: datetime) -> None:
+        content = render_header(self._title, health, counts, now, self.read_only)
+        if not content.is_same(self._content):
+            self._content = content
+            self.refresh(layout=False)
+
+    def render(self) -> Content:
+        return self._content
+
+
+def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str, int],
+                  now: datetime, read_only: bool = False) -> Content:
+    parts: list[Content | tuple[str, str] | str] = [(f" {title} ", "bold")]
+    if read_only:
+        parts.append((" READ-ONLY ", "$warning reverse bold"))
+    for source in health:
+        parts.append(" ")
+        parts.append(_badge(source, now))
+    parts.append("  ")
+    for level, count in counts.items():
+        style = f"$severity-{level.lower()}" if count else "$text-muted"
+        parts.append((f"{level}:{count} ", style))
+    return Content.assemble(*parts)
+
+
+def _badge(source: SourceHealth, now: datetime) -> tuple[str, str]:
+    short = "am" if source.kind == "alertmanager" else "prom"
+    match source.health:
+        case Health.OK:
+            age = format_age(now - source.last_ok) if source.last_ok else ""
+            return f"{short}:{source.name} ok {age}", "$success"
+        case Health.STALE:
+            since = clock_time(source.failing_since)
+            return f"{short}:{source.name} stale since {since}", "$warning bold"
+        case Health.DOWN:
+            return f"{short}:{source.name} down", "$error bold"
+        case _:
+            return f"{short}:{source.name} …", "$text-muted"

@@ -1,0 +1,43 @@
+"""A banner per failing source: what is wrong, since when, and how old the data shown is."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widget import Widget
+
+from ..domain.durations import clock_time
+from ..domain.health import Health, SourceHealth
+
+
+class SourceBanner(Widget):
+    DEFAULT_CSS = """
+    SourceBanner { height: auto; display: none; background: $error 25%; color: $text; }
+    SourceBanner.-failing { display: block; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content = Content("")
+
+    def show(self, health: tuple[SourceHealth, ...]) -> None:
+        lines = [banner_line(s) for s in health if s.health in (Health.STALE, Health.DOWN)]
+        content = Content("\n").join(lines)
+        if content.is_same(self._content):
+            return
+        self._content = content
+        self.set_class(bool(lines), "-failing")
+        self.refresh(layout=True)
+
+    def render(self) -> Content:
+        return self._content
+
+
+def banner_line(source: SourceHealth) -> Content:
+    since = clock_time(source.failing_since)
+    if source.last_ok:
+        tail = f" — showing data from {clock_time(source.last_ok)}"
+    else:
+        tail = " — no data from it yet"
+    return Content.assemble(
+        (" ⚠ ", "bold"), (source.label, "bold"), f" {source.error} since {since}{tail}"
+    )

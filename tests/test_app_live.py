@@ -1,0 +1,41 @@
+"""The dashboard polling a real Alertmanager that dies and comes back mid-session."""
+
+import asyncio
+import time
+
+from shiftdeck.app import ShiftdeckApp
+from shiftdeck.clock import SystemClock
+from shiftdeck.widgets.source_banner import SourceBanner
+
+from .helpers import config_for
+
+
+async def wait_until(pilot, condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await pilot.pause(0.1)
+
+
+async def test_banner_appears_when_alertmanager_dies_and_clears_when_it_returns(alertmanager):
+    alertmanager.push_alerts([{"labels": {"alertname": "Survivor", "severity": "critical"}}])
+    alertmanager.wait_for_alerts(1)
+    config = config_for([alertmanager.url], refresh="1s")
+    app = ShiftdeckApp(config, SystemClock(), cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        names = lambda: {a.name for a in app.board.alerts.values()}  # noqa: E731
+        await wait_until(pilot, lambda: "Survivor" in names())
+        banner = app.dashboard.query_one(SourceBanner)
+        assert not banner.display
+
+        alertmanager.kill()
+        await wait_until(pilot, lambda: banner.display)
+        assert "unreachable" in str(banner.render())
+        assert "Survivor" in names()  # last good data stays on screen, marked stale
+        assert app.board.alerts and all(a.state.value == "firing" for a in app.board.alerts.values())
+
+        await asyncio.to_thread(alertmanager.restart)
+        alertmanager.push_alerts([{"labels": {"alertname": "Survivor", "severity": "critical"}}])
+        await wait_until(pilot, lambda: not banner.display)
+        assert "Survivor" in names()

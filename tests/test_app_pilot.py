@@ -1,0 +1,181 @@
+"""Key flows driven through Textual's Pilot, asserting on state, not pixels."""
+
+from datetime import timedelta
+
+from shiftdeck.domain.board import SourceReport
+from shiftdeck.messages import SourceReported
+from shiftdeck.screens.detail import DetailScreen
+from shiftdeck.screens.help import HelpScreen
+from shiftdeck.widgets.alert_detail import AlertDetail
+from shiftdeck.widgets.alert_table import AlertTable
+from shiftdeck.widgets.source_banner import SourceBanner
+
+from .app_factory import SEED_ALERTS, failure, loaded, make_app, report
+from .factories import NOW
+
+
+def _names(app):
+    by_fp = app.board.alerts
+    return [by_fp[fp].name for fp in app.dashboard.visible_alerts]
+
+
+async def test_table_is_sorted_by_severity_then_age():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        assert _names(app)[:3] == ["QAWaveBackendDown", "PostgreSQLDown", "FailedAuthSpike"]
+
+
+async def test_j_and_k_move_the_cursor_and_the_detail_follows():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        detail = app.dashboard.query_one(AlertDetail)
+        assert detail.alert.name == "QAWaveBackendDown"
+        await pilot.press("j", "j")
+        assert detail.alert.name == "FailedAuthSpike"
+        await pilot.press("k")
+        assert detail.alert.name == "PostgreSQLDown"
+        await pilot.press("end")
+        assert detail.alert.name == "TaskQueueBackedUp"
+
+
+async def test_filter_narrows_live_and_escape_clears_it():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"namespace=qawave")
+        assert set(_names(app)) == {"QAWaveBackendDown", "PostgreSQLDown", "TaskQueueBackedUp"}
+        await pilot.press("escape")
+        assert len(_names(app)) == len(SEED_ALERTS)
+
+
+async def test_invalid_filter_shows_a_message_and_keeps_the_last_good_filter():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"@state=pending")
+        assert _names(app) == ["TaskQueueBackedUp"]
+        app.dashboard.query_one("#filter-input").value = '@state=pending severity=~"("'
+        await pilot.pause()
+        message = app.dashboard.query_one("#filter-message")
+        assert "invalid regex" in str(message.render())
+        assert _names(app) == ["TaskQueueBackedUp"]
+
+
+async def test_enter_in_filter_returns_to_the_table_keeping_the_filter():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"BackendHighErrorRate", "enter")
+        assert isinstance(app.focused, AlertTable)
+        assert _names(app) == ["BackendHighErrorRate"]
+
+
+async def test_g_cycles_grouping():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("g")
+        assert app.dashboard.grouping.value == "alertname"
+        await pilot.press("g")
+        table = app.dashboard.query_one(AlertTable)
+        groups = [row.title for row in table.rows if not hasattr(row, "alert")]
+        assert groups[:2] == ["qawave", "clipper"]
+        await pilot.press("g")
+        assert app.dashboard.grouping.value == "none"
+
+
+async def test_enter_opens_detail_and_escape_returns():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_help_lists_every_dashboard_key():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = " ".join(k for k, _ in app.screen._rows)
+        for key in ("/", "g", "q", "?", "t", "^r", "j", "k"):
+            assert key in keys.split() or key in keys, key
+
+
+async def test_failed_source_shows_banner_and_keeps_its_last_data():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.post_message(failure())
+        await pilot.pause()
+        banner = app.dashboard.query_one(SourceBanner)
+        text = str(banner.render())
+        assert banner.display
+        assert "unreachable (connection refused) since 14:02" in text
+        assert "showing data from 14:00" in text
+        assert len(_names(app)) == len(SEED_ALERTS)
+        app.post_message(report(at=NOW + timedelta(minutes=3)))
+        await pilot.pause()
+        assert not banner.display
+
+
+async def test_refresh_with_nothing_changed_mutates_nothing():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = app.dashboard.query_one(AlertTable)
+        before = table.mutations
+        app.post_message(report(at=NOW + timedelta(seconds=15)))
+        await pilot.pause()
+        assert table.mutations == before
+
+
+async def test_one_changed_alert_repaints_one_row():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = app.dashboard.query_one(AlertTable)
+        before = table.mutations
+        changed = list(SEED_ALERTS)
+        changed[0] = changed[0].__class__(**{**{f: getattr(changed[0], f) for f in
+                                                 ("fingerprint", "labels", "state", "starts_at",
+                                                  "instances")},
+                                              "annotations": {"summary": "now with news"}})
+        app.post_message(SourceReported("alertmanager/am0",
+                                        SourceReport("am0", "alertmanager", tuple(changed), NOW), 0))
+        await pilot.pause()
+        assert table.mutations - before == 1
+
+
+async def test_resolved_alert_stays_visible_as_resolved():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.post_message(report(SEED_ALERTS[1:], at=NOW + timedelta(minutes=1)))
+        await pilot.pause()
+        gone = app.board.alerts[SEED_ALERTS[0].fingerprint]
+        assert gone.state.value == "resolved"
+        assert _names(app)[-1] == "QAWaveBackendDown"
+
+
+async def test_t_cycles_through_shiftdeck_themes():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "shiftdeck-dark"
+        await pilot.press("t")
+        assert app.theme == "shiftdeck-light"
+        await pilot.press("t")
+        assert app.theme == "high-contrast"
+
+
+async def test_keymap_from_config_remaps_a_binding():
+    app = make_app(keymap="{cursor_down: n}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        assert app.dashboard.query_one(AlertDetail).alert.name == "PostgreSQLDown"

@@ -1,0 +1,318 @@
+"""shiftdeck.config: YAML → frozen dataclasses, errors located as file:line: key: reason."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from shiftdeck.config import (
+    Config,
+    ConfigError,
+    TLSConfig,
+    find_config_path,
+    load_config,
+    load_config_text,
+)
+from shiftdeck.domain.severity import DEFAULT_POLICY
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_config.yaml"
+MINIMAL = "alertmanagers:\n  - name: prod\n    url: http://127.0.0.1:9093\n"
+SECRET = "s3cr3t-hunter2"
+
+
+def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def load_error(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> ConfigError:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ=environ or {})
+    return info.value
+
+
+def test_sample_config_loads() -> None:
+    config = load_config(SAMPLE, environ={})
+    assert config.user == "alice"
+    assert [(am.name, am.cluster) for am in config.alertmanagers] == [
+        ("prod-a", "prod"), ("prod-b", "prod")
+    ]
+    assert [p.name for p in config.prometheus] == ["prod"]
+    assert config.severity == DEFAULT_POLICY
+
+
+def test_defaults() -> None:
+    config = load_config_text(MINIMAL, environ={"USER": "bob"})
+    assert config.source is None
+    assert config.user == "bob"
+    assert config.title == "shiftdeck"
+    assert config.refresh == timedelta(seconds=15)
+    assert config.prometheus == ()
+    assert config.severity == DEFAULT_POLICY
+    assert config.key_labels == ("namespace", "service", "pod")
+    assert config.theme == "shiftdeck-dark"
+    assert dict(config.keymap) == {}
+    assert config.resolved_retention == timedelta(minutes=10)
+    assert config.read_only is False
+    (am,) = config.alertmanagers
+    assert (am.name, am.url, am.cluster) == ("prod", "http://127.0.0.1:9093", "prod")
+    assert dict(am.headers) == {} and am.basic_auth is None and am.bearer_token is None
+    assert am.tls == TLSConfig() and am.proxy is None
+    assert am.timeout == timedelta(seconds=10) and am.read_only is False
+
+
+def test_user_defaults_to_unknown_without_user_env() -> None:
+    assert load_config_text(MINIMAL, environ={}).user == "unknown"
+
+
+def test_config_is_frozen() -> None:
+    config = load_config_text(MINIMAL, environ={})
+    with pytest.raises(AttributeError):
+        config.title = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        config.alertmanagers[0].headers["X"] = "y"  # type: ignore[index]
+
+
+def test_url_trailing_slash_stripped_and_path_prefix_kept() -> None:
+    text = "alertmanagers: [{name: mimir, url: 'https://mimir.example/alertmanager/'}]\n"
+    assert load_config_text(text, environ={}).alertmanagers[0].url == (
+        "https://mimir.example/alertmanager"
+    )
+
+
+# -- lookup order ------------------------------------------------------------ #
+
+
+def test_lookup_explicit_path_wins(tmp_path: Path) -> None:
+    explicit, other = write(tmp_path, MINIMAL, "a.yaml"), write(tmp_path, MINIMAL, "b.yaml")
+    assert find_config_path(str(explicit), {"SHIFTDECK_CONFIG": str(other)}) == explicit
+
+
+def test_lookup_env_before_xdg(tmp_path: Path) -> None:
+    from_env = write(tmp_path, MINIMAL, "env.yaml")
+    (tmp_path / "shiftdeck").mkdir()
+    write(tmp_path / "shiftdeck", MINIMAL)
+    environ = {"SHIFTDECK_CONFIG": str(from_env), "XDG_CONFIG_HOME": str(tmp_path)}
+    assert find_config_path(None, environ) == from_env
+
+
+def test_lookup_xdg_config_home(tmp_path: Path) -> None:
+    (tmp_path / "shiftdeck").mkdir()
+    path = write(tmp_path / "shiftdeck", MINIMAL)
+    assert find_config_path(None, {"XDG_CONFIG_HOME": str(tmp_path)}) == path
+
+
+def test_lookup_xdg_defaults_to_home_dot_config(tmp_path: Path) -> None:
+    (tmp_path / ".config" / "shiftdeck").mkdir(parents=True)
+    path = write(tmp_path / ".config" / "shiftdeck", MINIMAL)
+    assert find_config_path(None, {"HOME": str(tmp_path)}) == path
+
+
+def test_lookup_nothing_found_is_none(tmp_path: Path) -> None:
+    assert find_config_path(None, {"XDG_CONFIG_HOME": str(tmp_path)}) is None
+
+
+def test_lookup_missing_explicit_or_env_path_is_an_error(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="--config"):
+        find_config_path(missing, {})
+    with pytest.raises(ConfigError, match="SHIFTDECK_CONFIG") as info:
+        find_config_path(None, {"SHIFTDECK_CONFIG": missing})
+    assert info.value.file == missing
+
+
+def test_unreadable_file_is_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.yaml")
+    assert info.value.line is None and "cannot read" in info.value.reason
+
+
+# -- errors ------------------------------------------------------------------ #
+
+
+def test_unknown_key_reports_file_line_and_key(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "    timout: 5s\n")
+    assert (err.line, err.key) == (4, "alertmanagers[0].timout")
+    assert str(err).startswith(f"{tmp_path / 'config.yaml'}:4: alertmanagers[0].timout: ")
+    assert "did you mean 'timeout'" in err.reason and "allowed:" in err.reason
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "refesh: 5s\n")
+    assert (err.line, err.key) == (4, "refesh") and "'refresh'" in err.reason
+
+
+def test_bad_duration(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "    timeout: abc\n")
+    assert str(err) == (
+        f"{tmp_path / 'config.yaml'}:4: alertmanagers[0].timeout: "
+        "not a duration: 'abc' (use e.g. 90s, 15m, 4h, 1d, 1w)"
+    )
+
+
+def test_wrong_type_names_expected_and_actual(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "refresh: [15m]\n")
+    assert (err.line, err.key) == (4, "refresh")
+    assert err.reason == "expected a duration like 15m, got a list"
+
+
+def test_refresh_below_one_second(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "refresh: 500ms\n")
+    assert err.key == "refresh" and "at least 1s" in err.reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["127.0.0.1:9093", "ftp://host", "http://", "http://host:99999", "http://u:p@host",
+     "http://host/?x=1"],
+)
+def test_bad_url(tmp_path: Path, url: str) -> None:
+    err = load_error(tmp_path, f"alertmanagers:\n  - name: a\n    url: '{url}'\n")
+    assert (err.line, err.key) == (3, "alertmanagers[0].url")
+
+
+def test_bad_matcher_regex_in_severities(tmp_path: Path) -> None:
+    text = MINIMAL + "severities:\n  - level: P1\n    match:\n      - 'a=b'\n      - 'x=~\"(\"'\n"
+    err = load_error(tmp_path, text)
+    assert (err.line, err.key) == (8, "severities[0].match[1]")
+    assert "invalid regex" in err.reason
+
+
+def test_duplicate_severity_level(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "severities:\n  - level: P1\n  - level: P1\n")
+    assert (err.line, err.key) == (6, "severities[1]") and "duplicate" in err.reason
+
+
+def test_severities_replace_default_policy() -> None:
+    text = MINIMAL + (
+        "severities:\n"
+        "  - level: SEV1\n    match: ['severity=page', 'team=db']\n    ack_within: 5m\n"
+        "  - level: SEV2\n"
+    )
+    policy = load_config_text(text, environ={}).severity
+    assert policy.names() == ("SEV1", "SEV2")
+    assert [str(m) for m in policy.levels[0].match] == ['severity="page"', 'team="db"']
+    assert policy.levels[0].ack_within == timedelta(minutes=5)
+    assert policy.level_of({"severity": "page", "team": "db"}).level == "SEV1"
+    assert policy.level_of({"severity": "page"}).level == "SEV2"
+
+
+def test_yaml_syntax_error_line(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "refresh: 15s\ntitle: a: b\n")
+    assert err.line == 5 and err.reason.startswith("invalid YAML")
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "refresh: 1s\nrefresh: 2s\n")
+    assert (err.line, err.key) == (5, "refresh") and "first at line 4" in err.reason
+
+
+def test_empty_alertmanagers_and_prometheus(tmp_path: Path) -> None:
+    err = load_error(tmp_path, "alertmanagers: []\nprometheus: []\n")
+    assert err.key == "alertmanagers" and "at least one" in err.reason
+    assert load_error(tmp_path, "").key == "alertmanagers"
+
+
+def test_prometheus_alone_is_enough() -> None:
+    config = load_config_text("prometheus: [{name: p, url: http://p:9090}]\n", environ={})
+    assert config.alertmanagers == () and config.prometheus[0].cluster == "p"
+
+
+def test_yaml_merge_keys_share_settings_between_ha_peers() -> None:
+    text = (
+        "alertmanagers:\n"
+        "  - &peer {name: a, url: 'http://a:9093', cluster: prod, timeout: 3s}\n"
+        "  - <<: *peer\n    name: b\n    url: http://b:9093\n"
+    )
+    a, b = load_config_text(text, environ={}).alertmanagers
+    assert (b.name, b.url, b.cluster, b.timeout) == ("b", "http://b:9093", "prod", a.timeout)
+
+
+# -- ${ENV} and secrets -------------------------------------------------------- #
+
+
+def test_env_expansion() -> None:
+    text = "title: '${TEAM} on call, $$HOME and $${NOT}'\n" + MINIMAL.replace(
+        "127.0.0.1", "${AM_HOST}"
+    )
+    config = load_config_text(text, environ={"TEAM": "db", "AM_HOST": "am.internal"})
+    assert config.title == "db on call, $$HOME and ${NOT}"
+    assert config.alertmanagers[0].url == "http://am.internal:9093"
+
+
+def test_env_unset_variable_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "    bearer_token: ${AM_TOKEN}\n")
+    assert (err.line, err.key) == (4, "alertmanagers[0].bearer_token")
+    assert err.reason == "environment variable AM_TOKEN is not set"
+
+
+def secret_config(tmp_path: Path, extra: str = "") -> Path:
+    (tmp_path / "am-password").write_text(SECRET + "\n")
+    return write(
+        tmp_path,
+        MINIMAL
+        + "    basic_auth: {username: ops, password_file: am-password}\n"
+        + "    headers: {Authorization: 'Token ${TOKEN}', X-Scope-OrgID: team-a}\n"
+        + extra,
+    )
+
+
+def test_password_file_read_and_secret_hidden(tmp_path: Path) -> None:
+    config = load_config(secret_config(tmp_path), environ={"TOKEN": SECRET})
+    upstream = config.alertmanagers[0]
+    assert upstream.basic_auth is not None and upstream.basic_auth.password == SECRET
+    assert upstream.headers["Authorization"] == f"Token {SECRET}"
+    assert SECRET not in repr(config)
+    masked = config.masked()
+    assert SECRET not in repr(masked)
+    assert masked["alertmanagers"][0]["basic_auth"] == {"username": "ops", "password": "***"}
+    assert masked["alertmanagers"][0]["headers"] == {
+        "Authorization": "***", "X-Scope-OrgID": "team-a"
+    }
+
+
+def test_secret_absent_from_error_messages(tmp_path: Path) -> None:
+    path = secret_config(tmp_path, extra=f"    timeout: {SECRET}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={"TOKEN": SECRET})
+    assert info.value.key == "alertmanagers[0].timeout"
+    # A secret in the wrong place is described, never quoted.
+    err = load_error(tmp_path, MINIMAL + f"    basic_auth: {SECRET}\n")
+    assert err.reason == "expected a mapping, got text" and SECRET not in str(err)
+
+
+def test_bearer_token_file_and_masking(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(SECRET + "\n")
+    config = load_config(write(tmp_path, MINIMAL + "    bearer_token_file: token\n"))
+    assert config.alertmanagers[0].bearer_token == SECRET
+    assert config.masked()["alertmanagers"][0]["bearer_token"] == "***"
+    assert SECRET not in repr(config)
+
+
+def test_unreadable_secret_file_reports_line_and_key(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "    bearer_token_file: /nonexistent/token\n")
+    assert (err.line, err.key) == (4, "alertmanagers[0].bearer_token_file")
+    assert "cannot read /nonexistent/token" in err.reason
+
+
+def test_proxy_credentials_masked() -> None:
+    config = load_config_text(MINIMAL + f"    proxy: 'http://me:{SECRET}@proxy:3128'\n",
+                              environ={})
+    assert SECRET not in repr(config)
+    assert config.masked()["alertmanagers"][0]["proxy"] == "http://me:***@proxy:3128"
+
+
+def test_config_module_does_not_import_textual() -> None:
+    code = "import sys, shiftdeck.config; sys.exit('textual' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_config_can_be_built_directly_for_tests() -> None:
+    config = Config(alertmanagers=(), keymap={"ack_alert": "a"})
+    assert config.keymap["ack_alert"] == "a" and config.severity is DEFAULT_POLICY

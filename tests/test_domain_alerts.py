@@ -1,0 +1,63 @@
+from datetime import timedelta
+
+from shiftdeck.domain.alerts import (
+    AlertState, expression_from_generator_url, fingerprint, merge_alerts, overlay_rule_alerts)
+from shiftdeck.domain.severity import DEFAULT_POLICY
+
+from .factories import make_alert
+
+
+def test_fingerprint_is_order_independent_and_hex():
+    a = fingerprint({"alertname": "X", "job": "api"})
+    assert a == fingerprint({"job": "api", "alertname": "X"})
+    assert len(a) == 16 and int(a, 16) >= 0
+
+
+def test_ha_merge_keeps_earliest_start_and_all_instances():
+    early = make_alert(age=timedelta(minutes=30), instance="am-1")
+    late = make_alert(age=timedelta(minutes=10), instance="am-2")
+    (merged,) = merge_alerts([[early], [late]])
+    assert merged.starts_at == early.starts_at
+    assert merged.instances == ("am-1", "am-2")
+
+
+def test_ha_merge_takes_strongest_state():
+    silenced = make_alert(state=AlertState.SILENCED, instance="am-1")
+    firing = make_alert(state=AlertState.FIRING, instance="am-2")
+    (merged,) = merge_alerts([[silenced], [firing]])
+    assert merged.state is AlertState.FIRING
+
+
+def test_different_label_sets_stay_apart():
+    merged = merge_alerts([[make_alert(pod="a")], [make_alert(pod="b")]])
+    assert len(merged) == 2
+
+
+def test_prometheus_firing_does_not_override_alertmanager_silence():
+    silenced = make_alert(state=AlertState.SILENCED, instance="am")
+    evaluated = make_alert(state=AlertState.FIRING, instance="prom")
+    (merged,) = overlay_rule_alerts([silenced], [evaluated])
+    assert merged.state is AlertState.SILENCED
+    assert merged.instances == ("am", "prom")
+
+
+def test_pending_alert_from_prometheus_is_added():
+    pending = make_alert("Soon", state=AlertState.PENDING, instance="prom")
+    merged = overlay_rule_alerts([make_alert()], [pending])
+    assert {a.name for a in merged} == {"BackendDown", "Soon"}
+
+
+def test_expression_is_parsed_from_generator_url():
+    url = "http://prom:9090/graph?g0.expr=rate%28errors%5B5m%5D%29+%3E+0.05&g0.tab=1"
+    assert expression_from_generator_url(url) == "rate(errors[5m]) > 0.05"
+    assert expression_from_generator_url("http://prom/graph") == ""
+
+
+def test_default_policy_follows_the_seed_table():
+    policy = DEFAULT_POLICY
+    assert policy.level_of({"severity": "critical"}).level == "P1"
+    assert policy.level_of({"severity": "page"}).ack_within == timedelta(minutes=15)
+    assert policy.level_of({"severity": "warning"}).level == "P2"
+    assert policy.level_of({"severity": "info"}).level == "P3"
+    assert policy.level_of({}).level == "P4"
+    assert policy.level_of({"severity": "critical"}).silence_approval

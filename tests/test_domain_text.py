@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+import pytest
+
+from shiftdeck.domain.durations import format_age, format_duration, parse_duration
+from shiftdeck.domain.sanitize import clean, clean_mapping
+
+
+def test_escape_sequences_are_removed():
+    assert clean("\x1b]0;pwned\x07title") == "]0;pwnedtitle"
+    assert clean("\x1b[31mred\x1b[0m") == "[31mred[0m"
+
+
+def test_c1_del_and_nul_are_removed_but_tab_and_newline_kept():
+    assert clean("a\x00b\x7fc\x9bd\te\nf") == "abcd\te\nf"
+
+
+def test_bidi_overrides_are_removed():
+    assert clean("abc\u202edcba\u2066x\u2069") == "abcdcbax"
+
+
+def test_markup_is_left_as_plain_text():
+    assert clean("[@click=app.quit]x[/]") == "[@click=app.quit]x[/]"
+
+
+def test_huge_values_are_capped():
+    assert len(clean("x" * 200_000)) == 64 * 1024 + 1
+
+
+def test_mapping_cleans_keys_and_values_and_tolerates_non_dicts():
+    assert clean_mapping({"a\x1b": "b\x9c"}) == {"a": "b"}
+    assert clean_mapping(["not", "a", "dict"]) == {}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("90s", timedelta(seconds=90)), ("15m", timedelta(minutes=15)), ("4h", timedelta(hours=4)),
+    ("1d", timedelta(days=1)), ("1h30m", timedelta(minutes=90)), ("1w", timedelta(weeks=1)),
+])
+def test_durations_parse(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "15", "m", "15 minutes", "1.5h", "-5m"])
+def test_bad_durations_are_rejected(text):
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_ages_are_compact():
+    assert [format_age(timedelta(seconds=s)) for s in (5, 300, 7200, 200000)] == \
+        ["5s", "5m", "2h", "2d"]
+    assert format_duration(timedelta(minutes=90)) == "1h30m"

@@ -1,0 +1,59 @@
+from datetime import timedelta
+
+from shiftdeck.domain.alerts import AlertState
+from shiftdeck.domain.board import EMPTY_BOARD, SourceReport, build_board
+from shiftdeck.domain.matchers import parse_matchers
+from shiftdeck.domain.severity import DEFAULT_POLICY
+from shiftdeck.domain.view import AlertRow, GroupRow, Grouping, select_rows
+
+from .factories import NOW, make_alert
+
+
+def _alerts(*alerts):
+    report = SourceReport("am", "alertmanager", alerts, NOW)
+    return build_board({"am": report}, (), EMPTY_BOARD, DEFAULT_POLICY, NOW).alerts.values()
+
+
+def _names(rows):
+    return [r.alert.name if isinstance(r, AlertRow) else f"[{r.title}]" for r in rows]
+
+
+def test_sorted_by_severity_then_oldest_first():
+    alerts = _alerts(make_alert("Warn", "warning", age=timedelta(hours=5)),
+                     make_alert("CritNew", age=timedelta(minutes=1)),
+                     make_alert("CritOld", age=timedelta(hours=1)))
+    rows = select_rows(alerts, (), Grouping.NONE, DEFAULT_POLICY)
+    assert _names(rows) == ["CritOld", "CritNew", "Warn"]
+
+
+def test_filter_by_label_and_state():
+    alerts = _alerts(make_alert("A", namespace="dev"), make_alert("B", namespace="prod"),
+                     make_alert("C", state=AlertState.PENDING, namespace="prod"))
+    rows = select_rows(alerts, parse_matchers("namespace!=dev @state=pending"),
+                       Grouping.NONE, DEFAULT_POLICY)
+    assert _names(rows) == ["C"]
+
+
+def test_filter_by_level():
+    alerts = _alerts(make_alert("A"), make_alert("B", "warning"))
+    rows = select_rows(alerts, parse_matchers("@level=P2"), Grouping.NONE, DEFAULT_POLICY)
+    assert _names(rows) == ["B"]
+
+
+def test_grouping_by_namespace_puts_most_urgent_group_first():
+    alerts = _alerts(make_alert("W", "warning", namespace="b"),
+                     make_alert("C", namespace="a"), make_alert("W2", "warning", namespace="a"))
+    rows = select_rows(alerts, (), Grouping.NAMESPACE, DEFAULT_POLICY)
+    assert _names(rows) == ["[a]", "C", "W2", "[b]", "W"]
+    assert isinstance(rows[0], GroupRow) and rows[0].count == 2 and rows[0].level == "P1"
+
+
+def test_alert_without_the_group_label_goes_to_none_group():
+    rows = select_rows(_alerts(make_alert("X")), (), Grouping.NAMESPACE, DEFAULT_POLICY)
+    assert _names(rows) == ["[(none)]", "X"]
+
+
+def test_grouping_cycles_through_all_modes():
+    assert Grouping.NONE.next() is Grouping.ALERTNAME
+    assert Grouping.ALERTNAME.next() is Grouping.NAMESPACE
+    assert Grouping.NAMESPACE.next() is Grouping.NONE

@@ -1,0 +1,56 @@
+"""Snapshots at 80x24 and 120x40. Frozen clock, UTC, no polling, no blinking cursor.
+
+Update deliberately with `pytest tests/test_snapshots.py --snapshot-update`, then look at the
+SVGs under tests/__snapshots__/ before committing them.
+"""
+
+import pytest
+
+from .app_factory import failure, loaded, make_app
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_dashboard(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_dashboard_grouped_by_namespace(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=loaded, press=["g", "g"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_source_down_banner(snap_compare, size):
+    async def down(pilot):
+        await loaded(pilot)
+        pilot.app.post_message(failure())
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=down)
+
+
+def test_filter_typed(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
+                        press=["slash", *"severity=critical"])
+
+
+def test_invalid_filter_message(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
+                        press=["slash", *'x=~"("'])
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
+                        press=["question_mark"])
+
+
+def test_detail_screen(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
+                        press=["j", "j", "enter"])
+
+
+def test_light_theme(snap_compare):
+    assert snap_compare(make_app(theme="shiftdeck-light"), terminal_size=(80, 24),
+                        run_before=loaded)

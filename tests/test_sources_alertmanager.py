@@ -1,0 +1,117 @@
+"""The Alertmanager client against a real Alertmanager (and a loopback fault server)."""
+
+import pytest
+
+from shiftdeck.domain.alerts import AlertState, fingerprint
+from shiftdeck.sources.alertmanager import AlertmanagerClient
+from shiftdeck.sources.http import SourceError
+
+from .faults import FaultServer
+from .helpers import config_for
+
+HOSTILE = ["[/]", "[@click=app.quit]x[/]", "\x1b]0;pwned\x07", "[link=file:///etc/passwd]x"]
+
+
+def _client(url: str) -> AlertmanagerClient:
+    return AlertmanagerClient(config_for([url]).alertmanagers[0])
+
+
+async def test_alerts_are_read_with_labels_state_and_the_same_fingerprint(alertmanager):
+    alertmanager.push_alerts([
+        {"labels": {"alertname": "BackendDown", "severity": "critical", "namespace": "qawave"},
+         "annotations": {"summary": "backend is down"}},
+        {"labels": {"alertname": "DiskLow", "severity": "warning"}},
+    ])
+    alertmanager.wait_for_alerts(2)
+    client = _client(alertmanager.url)
+    batch = await client.alerts()
+    await client.aclose()
+    by_name = {a.name: a for a in batch.alerts}
+    assert set(by_name) == {"BackendDown", "DiskLow"}
+    down = by_name["BackendDown"]
+    assert down.state is AlertState.FIRING
+    assert down.annotations["summary"] == "backend is down"
+    assert down.fingerprint == fingerprint(down.labels)  # our algorithm is Alertmanager's
+    assert batch.skipped == 0
+
+
+async def test_silenced_alert_is_marked_with_the_silence_id(alertmanager):
+    alertmanager.push_alerts([{"labels": {"alertname": "Noisy", "severity": "info"}}])
+    alertmanager.wait_for_alerts(1)
+    silence_id = alertmanager.add_silence([{"name": "alertname", "value": "Noisy",
+                                            "isRegex": False, "isEqual": True}])
+    client = _client(alertmanager.url)
+    for _ in range(50):
+        (alert,) = (await client.alerts()).alerts
+        if alert.state is AlertState.SILENCED:
+            break
+    await client.aclose()
+    assert alert.state is AlertState.SILENCED
+    assert alert.silenced_by == (silence_id,)
+
+
+async def test_hostile_label_values_arrive_sanitised(alertmanager):
+    labels = {"alertname": "Hostile", **{f"v{i}": text for i, text in enumerate(HOSTILE)}}
+    alertmanager.push_alerts([{"labels": labels,
+                               "annotations": {"description": "y" * 100_000 + "\x1b[2J"}}])
+    alertmanager.wait_for_alerts(1)
+    client = _client(alertmanager.url)
+    (alert,) = (await client.alerts()).alerts
+    await client.aclose()
+    assert alert.labels["v0"] == "[/]"
+    assert alert.labels["v1"] == "[@click=app.quit]x[/]"
+    assert alert.labels["v2"] == "]0;pwned"
+    assert "\x1b" not in alert.annotations["description"]
+
+
+async def test_status_reports_version_and_cluster(alertmanager):
+    client = _client(alertmanager.url)
+    status = await client.status()
+    await client.aclose()
+    assert status.version.startswith("0.")
+
+
+async def test_unreachable_alertmanager_is_a_source_error(alertmanager):
+    url = alertmanager.url
+    alertmanager.kill()
+    client = _client(url)
+    with pytest.raises(SourceError, match="unreachable"):
+        await client.alerts()
+    await client.aclose()
+
+
+@pytest.mark.parametrize("fault,reason", [
+    ("500", "HTTP 500"),
+    ("401", "not authorised"),
+    ("html", "HTML page"),
+    ("truncated", "truncated JSON"),
+    ("not-a-list", "did not return a list"),
+])
+async def test_broken_answers_become_readable_errors(fault, reason):
+    with FaultServer() as server:
+        server.fault = fault
+        client = _client(server.url)
+        with pytest.raises(SourceError, match=reason):
+            await client.alerts()
+        await client.aclose()
+
+
+async def test_malformed_items_are_skipped_and_counted():
+    with FaultServer() as server:
+        server.fault = None
+        server.body_ok = (b'[{"labels": {"alertname": "Good"}, "startsAt": "2026-11-22T10:00:00Z"},'
+                          b' {"labels": "nope"}, 42, {"labels": {"alertname": "NoStart"}}]')
+        client = _client(server.url)
+        batch = await client.alerts()
+        await client.aclose()
+    assert [a.name for a in batch.alerts] == ["Good"]
+    assert batch.skipped == 3
+
+
+async def test_slow_answer_times_out_with_a_reason():
+    with FaultServer() as server:
+        server.fault, server.delay = None, 5.0
+        client = _client(server.url)
+        with pytest.raises(SourceError, match="timed out"):
+            await client.alerts()
+        await client.aclose()
