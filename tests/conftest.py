@@ -13,7 +13,9 @@ Layout of this file (add your fixtures in a section of their own, below):
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +29,11 @@ except ImportError:  # rootdir-less layout / --import-mode=importlib
 # One module object whether a test writes `from . import servers` or `import servers`
 # (bench/ style): one registry of live processes, one set of classes.
 sys.modules.setdefault("servers", servers)
+
+# Snapshots and banners print clock times in the machine's zone: pin it, so a run in Berlin
+# draws what a run in CI draws.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 # --------------------------------------------------------------------------- #

@@ -46,7 +46,7 @@ import urllib.parse
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -273,7 +273,7 @@ class ServerProcess:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
 
-    def start(self) -> ServerProcess:
+    def start(self) -> Self:
         """Start the process and block until ``/-/ready`` answers 200."""
         if self.running:
             return self
@@ -320,7 +320,7 @@ class ServerProcess:
         finally:
             self._forget()
 
-    def restart(self) -> ServerProcess:
+    def restart(self) -> Self:
         """Stop (gracefully, if still running) and start again on the same ports and dir."""
         self.stop()
         return self.start()
@@ -345,7 +345,7 @@ class ServerProcess:
             r.raise_for_status()
             return r.json()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         try:
             return self.start()
         except BaseException:
@@ -649,7 +649,7 @@ class AlertmanagerCluster:
     def __iter__(self) -> Iterator[AlertmanagerProcess]:
         return iter(self.nodes)
 
-    def start(self) -> AlertmanagerCluster:
+    def start(self) -> Self:
         """Start all (not running) nodes and wait until the cluster is ready."""
         try:
             for node in self.nodes:  # HTTP readiness of each is ~0.1 s
@@ -713,7 +713,7 @@ class AlertmanagerCluster:
         if self._own_dir and not os.environ.get("SHIFTDECK_KEEP_SERVER_DIRS"):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> AlertmanagerCluster:
+    def __enter__(self) -> Self:
         try:
             return self.start()
         except BaseException:

@@ -39,3 +39,19 @@ async def test_banner_appears_when_alertmanager_dies_and_clears_when_it_returns(
         alertmanager.push_alerts([{"labels": {"alertname": "Survivor", "severity": "critical"}}])
         await wait_until(pilot, lambda: not banner.display)
         assert "Survivor" in names()
+
+
+async def test_html_login_page_shows_a_banner_and_the_app_keeps_running():
+    from .faults import FaultServer
+
+    with FaultServer() as server:
+        server.fault = "html"
+        app = ShiftdeckApp(config_for([server.url], refresh="1s"), SystemClock(),
+                           cursor_blink=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            banner = app.dashboard.query_one(SourceBanner)
+            await wait_until(pilot, lambda: banner.display)
+            assert "HTML page" in str(banner.render())
+            server.fault = None  # the proxy lets the login through again
+            await wait_until(pilot, lambda: not banner.display)
+            await pilot.press("j", "g", "slash", "x", "escape")  # still responsive

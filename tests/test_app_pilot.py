@@ -179,3 +179,26 @@ async def test_keymap_from_config_remaps_a_binding():
         await loaded(pilot)
         await pilot.press("n")
         assert app.dashboard.query_one(AlertDetail).alert.name == "PostgreSQLDown"
+
+
+async def test_age_column_repaints_only_when_a_visible_age_changes():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = app.dashboard.query_one(AlertTable)
+        app.clock.advance(timedelta(seconds=1))  # every visible age is in minutes or hours
+        assert not table.refresh_ages()
+        app.clock.advance(timedelta(minutes=1))
+        assert table.refresh_ages()
+
+
+async def test_late_poll_shows_its_age_in_the_header():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        header = app.dashboard.query_one("#header")
+        assert "am:am0 ok " in str(header.render()) + " "
+        assert "ago" not in str(header.render())
+        app.clock.advance(timedelta(minutes=3))
+        app.dashboard._tick()
+        assert "am:am0 ok 3m ago" in str(header.render())

@@ -95,13 +95,19 @@ def test_urls_need_start(clock: FrozenClock) -> None:
         _ = env.alertmanager_url
     env.start()
     url = env.alertmanager_url
-    env.stop()
-    env.stop()  # idempotent
+    with httpx.Client(base_url=url, timeout=2) as kept_alive:
+        assert kept_alive.get("/-/healthy").status_code == 200
+        env.stop()
+        env.stop()  # idempotent
+        with pytest.raises(httpx.TransportError):
+            kept_alive.get("/-/healthy")
     with pytest.raises(httpx.TransportError):
         httpx.get(url + "/-/healthy", timeout=1)
 
 
-def test_nothing_written_to_stderr(am: httpx.Client, prom: httpx.Client, capfd: pytest.CaptureFixture[str]) -> None:
+def test_nothing_written_to_stderr(
+    am: httpx.Client, prom: httpx.Client, capfd: pytest.CaptureFixture[str]
+) -> None:
     am.get("/api/v2/alerts")
     am.get("/missing")
     am.post("/api/v2/silences", content=b"{not json")
@@ -322,7 +328,8 @@ def test_silence_suppresses_extends_and_expires(clock: FrozenClock, am: httpx.Cl
     assert parse_time(am.get(f"/api/v2/silence/{silence_id}").json()["endsAt"]) == T0 + timedelta(hours=2)
 
     # changing the matchers makes a new silence and expires the old one
-    narrower = {**extend, "matchers": [*body["matchers"], *label_matchers({"severity": target["labels"]["severity"]})]}
+    severity = label_matchers({"severity": target["labels"]["severity"]})
+    narrower = {**extend, "matchers": [*body["matchers"], *severity]}
     replacement = am.post("/api/v2/silences", json=narrower).json()["silenceID"]
     assert replacement != silence_id
     assert am.get(f"/api/v2/silence/{silence_id}").json()["status"]["state"] == "expired"
@@ -372,11 +379,11 @@ def test_seed_silences_and_sorting(am: httpx.Client) -> None:
     assert [s["createdBy"] for s in redis] == ["carol"]
 
 
-def test_concurrent_posts_get_distinct_ids(demo: DemoEnvironment) -> None:
+def test_concurrent_posts_get_distinct_ids(am: httpx.Client) -> None:
     body = silence_body(label_matchers({"alertname": "TaskQueueBackedUp"}))
 
     def post(_: int) -> str:
-        return httpx.post(f"{demo.alertmanager_url}/api/v2/silences", json=body).json()["silenceID"]
+        return am.post("/api/v2/silences", json=body).json()["silenceID"]
 
     with ThreadPoolExecutor(8) as pool:
         ids = list(pool.map(post, range(32)))

@@ -84,7 +84,8 @@ class AlertmanagerApi:
         """The current alerts that pass the query's state, filter and receiver parameters."""
         matchers = parse_filters(request.params("filter"))
         receiver = _receiver_pattern(request.param("receiver"))
-        wanted = {name: _flag(request.param(name)) for name in ("active", "silenced", "inhibited", "unprocessed")}
+        flags = ("active", "silenced", "inhibited", "unprocessed")
+        wanted = {name: _flag(request.param(name)) for name in flags}
         return [a for a in self.alerts() if _passes(a, matchers, receiver, wanted)]
 
     def alerts(self) -> list[dict[str, object]]:
@@ -94,7 +95,9 @@ class AlertmanagerApi:
         inhibited = inhibited_by(self.scenario.inhibitions, firing)
         silences = self.silences.active(millis(now))
         alerts = [
-            self.alert_json(status, now, silenced_by(silences, status.labels), inhibited.get(status.fingerprint, []))
+            self.alert_json(
+                status, now, silenced_by(silences, status.labels), inhibited.get(status.fingerprint, [])
+            )
             for status in firing
         ]
         return sorted(alerts, key=lambda a: str(a["fingerprint"]))
@@ -127,7 +130,8 @@ class AlertmanagerApi:
         except ValueError as err:
             return json_response(str(err), 400)
         now = self.silences.now()
-        return json_response([s.to_json(now) for s in self.silences.all() if silence_matches_filter(s, matchers)])
+        chosen = [s for s in self.silences.all() if silence_matches_filter(s, matchers)]
+        return json_response([s.to_json(now) for s in chosen])
 
     def post_silence(self, request: Request) -> Response:
         try:

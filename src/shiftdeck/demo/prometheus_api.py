@@ -121,13 +121,15 @@ class PrometheusApi:
 
     def evaluate(self, expr: str, t: float) -> list[Series]:
         """The instant vector a query gives at t (see the module docstring)."""
-        alerts = _ALERTS_SELECTOR.fullmatch(expr)
-        if alerts:
-            return alerts_series(self.scenario.actors, alerts.group("name"), alerts.group("matchers") or "", t)
+        selector = _ALERTS_SELECTOR.fullmatch(expr)
+        if selector:
+            name, matchers = selector.group("name"), selector.group("matchers") or ""
+            return alerts_series(self.scenario.actors, name, matchers, t)
         wanted = _normalise(expr)
-        whole = [a for a in self.scenario.actors if _normalise(a.rule.expr) == wanted]
+        whole = [status_of(a, t) for a in self.scenario.actors if _normalise(a.rule.expr) == wanted]
         if whole:
-            return [(dict(a.series), s.value) for a in whole if (s := status_of(a, t)).state is not State.INACTIVE]
+            # A comparison keeps only the series for which it holds.
+            return [(dict(s.actor.series), s.value) for s in whole if s.state is not State.INACTIVE]
         sides = [a for a in self.scenario.actors if _normalise(left_side(a.rule.expr)) == wanted]
         if sides:
             return [(dict(a.series), status_of(a, t).value) for a in sides]

@@ -136,7 +136,8 @@ class Actor:
         object.__setattr__(self, "_wave", int(fingerprint(self.series)[:8], 16) % 628 / 100)
         if isinstance(self.lifecycle, AlwaysPending) and self.lifecycle.period >= self.rule.for_s:
             raise ValueError(f"{self.rule.name}: an always-pending actor needs period < for")
-        if isinstance(self.lifecycle, Cycling) and self.lifecycle.quiet + self.rule.for_s >= self.lifecycle.period:
+        cycle = self.lifecycle
+        if isinstance(cycle, Cycling) and cycle.quiet + self.rule.for_s >= cycle.period:
             raise ValueError(f"{self.rule.name}: the cycle leaves no time to fire")
 
     def phase(self, t: float) -> Phase | None:
@@ -256,7 +257,9 @@ _TEMPLATE = re.compile(
 )
 
 
-def render_annotations(templates: Mapping[str, str], labels: Mapping[str, str], value: float) -> dict[str, str]:
+def render_annotations(
+    templates: Mapping[str, str], labels: Mapping[str, str], value: float
+) -> dict[str, str]:
     return {name: render(text, labels, value) for name, text in sorted(templates.items())}
 
 
@@ -534,6 +537,11 @@ def _actors(draw: _Draw) -> tuple[Actor, ...]:
     def k8s(namespace: str, service: str, pod: str, port: int, job: str, **labels: str) -> dict[str, str]:
         return series(namespace, service, pod=pod, instance=draw.ip(port), job=job, **labels)
 
+    def crashing() -> dict[str, str]:
+        pod = f"profile-services-{profile_rs}-{draw.suffix(5)}"
+        return k8s("profile", "profile-services", pod, 10250, "kube-state-metrics",
+                   container="profile-services")
+
     api = k8s("clipper", "api", draw.pod("api"), 10250, "kubelet", container="api")
     return (
         Actor(r["backend_down"], k8s("qawave", "backend", draw.pod("backend"), 8080, "backend"),
@@ -552,19 +560,16 @@ def _actors(draw: _Draw) -> tuple[Actor, ...]:
         Actor(r["failed_auth"], series("clipper", "auth", job="auth", username=HOSTILE_USERNAME),
               draw.firing(20 * _MIN, 2 * _HOUR)),
         Actor(r["latency"], series("clipper", "api", job="api"), draw.cycling(14, 6)),
-        Actor(r["crashloop"], k8s("profile", "profile-services", f"profile-services-{profile_rs}-{draw.suffix(5)}",
-                                  10250, "kube-state-metrics", container="profile-services"),
-              draw.cycling(9, 4)),
-        Actor(r["crashloop"], k8s("profile", "profile-services", f"profile-services-{profile_rs}-{draw.suffix(5)}",
-                                  10250, "kube-state-metrics", container="profile-services"),
-              draw.cycling(9, 4)),
+        Actor(r["crashloop"], crashing(), draw.cycling(9, 4)),
+        Actor(r["crashloop"], crashing(), draw.cycling(9, 4)),
         Actor(r["disk"], k8s("profile", "postgresql", "profile-db-0", 10250, "kubelet",
                              persistentvolumeclaim="data-profile-db-0"),
               draw.firing(26 * _HOUR, _DAY)),
         Actor(r["disk"], k8s("profile", "minio", "minio-1", 10250, "kubelet",
                              persistentvolumeclaim="export-minio-1"),
               draw.cycling(27, 10)),
-        Actor(r["backup"], series("profile", "postgresql", job="kube-state-metrics", job_name="db-backup-29166120"),
+        Actor(r["backup"], series("profile", "postgresql", job="kube-state-metrics",
+                                  job_name="db-backup-29166120"),
               draw.firing(5 * _HOUR, _DAY)),
         Actor(r["webhooks"], series("payments", "webhooks", job="webhooks"), draw.cycling(21, 11)),
         Actor(r["payments"], series("payments", "checkout", job="checkout"), draw.cycling(29, 22)),

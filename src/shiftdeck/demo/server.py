@@ -8,6 +8,7 @@ demo runs under a full-screen TUI, and one stray log line would corrupt the scre
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -58,7 +59,34 @@ def not_found(_request: Request | None = None) -> Response:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default 5 drops SYNs under a burst: 1 s retransmit stalls
     app: App | None = None
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = super().get_request()
+        with self._connections_lock:
+            self._connections.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End kept-alive connections too, so a stopped server really stops answering."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that hangs up mid-answer is not news; never print a traceback."""
@@ -138,7 +166,7 @@ class LoopbackServer:
         self._httpd.app = app
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             name=f"shiftdeck-demo-{self.name}",
             daemon=True,
         )
@@ -149,4 +177,6 @@ class LoopbackServer:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        self._httpd.app = None
         self._httpd.server_close()
+        self._httpd.close_connections()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from textual.app import ComposeResult
@@ -42,7 +43,8 @@ class DashboardScreen(Screen):
         self.grouping = Grouping.NONE
 
     def compose(self) -> ComposeResult:
-        yield HeaderBar(self._config.title, id="header")
+        fresh = 2 * self._config.refresh + timedelta(seconds=5)
+        yield HeaderBar(self._config.title, fresh_within=fresh, id="header")
         yield SourceBanner(id="banner")
         with Horizontal(id="main"):
             yield AlertTable(self._config.severity, self._config.key_labels, self._clock,
@@ -117,7 +119,6 @@ class DashboardScreen(Screen):
 
     def action_cycle_grouping(self) -> None:
         self.grouping = self.grouping.next()
-        self.notify(f"Grouping: {self.grouping.value}", timeout=2)
         self._show_rows()
 
     def action_back(self) -> None:

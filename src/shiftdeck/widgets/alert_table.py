@@ -96,6 +96,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._longest_name = 12
         self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
+        self._drawn_ages: dict[int, str] = {}
         self.mutations = 0
         """Rows repainted because their content changed; benchmarks read it."""
 
@@ -139,10 +140,17 @@ class AlertTable(ScrollView, can_focus=True):
         if key in self._index:
             self._set_cursor(self._index[key])
 
-    def refresh_ages(self) -> None:
-        """Repaint the age column only (ages change with time, not with data)."""
-        columns = layout_columns(self.size.width, self._longest_name)
-        self.refresh(Region(columns.age_x, 1, columns.age, self.size.height))
+    def refresh_ages(self) -> bool:
+        """Repaint the age column, and only if a visible age changed. Returns whether it did."""
+        now = self._clock.now()
+        stale = any(
+            age != _age_of(self._rows[index], now)
+            for index, age in self._drawn_ages.items() if index < len(self._rows)
+        )
+        if stale:
+            columns = layout_columns(self.size.width, self._longest_name)
+            self.refresh(Region(columns.age_x, 1, columns.age, self.size.height))
+        return stale
 
     # -- cursor ----------------------------------------------------------------------------
 
@@ -199,6 +207,10 @@ class AlertTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()
 
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._drawn_ages.clear()
+
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
         self._scroll_to_cursor()
@@ -210,11 +222,12 @@ class AlertTable(ScrollView, can_focus=True):
             return self._header_strip(columns, width)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._rows):
+            self._drawn_ages.pop(index, None)
             return Strip.blank(width, self.rich_style)
         row = self._rows[index]
         is_cursor = index == self._cursor
-        now = self._clock.now()
-        age = format_age(now - row.alert.starts_at) if isinstance(row, AlertRow) else ""
+        age = _age_of(row, self._clock.now())
+        self._drawn_ages[index] = age
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
                      columns, is_cursor, self.has_focus, age)
         strip = self._strips.get(cache_key)
@@ -276,6 +289,10 @@ class AlertTable(ScrollView, can_focus=True):
         segments.append(Segment(_fit(age, c.age, right=True) + " ", base))
         segments.append(Segment(_fit(alert.summary, c.summary), base))
         return segments
+
+
+def _age_of(row: Row, now: datetime) -> str:
+    return format_age(now - row.alert.starts_at) if isinstance(row, AlertRow) else ""
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:

@@ -15,7 +15,7 @@ class FilterBar(Horizontal):
     FilterBar { height: 1; display: none; }
     FilterBar.-active { display: block; }
     FilterBar > Static#filter-prompt { width: 2; color: $accent; }
-    FilterBar > Input { border: none; height: 1; width: 1fr; padding: 0; }
+    FilterBar > Input { width: 1fr; }
     FilterBar > Static#filter-message { width: auto; max-width: 50%; color: $error; }
     """
     BINDINGS = [Binding("escape", "clear", "Clear filter", id="clear_filter")]
@@ -31,7 +31,7 @@ class FilterBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("/", id="filter-prompt")
         yield Input(placeholder='alertname=X severity=~"crit.*" namespace!=dev @state=pending',
-                    id="filter-input")
+                    id="filter-input", compact=True)
         yield Static("", id="filter-message")
 
     def on_mount(self) -> None:

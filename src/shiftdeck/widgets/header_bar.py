@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from textual.content import Content
 from textual.widget import Widget
@@ -14,14 +14,16 @@ from ..domain.health import Health, SourceHealth
 class HeaderBar(Widget):
     DEFAULT_CSS = "HeaderBar { height: 1; }"
 
-    def __init__(self, title: str, *, id: str | None = None) -> None:
+    def __init__(self, title: str, fresh_within: timedelta, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._title = title
+        self._fresh_within = fresh_within
         self._content = Content(title)
         self.read_only = False
 
     def show(self, health: tuple[SourceHealth, ...], counts: dict[str, int], now: datetime) -> None:
-        content = render_header(self._title, health, counts, now, self.read_only)
+        content = render_header(self._title, health, counts, now, self._fresh_within,
+                                self.read_only)
         if not content.is_same(self._content):
             self._content = content
             self.refresh(layout=False)
@@ -31,13 +33,13 @@ class HeaderBar(Widget):
 
 
 def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str, int],
-                  now: datetime, read_only: bool = False) -> Content:
+                  now: datetime, fresh_within: timedelta, read_only: bool = False) -> Content:
     parts: list[Content | tuple[str, str] | str] = [(f" {title} ", "bold")]
     if read_only:
         parts.append((" READ-ONLY ", "$warning reverse bold"))
     for source in health:
         parts.append(" ")
-        parts.append(_badge(source, now))
+        parts.append(_badge(source, now, fresh_within))
     parts.append("  ")
     for level, count in counts.items():
         style = f"$severity-{level.lower()}" if count else "$text-muted"
@@ -45,12 +47,17 @@ def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str
     return Content.assemble(*parts)
 
 
-def _badge(source: SourceHealth, now: datetime) -> tuple[str, str]:
+def _badge(source: SourceHealth, now: datetime, fresh_within: timedelta) -> tuple[str, str]:
+    """ok / stale since HH:MM / down. A healthy badge shows the age of the last good poll once
+    it is older than expected, so a quiet screen stays quiet between polls."""
     short = "am" if source.kind == "alertmanager" else "prom"
     match source.health:
         case Health.OK:
-            age = format_age(now - source.last_ok) if source.last_ok else ""
-            return f"{short}:{source.name} ok {age}", "$success"
+            age = now - source.last_ok if source.last_ok else timedelta(0)
+            late = f" {format_age(age)} ago" if age > fresh_within else ""
+            skipped = f" ({source.skipped} malformed skipped)" if source.skipped else ""
+            style = "$warning" if late or skipped else "$success"
+            return f"{short}:{source.name} ok{late}{skipped}", style
         case Health.STALE:
             since = clock_time(source.failing_since)
             return f"{short}:{source.name} stale since {since}", "$warning bold"

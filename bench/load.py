@@ -1,0 +1,129 @@
+"""Realistic alert data for the benchmarks, and loading it into a real Alertmanager.
+
+`make_alerts(n)` is deterministic (seeded): the same n always gives the same alerts, so the
+expected counts (`expected_counts`) can be computed without asking anyone. Every alert has a
+unique label set (the pod name carries the index), `startsAt` spread over the last three days
+and `endsAt` 30 days ahead, so nothing resolves during a run.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+import servers  # noqa: E402  (tests/servers.py: the real-process helpers)
+
+BATCH = 1000
+SEED = 20240601
+
+ALERTNAMES = [
+    "KubePodCrashLooping", "KubePodNotReady", "KubeDeploymentReplicasMismatch",
+    "KubeStatefulSetReplicasMismatch", "KubeContainerWaiting", "KubeJobFailed",
+    "KubeHpaMaxedOut", "KubeMemoryOvercommit", "KubeCPUOvercommit", "KubePersistentVolumeFillingUp",
+    "KubeNodeNotReady", "KubeNodeUnreachable", "KubeletTooManyPods", "KubeClientErrors",
+    "NodeFilesystemSpaceFillingUp", "NodeFilesystemAlmostOutOfSpace", "NodeMemoryHighUtilization",
+    "NodeCPUHighUsage", "NodeNetworkReceiveErrs", "NodeClockNotSynchronising",
+    "TargetDown", "Watchdog", "PrometheusRuleFailures", "PrometheusNotConnectedToAlertmanagers",
+    "AlertmanagerFailedToSendAlerts", "EtcdHighNumberOfLeaderChanges", "EtcdMembersDown",
+    "HighErrorRate", "HighLatencyP99", "SLOBurnRateFast", "SLOBurnRateSlow",
+    "CertificateExpiringSoon", "DatabaseReplicationLag", "DatabaseConnectionsExhausted",
+    "QueueBacklogGrowing", "KafkaConsumerLag", "RedisMemoryHigh", "IngressHigh5xxRate",
+    "BlackboxProbeFailed", "CronJobMissedSchedule",
+]
+SEVERITIES = [("critical", 0.15), ("warning", 0.50), ("info", 0.35)]
+NAMESPACES = [f"ns-{i}" for i in range(20)]
+SERVICES = [f"{word}-{kind}" for word in ("checkout", "payments", "search", "catalog", "auth",
+                                           "billing", "ledger", "gateway", "inventory", "orders")
+            for kind in ("api", "worker", "db", "cache", "frontend")]
+JOBS = ["kube-state-metrics", "node-exporter", "kubelet", "apiserver", "blackbox", "app-metrics"]
+
+WORDS = ("the service is degraded and requests are failing for a subset of users; check recent "
+         "deploys, saturation of the backing store, upstream dependencies and the error budget "
+         "dashboard before escalating to the owning team according to the runbook").split()
+
+
+def make_alerts(n: int, seed: int = SEED) -> list[dict[str, Any]]:
+    """n alerts in the POST /api/v2/alerts shape, each with a unique label set."""
+    rnd = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    ends = _rfc3339(now + timedelta(days=30))
+    return [_alert(i, rnd, now, ends) for i in range(n)]
+
+
+def _alert(i: int, rnd: random.Random, now: datetime, ends: str) -> dict[str, Any]:
+    name = rnd.choice(ALERTNAMES)
+    severity = rnd.choices([s for s, _ in SEVERITIES], [w for _, w in SEVERITIES])[0]
+    namespace = rnd.choice(NAMESPACES)
+    service = rnd.choice(SERVICES)
+    pod = f"{service}-{rnd.getrandbits(32):08x}-{i:05x}"
+    instance = f"10.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}:9100"
+    started = now - timedelta(seconds=rnd.randrange(60, 3 * 86400))
+    return {
+        "labels": {
+            "alertname": name, "severity": severity, "namespace": namespace,
+            "service": service, "pod": pod, "instance": instance, "job": rnd.choice(JOBS),
+        },
+        "annotations": {
+            "summary": f"{name} on {service} in {namespace} ({pod})",
+            "description": _description(rnd, name, pod),
+        },
+        "startsAt": _rfc3339(started),
+        "endsAt": ends,
+        "generatorURL": "http://127.0.0.1:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1",
+    }
+
+
+def _description(rnd: random.Random, name: str, pod: str) -> str:
+    text = f"{name} has been firing for {pod}: "
+    while len(text) < 200:
+        text += rnd.choice(WORDS) + " "
+    return text[:200].rstrip()
+
+
+def _rfc3339(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def expected_counts(alerts: list[dict[str, Any]]) -> dict[str, int]:
+    """Header counts shiftdeck should show with its default severity policy (all firing)."""
+    by_severity = Counter(a["labels"]["severity"] for a in alerts)
+    return {"P1": by_severity["critical"], "P2": by_severity["warning"],
+            "P3": by_severity["info"], "P4": 0}
+
+
+def start_alertmanager() -> servers.AlertmanagerProcess:
+    """A fresh Alertmanager on loopback (caller must close() it)."""
+    am = servers.AlertmanagerProcess()
+    try:
+        am.start()
+    except BaseException:
+        am.close()
+        raise
+    return am
+
+
+def load(am: servers.AlertmanagerProcess, alerts: list[dict[str, Any]]) -> float:
+    """Push `alerts` in batches of 1000, wait until GET /api/v2/alerts returns them all.
+
+    Returns the seconds it took.
+    """
+    import time
+
+    t0 = time.monotonic()
+    for start in range(0, len(alerts), BATCH):
+        am.push_alerts(alerts[start:start + BATCH])
+    am.wait_for_alerts(len(alerts), timeout=30 + len(alerts) / 500)
+    return time.monotonic() - t0
+
+
+def write_config(path: Path, am_url: str) -> Path:
+    """The shiftdeck config the benchmark runs with: one Alertmanager, defaults for the rest."""
+    path.write_text(f"alertmanagers:\n  - {{name: bench, url: '{am_url}'}}\n")
+    return path

@@ -1,0 +1,149 @@
+"""Figures → Markdown: one table per size, the goal beside each figure, and machine info."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+
+
+@dataclass
+class Metric:
+    """One row of a table. `values` are in `unit`; empty means not measured."""
+
+    name: str
+    values: list[float]
+    unit: str
+    goal: float | None = None
+    """Upper bound (every goal here is 'at most')."""
+    note: str = ""
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def verdict(self) -> str:
+        if self.goal is None:
+            return ""
+        if self.median is None:
+            return "n/a"
+        return "yes" if self.median <= self.goal else "**NO**"
+
+
+@dataclass
+class SizeReport:
+    size: int
+    metrics: list[Metric] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *args: object, **kwargs: object) -> Metric:
+        metric = Metric(*args, **kwargs)  # type: ignore[arg-type]
+        self.metrics.append(metric)
+        return metric
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit in ("s", "x"):
+        return f"{value:.3f}"
+    if unit in ("ms", "MiB"):
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def size_table(report: SizeReport) -> str:
+    lines = [
+        f"### {report.size:,} alerts",
+        "",
+        "| measurement | median | min | max | unit | n | goal | meets goal | note |",
+        "|---|---:|---:|---:|---|---:|---:|:---:|---|",
+    ]
+    for m in report.metrics:
+        lo = min(m.values) if m.values else None
+        hi = max(m.values) if m.values else None
+        goal = f"≤ {fmt(m.goal, m.unit)}" if m.goal is not None else ""
+        lines.append(f"| {m.name} | {fmt(m.median, m.unit)} | {fmt(lo, m.unit)} | "
+                     f"{fmt(hi, m.unit)} | {m.unit} | {len(m.values)} | {goal} | {m.verdict} | "
+                     f"{m.note} |")
+    if report.notes:
+        lines.append("")
+        lines.extend(f"- {note}" for note in report.notes)
+    return "\n".join(lines)
+
+
+def machine_info(alertmanager_version: str, shiftdeck_cmd: str,
+                 load_before: tuple[float, float, float]) -> list[tuple[str, str]]:
+    return [
+        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("cpus (nproc)", str(len(os.sched_getaffinity(0)))),
+        ("cpu", _cpu_model()),
+        ("kernel", platform.release()),
+        ("python", sys.version.split()[0]),
+        ("textual", _version("textual")),
+        ("shiftdeck", _version("shiftdeck") + _git_rev()),
+        ("shiftdeck command", shiftdeck_cmd),
+        ("alertmanager", alertmanager_version),
+        ("amtool", _first_line(["amtool", "--version"])),
+        ("load average (1 min) before / after", f"{load_before[0]:.2f} / {os.getloadavg()[0]:.2f}"
+         " (other work on the machine skews the figures)"),
+    ]
+
+
+def document(info: list[tuple[str, str]], sizes: list[SizeReport], command: str) -> str:
+    parts = [
+        "# shiftdeck benchmark",
+        "",
+        f"Command: `{command}`",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in info],
+        "",
+        "Times are wall clock; median, min and max over the runs (n). Key latencies: time from "
+        "writing the key to the pty until the first output byte, and until output was quiet "
+        "for 20 ms. Nothing here is asserted; `**NO**` marks a figure above its goal.",
+        "",
+    ]
+    for report in sizes:
+        parts += [size_table(report), ""]
+    return "\n".join(parts)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _git_rev() -> str:
+    rev = _first_line(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse",
+                       "--short", "HEAD"])
+    return f" (git {rev}, working tree may differ)" if rev and "fatal" not in rev else ""
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0] if text else "?"

@@ -1,0 +1,48 @@
+"""Hostile label values, annotations and names go through ingest and the whole dashboard
+without crashing, without becoming markup, and without control sequences."""
+
+from shiftdeck.screens.detail import DetailScreen
+from shiftdeck.sources.alertmanager import parse_alerts
+
+from .app_factory import loaded, make_app
+
+HOSTILE = [
+    "[/", "[/]", "[@click=app.quit]x[/]", "[link=file:///etc/passwd]x", "[bold red]loud",
+    "\x1b]0;pwned\x07", "\x1b[2J\x1b[H", "\x9b31m", "\x90qdcs\x9c", "nul\x00byte",
+    "\u202eevil\u202c", "zero\u200bwidth", "双宽字符", "$(id); `id`", "--kubeconfig=/etc/x",
+]
+
+
+def _raw_alerts():
+    raw = []
+    for i, text in enumerate(HOSTILE):
+        raw.append({
+            "labels": {"alertname": f"Hostile{i}{text}", "severity": "critical", "namespace": text,
+                       text or "empty": text},
+            "annotations": {"summary": text, "description": text * 3 + "y" * 100_000},
+            "startsAt": "2026-11-22T13:00:00Z", "fingerprint": f"{i:016x}",
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+        })
+    return parse_alerts(raw, "am0").alerts
+
+
+def _screen_text(app) -> str:
+    return "\n".join("".join(seg.text for seg in strip)
+                     for strip in app.screen._compositor.render_strips(app.size))
+
+
+async def test_hostile_alerts_render_literally_on_every_screen():
+    alerts = _raw_alerts()
+    assert len(alerts) == len(HOSTILE)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, alerts)
+        text = _screen_text(app)
+        assert "[@click=app.quit]x[/]" in text
+        for key in ("j", "g", "g", "g", "enter"):
+            await pilot.press(key)
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("escape", "question_mark", "escape")
+        assert app.is_running
+        for char in "\x1b\x07\x9b\x90\x9c\x00\u202e":
+            assert char not in _screen_text(app)
