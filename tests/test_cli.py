@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from .helpers import config_for  # noqa: F401  (documents the config shape used below)
 
 
 def run(*args: str, config_text: str, tmp_path, env=None) -> subprocess.CompletedProcess:

@@ -13,11 +13,12 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shiftdeck.clock import Clock
-from shiftdeck.domain.matchers import Matcher, parse_matchers
+from shiftdeck.domain.matchers import Matcher, MatcherError, parse_matchers
+from shiftdeck.domain.matchers import make_matcher as domain_matcher
 
 from .scenario import SeedSilence
 from .wire import am_time, millis, parse_time
@@ -33,29 +34,15 @@ class SilenceError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True)
-class SilenceMatcher:
-    name: str
-    value: str
-    is_regex: bool = False
-    is_equal: bool = True
-    pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
-
-    def matches_value(self, value: str) -> bool:
-        hit = self.pattern.fullmatch(value) is not None if self.pattern else value == self.value
-        return hit == self.is_equal
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        return self.matches_value(labels.get(self.name, ""))
-
-    def to_json(self) -> dict[str, object]:
-        return {"isEqual": self.is_equal, "isRegex": self.is_regex, "name": self.name, "value": self.value}
+def matcher_json(matcher: Matcher) -> dict[str, object]:
+    return {"isEqual": matcher.is_equal, "isRegex": matcher.is_regex, "name": matcher.name,
+            "value": matcher.value}
 
 
 @dataclass(frozen=True, slots=True)
 class Silence:
     id: str
-    matchers: tuple[SilenceMatcher, ...]
+    matchers: tuple[Matcher, ...]
     starts_at: datetime
     ends_at: datetime
     created_by: str
@@ -80,7 +67,7 @@ class Silence:
             "comment": self.comment,
             "createdBy": self.created_by,
             "endsAt": am_time(self.ends_at),
-            "matchers": [m.to_json() for m in self.matchers],
+            "matchers": [matcher_json(m) for m in self.matchers],
             "startsAt": am_time(self.starts_at),
         }
 
@@ -88,7 +75,7 @@ class Silence:
 @dataclass(frozen=True, slots=True)
 class PostableSilence:
     id: str
-    matchers: tuple[SilenceMatcher, ...]
+    matchers: tuple[Matcher, ...]
     starts_at: datetime
     ends_at: datetime
     created_by: str
@@ -100,23 +87,17 @@ class PostableSilence:
 # --------------------------------------------------------------------------- #
 
 
-def make_matcher(name: str, value: str, is_regex: bool, is_equal: bool) -> SilenceMatcher:
+def make_matcher(name: str, value: str, is_regex: bool, is_equal: bool) -> Matcher:
     """Build a matcher the way Alertmanager validates one (label name, anchored regex)."""
     if not _LABEL_NAME.fullmatch(name):
         raise SilenceError(f'silence invalid: invalid label matcher 0: invalid label name "{name}"')
-    pattern = None
-    if is_regex:
-        try:
-            pattern = re.compile(value)
-        except re.error as err:
-            raise SilenceError(
-                f'silence invalid: invalid label matcher 0: invalid regular expression "{value}": {err}'
-            ) from None
-    return SilenceMatcher(name, value, is_regex, is_equal, pattern)
-
-
-def from_domain_matcher(matcher: Matcher) -> SilenceMatcher:
-    return make_matcher(matcher.name, matcher.value, matcher.is_regex, matcher.is_equal)
+    op = ("=~" if is_equal else "!~") if is_regex else ("=" if is_equal else "!=")
+    try:
+        return domain_matcher(name, op, value)
+    except MatcherError:
+        raise SilenceError(
+            f'silence invalid: invalid label matcher 0: invalid regular expression "{value}"'
+        ) from None
 
 
 def parse_postable(payload: object) -> PostableSilence:
@@ -138,7 +119,7 @@ def parse_postable(payload: object) -> PostableSilence:
     return PostableSilence(silence_id, matchers, starts_at, ends_at, created_by, comment)
 
 
-def _parse_matchers(raw: object) -> tuple[SilenceMatcher, ...]:
+def _parse_matchers(raw: object) -> tuple[Matcher, ...]:
     if raw is None:
         raise SilenceError("matchers in body is required")
     if not isinstance(raw, list):
@@ -148,7 +129,7 @@ def _parse_matchers(raw: object) -> tuple[SilenceMatcher, ...]:
     return tuple(_parse_matcher(index, item) for index, item in enumerate(raw))
 
 
-def _parse_matcher(index: int, item: object) -> SilenceMatcher:
+def _parse_matcher(index: int, item: object) -> Matcher:
     if not isinstance(item, dict):
         raise SilenceError(f"matchers.{index} in body must be of type object")
     for key in ("name", "value"):
@@ -201,7 +182,7 @@ class SilenceStore:
         now = self.now()
         with self._lock:
             for seed in seeds:
-                matchers = tuple(from_domain_matcher(m) for m in parse_matchers(seed.matchers))
+                matchers = parse_matchers(seed.matchers)
                 starts = now + seed.starts
                 silence = Silence(self._new_id(), matchers, starts, now + seed.ends,
                                   seed.created_by, seed.comment, min(starts, now))
@@ -304,7 +285,6 @@ __all__ = [
     "PostableSilence",
     "Silence",
     "SilenceError",
-    "SilenceMatcher",
     "SilenceStore",
     "can_update",
     "parse_postable",
