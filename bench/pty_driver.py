@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 import fcntl
 import os
+import re
 import select
 import signal
 import struct
@@ -159,21 +160,32 @@ class PtySession:
 
     # -- questions about the output ----------------------------------------------------------
 
-    def wait_for(self, marker: bytes, timeout: float) -> float | None:
-        """Monotonic time of the chunk that completed the first occurrence of `marker` (None on
-        timeout or if the child exited)."""
+    def mark(self) -> int:
+        """A position in the output log, for `wait_for(..., since=mark)`."""
+        with self._cond:
+            return len(self._chunks)
+
+    def wait_for(self, marker: bytes | re.Pattern[bytes], timeout: float,
+                 since: int = 0) -> float | None:
+        """Monotonic time of the read that completed the first occurrence of `marker` (bytes or
+        a compiled bytes regex) in the output after position `since`; None on timeout or when
+        the child has gone."""
+        if isinstance(marker, re.Pattern):
+            find, keep = marker.search, 256
+        else:
+            find, keep = (lambda window: marker in window), len(marker) - 1
         deadline = time.monotonic() + timeout
-        tail, checked = b"", 0
+        tail, checked = b"", since
         while True:
             with self._cond:
                 chunks = self._chunks[checked:]
-                checked = len(self._chunks)
+                checked += len(chunks)
                 eof = self._eof
                 for t, data in chunks:
                     window = tail + data
-                    if marker in window:
+                    if find(window):
                         return t
-                    tail = window[-(len(marker) - 1):] if len(marker) > 1 else b""
+                    tail = window[-keep:] if keep else b""
                 if eof:
                     return None
                 left = deadline - time.monotonic()

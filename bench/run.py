@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -65,6 +66,8 @@ GOAL_CURSOR_MS = 50.0
 GOAL_FILTER_MS = 100.0
 GOAL_RSS_MIB = 200.0
 FILTER_TEXT = "namespace=ns-3"
+FILTER_CLEARED = re.compile(rb"\bns-(?!3/)\d+/")
+"""A label cell of another namespace (the label column shows namespace/service/pod)."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -157,17 +160,17 @@ def _interact(tui: PtySession, presses: int, idle: float, refresh: float) -> lis
     settled = _ms(k.settled for k in spread)
     metrics.append(M(f"cursor `j` every 0.2 s for one refresh ({refresh + 1:g} s) → settled",
                      settled, "ms", GOAL_CURSOR_MS,
-                     note=f"{len(spread)} presses; p95 {_p95(settled):.0f} ms; the max is the "
-                          "press that met a poll"))
-    typed = tui_bench.filter_keys(tui, FILTER_TEXT)
+                     goal_on="max", note=f"{len(spread)} presses; p95 {_p95(settled):.0f} ms; "
+                                         "the max is the press that met a poll"))
+    typed = tui_bench.filter_keys(tui, FILTER_TEXT, FILTER_CLEARED)
     chars = typed[1:-1]
     metrics += [
         M("filter `/` → filter bar shown", _ms([typed[0].settled]), "ms"),
         M("filter keystroke → first byte", _ms(k.first_byte for k in chars), "ms"),
         M("filter keystroke → repaint settled", _ms(k.settled for k in chars), "ms",
           GOAL_FILTER_MS, note=f"typing `{FILTER_TEXT}`; {_missing(chars)}"),
-        M("filter Escape → full table back", _ms([typed[-1].settled]), "ms",
-          note="clears the filter: all N alerts selected again"),
+        M("filter Escape → other namespaces drawn again", _ms([typed[-1].settled]), "ms",
+          note="includes Textual's ESCDELAY: a lone ESC is reported 100-200 ms late"),
     ]
     scroll_rate, backlog = tui_bench.hold_key(tui, b"j", rate=20.0, seconds=3.0)
     rss = tui.peak_rss_kb()

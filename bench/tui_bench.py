@@ -7,6 +7,7 @@ numbers include Textual's input parsing, the app's work, rendering and the termi
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -79,16 +80,22 @@ def cursor_keys_over(tui: PtySession, seconds: float, gap: float = 0.2,
     return timings
 
 
-def filter_keys(tui: PtySession, text: str) -> list[KeyTiming]:
+def filter_keys(tui: PtySession, text: str, cleared: re.Pattern[bytes]) -> list[KeyTiming]:
     """Open the filter with `/`, type `text` one key at a time, then clear it with Escape.
 
-    Each partial text is a live filter over every alert (e.g. `n` means alertname=n).
+    Each partial text is a live filter over every alert (e.g. `n` means alertname=n). The last
+    timing is Escape, measured until `cleared` (text only an unfiltered table shows) is drawn:
+    quiet-based timing cannot tell the filter input's blinking cursor from the repaint there.
     """
     timings = [KeyTiming("/", *tui.press(b"/"))]
     for char in text:
         timings.append(KeyTiming(char, *tui.press(char.encode())))
-    # Escape clears the filter (every alert is selected again); reported on its own.
-    timings.append(KeyTiming("escape", *tui.press(ESC, timeout=5.0)))
+    tui.wait_quiet()
+    since = tui.mark()
+    sent = tui.write(ESC)
+    drawn = tui.wait_for(cleared, timeout=10.0, since=since)
+    shown = None if drawn is None else drawn - sent
+    timings.append(KeyTiming("escape", shown, shown, 0))
     tui.wait_quiet(0.3)
     return timings
 
