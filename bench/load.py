@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -114,8 +115,6 @@ def load(am: servers.AlertmanagerProcess, alerts: list[dict[str, Any]]) -> float
 
     Returns the seconds it took.
     """
-    import time
-
     t0 = time.monotonic()
     for start in range(0, len(alerts), BATCH):
         am.push_alerts(alerts[start:start + BATCH])

@@ -33,15 +33,20 @@ QUIET = 0.020
 _PR_SET_PDEATHSIG = 1
 
 
-def _preexec() -> None:
-    """In the child: become the session leader of the pty (so it is the controlling terminal)
-    and die with the benchmark even if the benchmark is SIGKILLed."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGKILL when the benchmark dies, even by SIGKILL (Linux)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def _preexec() -> None:
+    """In the child: make the pty its controlling terminal (it is already a session leader)
+    and die with the benchmark."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    die_with_parent()
 
 
 def set_size(fd: int, cols: int, rows: int) -> None:
@@ -235,6 +240,14 @@ class PtySession:
         return first - sent, last - sent, written
 
     # -- the child ---------------------------------------------------------------------------
+
+    def exit_reason(self) -> str | None:
+        """None while the child runs; else its exit code and the last line it printed."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        text = re.sub(rb"\x1b(\[[0-9;?<>=$]*[A-Za-z~]|\][^\x07]*\x07|.)", b"", self.output())
+        lines = [line.strip() for line in text.decode(errors="replace").splitlines() if line.strip()]
+        return f"exited with code {self.proc.returncode}: {lines[-1] if lines else '(no output)'}"
 
     def peak_rss_kb(self) -> int | None:
         """VmHWM of the child (peak resident set size), in KiB."""

@@ -87,7 +87,7 @@ def size_table(report: SizeReport) -> str:
     return "\n".join(lines)
 
 
-def machine_info(alertmanager_version: str, shiftdeck_cmd: str,
+def machine_info(alertmanager_version: str, shiftdeck_cmd: str, source: str,
                  load_before: tuple[float, float, float]) -> list[tuple[str, str]]:
     return [
         ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
@@ -97,6 +97,7 @@ def machine_info(alertmanager_version: str, shiftdeck_cmd: str,
         ("python", sys.version.split()[0]),
         ("textual", _version("textual")),
         ("shiftdeck", _version("shiftdeck") + _git_rev()),
+        ("shiftdeck source", source),
         ("shiftdeck command", shiftdeck_cmd),
         ("alertmanager", alertmanager_version),
         ("amtool", _first_line(["amtool", "--version"])),
@@ -135,7 +136,7 @@ def _version(dist: str) -> str:
 def _git_rev() -> str:
     rev = _first_line(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse",
                        "--short", "HEAD"])
-    return f" (git {rev}, working tree may differ)" if rev and "fatal" not in rev else ""
+    return f" (HEAD {rev})" if rev and "fatal" not in rev else ""
 
 
 def _cpu_model() -> str:

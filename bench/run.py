@@ -5,6 +5,7 @@ Run (from the repository root, with shiftdeck installed, e.g. `pip install -e .`
     python3 bench/run.py                                   # sizes 1000,10000, 3 runs
     python3 bench/run.py --sizes 1000,10000 --runs 5 --out bench/results/latest.md
     python3 bench/run.py --sizes 50000 --runs 1            # slow; not part of the default
+    python3 bench/run.py --rev HEAD                        # a commit's src/, not the working tree
 
 Needs `prometheus-alertmanager` (or `alertmanager`, or $SHIFTDECK_ALERTMANAGER_BIN) and `amtool`
 on $PATH; `curl` and `/usr/bin/time` are used when present. shiftdeck runs as
@@ -44,6 +45,7 @@ import re
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,7 +68,7 @@ GOAL_CURSOR_MS = 50.0
 GOAL_FILTER_MS = 100.0
 GOAL_RSS_MIB = 200.0
 FILTER_TEXT = "namespace=ns-3"
-FILTER_CLEARED = re.compile(rb"\bns-(?!3/)\d+/")
+FILTER_CLEARED = re.compile(rb"ns-(?!3/)\d+/")
 """A label cell of another namespace (the label column shows namespace/service/pod)."""
 
 
@@ -80,6 +82,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Markdown output path (default bench/results/latest.md)")
     parser.add_argument("--presses", type=int, default=30, help="cursor key presses (default 30)")
     parser.add_argument("--idle", type=float, default=10.0, help="idle window, seconds (default 10)")
+    parser.add_argument("--rev", metavar="GIT_REV",
+                        help="benchmark this commit's src/ (git archive into a temp dir, first on "
+                             "PYTHONPATH) instead of the working tree, which others may be editing")
     args = parser.parse_args(argv)
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     return args
@@ -124,8 +129,8 @@ def bench_tui(rep: report.SizeReport, config: Path, p1: int, runs: int, presses:
         with PtySession(tui_bench.tui_argv(config), cols=120, rows=40) as tui:
             starts.append(tui_bench.measure_startup(tui, marker, start_timeout))
             if starts[-1].to_marker is None:
-                rep.notes.append(f"pty 120x40 run {run + 1}: {marker.decode().strip()!r} not "
-                                 f"seen within {start_timeout:.0f}s")
+                why = tui.exit_reason() or f"not seen within {start_timeout:.0f}s"
+                rep.notes.append(f"pty 120x40 run {run + 1}: no {marker.decode().strip()!r}: {why}")
             elif run == runs - 1:
                 interactive = _interact(tui, presses, idle, _refresh_seconds(config))
     rep.add("TUI start → table visible (pty 120x40, P1 count in header)",
@@ -215,7 +220,7 @@ def bench_pilot(rep: report.SizeReport, config: Path, n: int, runs: int, timeout
             [r["to_idle"] for r in results if r.get("to_idle") is not None], "s")
     rep.add("import shiftdeck.app (Pilot process)",
             [r["import_seconds"] for r in results if "import_seconds" in r], "s")
-    rep.notes.extend(f"Pilot run failed: {e}" for e in errors[:1])
+    rep.notes.extend(f"Pilot run failed: {e.strip().splitlines()[-1]}" for e in errors[:1])
 
 
 def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> tuple[report.SizeReport, str]:
@@ -246,19 +251,37 @@ def _step(name: str) -> None:
 # -- main ------------------------------------------------------------------------------------
 
 
+def use_revision(rev: str, workdir: Path) -> str:
+    """Export commit `rev` into `workdir` (src/ links to the top-level themes/) and make every
+    shiftdeck we start import its src/."""
+    archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", rev],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(workdir)], input=archive, check=True)
+    src = str(workdir / "src")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+    sys.path.insert(0, src)
+    full = subprocess.run(["git", "-C", str(BENCH.parent), "rev-parse", "--short", rev],
+                          capture_output=True, text=True).stdout.strip()
+    return f"git {full} (exported; working tree not used)"
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)  # cleanup runs on `kill` too
     command = "python3 bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     started = time.monotonic()
     load_before = os.getloadavg()
     reports, version = [], "?"
+    source = f"working tree {BENCH.parent / 'src'}"
     try:
         with tempfile.TemporaryDirectory(prefix="shiftdeck-bench-") as tmp:
+            if args.rev:
+                source = use_revision(args.rev, Path(tmp))
             for n in args.sizes:
                 rep, version = bench_size(n, args, Path(tmp))
                 reports.append(rep)
@@ -266,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: every process started by the benchmark was stopped",
               file=sys.stderr)
         return 130
-    text = report.document(report.machine_info(version, " ".join(cli_bench.shiftdeck_cmd()), load_before), reports, command.strip())
+    info = report.machine_info(version, " ".join(cli_bench.shiftdeck_cmd()), source, load_before)
+    text = report.document(info, reports, command.strip())
     text += f"\nTotal benchmark time: {time.monotonic() - started:.0f} s\n"
     print(text)
     out = Path(args.out)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli_bench import shiftdeck_cmd
-from pty_driver import QUIET, PtySession
+from pty_driver import QUIET, PtySession, die_with_parent
 
 BENCH = Path(__file__).resolve().parent
 ESC = b"\x1b"
@@ -126,7 +126,7 @@ def pilot_startup(config: Path, expect: int, cols: int = 120, rows: int = 40,
             "--expect", str(expect), "--cols", str(cols), "--rows", str(rows),
             "--timeout", str(timeout)]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 30,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):

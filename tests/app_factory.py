@@ -9,6 +9,8 @@ from shiftdeck.app import ShiftdeckApp
 from shiftdeck.clock import FrozenClock
 from shiftdeck.domain.alerts import Alert, AlertState, fingerprint
 from shiftdeck.domain.board import SourceReport
+from shiftdeck.domain.matchers import make_matcher
+from shiftdeck.domain.silences import Silence, SilenceState
 from shiftdeck.messages import SourceFailed, SourceReported
 
 from .factories import NOW
@@ -17,12 +19,16 @@ from .helpers import config_for
 AM_KEY = "alertmanager/am0"
 
 
+ACK_ID = "a1c4e5d0-0000-4000-8000-000000000001"
+MAINTENANCE_ID = "5f1c0d2a-0000-4000-8000-000000000002"
+
+
 def _alert(name, severity, namespace, minutes, state=AlertState.FIRING, summary="",
-           **labels) -> Alert:
+           silenced_by=MAINTENANCE_ID, **labels) -> Alert:
     all_labels = {"alertname": name, "severity": severity, "namespace": namespace, **labels}
     return Alert(fingerprint(all_labels), all_labels, {"summary": summary} if summary else {},
                  state, NOW - timedelta(minutes=minutes), ("am0",),
-                 silenced_by=("5f1c0d2a",) if state is AlertState.SILENCED else ())
+                 silenced_by=(silenced_by,) if state is AlertState.SILENCED else ())
 
 
 SEED_ALERTS = (
@@ -30,8 +36,8 @@ SEED_ALERTS = (
            summary="Backend has no ready pods"),
     _alert("PostgreSQLDown", "critical", "qawave", 3, service="postgresql", pod="postgresql-0",
            summary="PostgreSQL is not answering"),
-    _alert("BackendHighErrorRate", "warning", "clipper", 47, service="backend",
-           summary="5xx ratio above 5% for 10m"),
+    _alert("BackendHighErrorRate", "warning", "clipper", 47, AlertState.SILENCED,
+           silenced_by=ACK_ID, service="backend", summary="5xx ratio above 5% for 10m"),
     _alert("DatabaseConnectionPoolExhausted", "warning", "payments", 130, service="api",
            summary="Connection pool at 100%"),
     _alert("HighMemoryUsage", "warning", "profile", 25, AlertState.SILENCED, service="worker",
@@ -45,13 +51,29 @@ SEED_ALERTS = (
 )
 
 
+SEED_SILENCES = (
+    Silence(ACK_ID, (make_matcher("alertname", "=", "BackendHighErrorRate"),),
+            NOW - timedelta(minutes=9), NOW + timedelta(minutes=6), "alice",
+            "ACK! alice via shiftdeck at 2026-11-22 13:51 UTC", SilenceState.ACTIVE, "test"),
+    Silence(MAINTENANCE_ID, (make_matcher("namespace", "=", "profile"),
+                             make_matcher("service", "=~", "worker|api")),
+            NOW - timedelta(hours=1), NOW + timedelta(hours=2), "bob",
+            "profile workers migration, CHG-4411", SilenceState.ACTIVE, "test"),
+    Silence("e0e0e0e0-0000-4000-8000-000000000003", (make_matcher("job", "=", "legacy"),),
+            NOW - timedelta(hours=3), NOW + timedelta(minutes=40), "dave",
+            "legacy exporter being decommissioned", SilenceState.ACTIVE, "test"),
+)
+
+
 def make_app(**config: str) -> ShiftdeckApp:
+    config = {"user": "alice", **config}  # not $USER: snapshots must not depend on who runs them
     return ShiftdeckApp(config_for(["http://127.0.0.1:9"], **config), FrozenClock(NOW),
                         poll=False, sources=[], cursor_blink=False)
 
 
-def report(alerts=SEED_ALERTS, at=NOW) -> SourceReported:
-    return SourceReported(AM_KEY, SourceReport("am0", "alertmanager", tuple(alerts), at), 0)
+def report(alerts=SEED_ALERTS, at=NOW, silences=SEED_SILENCES) -> SourceReported:
+    return SourceReported(AM_KEY, SourceReport("am0", "alertmanager", tuple(alerts), at,
+                                               silences=silences), 0)
 
 
 def failure(error="unreachable (connection refused)", at=NOW + timedelta(minutes=2)):

@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-from shiftdeck.domain.board import SourceReport
-from shiftdeck.messages import SourceReported
 from shiftdeck.screens.detail import DetailScreen
 from shiftdeck.screens.help import HelpScreen
 from shiftdeck.widgets.alert_detail import AlertDetail
@@ -146,8 +144,7 @@ async def test_one_changed_alert_repaints_one_row():
                                                  ("fingerprint", "labels", "state", "starts_at",
                                                   "instances")},
                                               "annotations": {"summary": "now with news"}})
-        app.post_message(SourceReported("alertmanager/am0",
-                                        SourceReport("am0", "alertmanager", tuple(changed), NOW), 0))
+        app.post_message(report(changed))
         await pilot.pause()
         assert table.mutations - before == 1
 

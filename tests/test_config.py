@@ -18,6 +18,7 @@ from shiftdeck.config import (
     load_config_text,
 )
 from shiftdeck.domain.severity import DEFAULT_POLICY
+from shiftdeck.domain.silences import AckSettings, SilenceSettings
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_config.yaml"
 MINIMAL = "alertmanagers:\n  - name: prod\n    url: http://127.0.0.1:9093\n"
@@ -316,3 +317,69 @@ def test_config_module_does_not_import_textual() -> None:
 def test_config_can_be_built_directly_for_tests() -> None:
     config = Config(alertmanagers=(), keymap={"ack_alert": "a"})
     assert config.keymap["ack_alert"] == "a" and config.severity is DEFAULT_POLICY
+
+
+# -- ack and silences ------------------------------------------------------------ #
+
+
+def test_ack_and_silences_default_to_the_dataclass_defaults() -> None:
+    config = load_config_text(MINIMAL, environ={})
+    assert config.ack == AckSettings()
+    assert config.silences == SilenceSettings()
+    assert [str(m) for m in config.silences.protected] == ['category="security"']
+    assert config.masked()["ack"] == {"duration": "15m", "max_duration": "12h", "extend": True}
+    assert config.masked()["silences"] == {"protected": ['category="security"'],
+                                           "warn_before": "15m"}
+
+
+def test_sample_config_sets_ack_and_silences() -> None:
+    config = load_config(SAMPLE, environ={})
+    assert config.ack == AckSettings(timedelta(minutes=15), timedelta(hours=12), True)
+    assert config.silences == SilenceSettings()
+
+
+def test_ack_settings_are_read() -> None:
+    config = load_config_text(MINIMAL + "ack: {duration: 10m, max_duration: 4h, extend: false}\n",
+                              environ={})
+    assert config.ack == AckSettings(timedelta(minutes=10), timedelta(hours=4), False)
+
+
+def test_protected_matchers_are_concatenated() -> None:
+    text = MINIMAL + "silences:\n  protected: ['category=security', 'team=~\"sec.*\"']\n" \
+        "  warn_before: 30m\n"
+    settings = load_config_text(text, environ={}).silences
+    assert [str(m) for m in settings.protected] == ['category="security"', 'team=~"sec.*"']
+    assert settings.warn_before == timedelta(minutes=30)
+
+
+def test_empty_protected_list_protects_nothing() -> None:
+    config = load_config_text(MINIMAL + "silences: {protected: []}\n", environ={})
+    assert config.silences.protected == ()
+
+
+def test_bad_protected_matcher_reports_file_line_and_key(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "silences:\n  protected:\n    - 'x=~\"(\"'\n")
+    assert (err.line, err.key) == (6, "silences.protected[0]")
+    assert "invalid regex" in err.reason
+
+
+def test_protected_matcher_on_shiftdeck_filter_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "silences: {protected: ['@level=P1']}\n")
+    assert (err.line, err.key) == (4, "silences.protected[0]")
+    assert "not a label" in err.reason
+
+
+def test_ack_max_duration_shorter_than_duration_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "ack:\n  duration: 1h\n  max_duration: 30m\n")
+    assert (err.line, err.key) == (6, "ack.max_duration")
+    assert "shorter than duration" in err.reason
+
+
+def test_ack_duration_must_be_positive(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "ack: {duration: 0s}\n")
+    assert (err.key, err.reason) == ("ack.duration", "must be longer than 0s")
+
+
+def test_unknown_key_in_ack_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "ack: {extends: true}\n")
+    assert err.key == "ack.extends" and "did you mean 'extend'" in err.reason

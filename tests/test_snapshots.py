@@ -54,3 +54,21 @@ def test_detail_screen(snap_compare):
 def test_light_theme(snap_compare):
     assert snap_compare(make_app(theme="shiftdeck-light"), terminal_size=(80, 24),
                         run_before=loaded)
+
+
+def test_silence_form(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded, press=["s"])
+
+
+def test_silence_form_refusal_wide(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded,
+                        press=["s", *"db failover", "ctrl+s"])
+
+
+def test_silences_screen(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded, press=["S"])
+
+
+def test_unack_confirm(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
+                        press=["j", "j", "j", "j", "U"])

@@ -27,6 +27,37 @@ def build_parser() -> argparse.ArgumentParser:
                         help='e.g. \'severity=~"crit.*" namespace!=dev\'')
     alerts.add_argument("--json", action="store_true", help="JSON instead of text")
     commands.add_parser("check", help="validate the config and probe every source")
+
+    ack = commands.add_parser("ack", help="acknowledge every current alert matching (an ACK! "
+                              "silence on each alert's labels); prints each silence ID")
+    ack.add_argument("matchers", nargs="+", metavar="MATCHERS",
+                     help='which alerts, e.g. DiskFull or \'namespace=prod severity=~"crit.*"\'')
+    ack.add_argument("--note", default="", metavar="TEXT", help="appended to the ACK! comment")
+
+    silence = commands.add_parser("silence", help="silence alerts, within the severity "
+                                  "guardrails; prints the silence ID")
+    silence.add_argument("matchers", nargs="+", metavar="MATCHERS",
+                         help="the silence's matchers (labels only)")
+    silence.add_argument("--duration", default="1h", metavar="DURATION",
+                         help="how long, e.g. 30m, 4h (default 1h)")
+    silence.add_argument("--comment", default="", metavar="TEXT", help="why (required)")
+    silence.add_argument("--approver", default="", metavar="NAME",
+                         help="who approved it (needed for P1 and protected alerts)")
+    silence.add_argument("--start", default="", metavar="TIME",
+                         help="+30m, or an ISO time such as 2026-11-22T18:00Z (default now)")
+    silence.add_argument("--cluster", default="", metavar="NAME",
+                         help="Alertmanager cluster (default: the matching alerts' clusters)")
+
+    silences = commands.add_parser("silences", help="list active, pending and recently "
+                                   "expired silences")
+    silences.add_argument("--expiring", default="", metavar="DURATION",
+                          help="only active silences ending within this, e.g. 1h")
+    silences.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    expire = commands.add_parser("expire", help="expire a silence")
+    expire.add_argument("silence_id", metavar="ID", help="silence ID (or its first 8+ characters)")
+    expire.add_argument("--cluster", default="", metavar="NAME",
+                        help="Alertmanager cluster holding it (default: found by ID)")
     return parser
 
 
@@ -65,6 +96,15 @@ def _dispatch(args: argparse.Namespace, config, clock) -> int:
         return cli.run_alerts(config, clock, args.filter, args.json)
     if args.command == "check":
         return cli.run_check(config)
+    if args.command == "ack":
+        return cli.run_ack(config, clock, " ".join(args.matchers), args.note)
+    if args.command == "silence":
+        return cli.run_silence(config, clock, " ".join(args.matchers), args.duration,
+                               args.comment, args.approver, args.start, args.cluster)
+    if args.command == "silences":
+        return cli.run_silences(config, clock, args.expiring, args.json)
+    if args.command == "expire":
+        return cli.run_expire(config, clock, args.silence_id, args.cluster)
     from .app import ShiftdeckApp
 
     ShiftdeckApp(config, clock).run()

@@ -1,23 +1,32 @@
-"""One-shot commands: `shiftdeck alerts` and `shiftdeck check`. No textual on this path."""
+"""One-shot commands: `shiftdeck alerts`, `check`, `ack`, `silence`, `silences`, `expire`.
+No textual on this path."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
 
 from .clock import Clock
-from .domain.alerts import Alert
-from .domain.board import EMPTY_BOARD, build_board
-from .domain.durations import format_age
-from .domain.matchers import MatcherError, parse_matchers
-from .domain.view import AlertRow, Grouping, select_rows
+from .domain.alerts import Alert, AlertState
+from .domain.board import EMPTY_BOARD, Board, build_board
+from .domain.durations import format_age, format_duration, parse_duration
+from .domain.matchers import Matcher, MatcherError, parse_matchers
+from .domain.silences import (Refusal, Silence, SilenceRequest, SilenceState, ack_request,
+                              check_silence, exact_matchers, matching_alerts)
+from .domain.view import AlertRow, Grouping, SilenceRow, select_rows, silence_rows
 from .sources.alertmanager import AlertmanagerClient
 from .sources.http import SourceError
 from .sources.poll import make_sources, poll_all_once
 from .sources.prometheus import PrometheusClient
+from .sources.silence_writer import ReadOnlyError, SilenceWriter
+
+READ_ONLY = "shiftdeck: read-only mode (--read-only or read_only: true): nothing was written"
+MIN_ID_PREFIX = 8
 
 
 def run_alerts(config: Any, clock: Clock, filter_text: str, as_json: bool,
@@ -106,3 +115,296 @@ async def _probe(source: Any) -> tuple[bool, str]:
         return False, f"{label}: {err}"
     finally:
         await source.aclose()
+
+
+# --------------------------------------------------------------------------- #
+# Writes: ack, silence, expire. Exit 0 done, 1 failed, 2 refused (read-only, guardrails, usage).
+# --------------------------------------------------------------------------- #
+
+
+def run_ack(config: Any, clock: Clock, matchers_text: str, note: str = "",
+            out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """One ACK! silence per current alert matching, on its exact label set, in its cluster."""
+    if config.read_only:
+        print(READ_ONLY, file=err)
+        return 2
+    matchers = _cli_matchers(matchers_text, err)
+    if matchers is None:
+        return 2
+    return asyncio.run(_ack(config, clock, matchers_text, matchers, note, out, err))
+
+
+async def _ack(config: Any, clock: Clock, text: str, matchers: tuple[Matcher, ...], note: str,
+               out: TextIO, err: TextIO) -> int:
+    board, failures = await _collect(config, clock)
+    _report_failures(failures, err)
+    alerts = _current(board, matchers, config)
+    if not alerts:
+        print(f"shiftdeck: no current alert matches {text!r}: nothing acknowledged", file=err)
+        return 1
+    writer = SilenceWriter(config)
+    failed = refused = 0
+    try:
+        for alert in alerts:
+            if alert.state is AlertState.ACKED:
+                print(f"shiftdeck: {_describe(alert)}: already acknowledged by {alert.acked_by}",
+                      file=err)
+                continue
+            clusters = writer.clusters_of(alert) or (writer.cluster_of(alert),)
+            for cluster in clusters:
+                request = ack_request(exact_matchers(alert.labels), cluster, config.user,
+                                      clock.now(), config.ack, note)
+                try:
+                    silence_id = await writer.write(request)
+                except ReadOnlyError as error:
+                    refused += 1
+                    print(f"shiftdeck: {_describe(alert)}: {error}", file=err)
+                except SourceError as error:
+                    failed += 1
+                    print(f"shiftdeck: {_describe(alert)}: not acknowledged: {error}", file=err)
+                else:
+                    print(f"{silence_id} {_describe(alert)} ({cluster})", file=out)
+    finally:
+        await writer.aclose()
+    return 1 if failed else 2 if refused else 0
+
+
+def run_silence(config: Any, clock: Clock, matchers_text: str, duration_text: str, comment: str,
+                approver: str = "", start_text: str = "", cluster: str = "",
+                out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """One silence with these matchers (one per cluster involved), within the guardrails."""
+    if config.read_only:
+        print(READ_ONLY, file=err)
+        return 2
+    matchers = _cli_matchers(matchers_text, err)
+    if matchers is None:
+        return 2
+    try:
+        duration = parse_duration(duration_text)
+        if duration.total_seconds() <= 0:
+            raise ValueError("must be longer than 0s")
+    except ValueError as error:
+        print(f"shiftdeck: --duration: {error}", file=err)
+        return 2
+    try:
+        starts_at = parse_start(start_text, clock.now())
+    except ValueError as error:
+        print(f"shiftdeck: --start: {error}", file=err)
+        return 2
+    request = SilenceRequest(matchers, starts_at, starts_at + duration, config.user, comment, "")
+    return asyncio.run(_silence(config, clock, request, approver, cluster, out, err))
+
+
+async def _silence(config: Any, clock: Clock, request: SilenceRequest, approver: str,
+                   cluster: str, out: TextIO, err: TextIO) -> int:
+    writer = SilenceWriter(config)
+    try:
+        if cluster and cluster not in writer.clusters:
+            print(f"shiftdeck: --cluster: no Alertmanager cluster named {cluster!r} "
+                  f"(known: {', '.join(writer.clusters) or 'none'})", file=err)
+            return 2
+        board, failures = await _collect(config, clock)
+        _report_failures(failures, err)
+        matched = matching_alerts(request.matchers, board.alerts.values())
+        try:
+            request = check_silence(request, matched, config.severity, config.silences, approver)
+        except Refusal as refusal:
+            print(f"shiftdeck: refused: {refusal}", file=err)
+            return 2
+        clusters = _target_clusters(writer, matched, cluster)
+        if not clusters:
+            print("shiftdeck: no current alert matches, so the cluster is unknown: name it with "
+                  f"--cluster (known: {', '.join(writer.clusters) or 'none'})", file=err)
+            return 2
+        failed = refused = 0
+        for name in clusters:
+            try:
+                silence_id = await writer.write(replace(request, cluster=name))
+            except ReadOnlyError as error:
+                refused += 1
+                print(f"shiftdeck: {error}", file=err)
+            except SourceError as error:
+                failed += 1
+                print(f"shiftdeck: not silenced: {error}", file=err)
+            else:
+                print(f"{silence_id} silences {len(matched)} alert(s) for "
+                      f"{format_duration(request.ends_at - request.starts_at)} ({name})", file=out)
+        return 1 if failed else 2 if refused else 0
+    finally:
+        await writer.aclose()
+
+
+def _target_clusters(writer: SilenceWriter, matched: list[Alert], cluster: str) -> list[str]:
+    if cluster:
+        return [cluster]
+    held = {c for alert in matched for c in writer.clusters_of(alert)}
+    if held:
+        return [c for c in writer.clusters if c in held]
+    return list(writer.clusters) if len(writer.clusters) == 1 else []
+
+
+def parse_start(text: str, now: datetime) -> datetime:
+    """'' (now), '+30m' (from now) or an ISO 8601 time (without a zone: UTC)."""
+    text = text.strip()
+    if not text:
+        return now
+    if text.startswith("+"):
+        return now + parse_duration(text[1:])
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a time: {text!r} (use +30m or e.g. 2026-11-22T18:00Z)") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def run_expire(config: Any, clock: Clock, silence_id: str, cluster: str = "",
+               out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Expire one silence, by ID (or a unique prefix of at least 8 characters)."""
+    if config.read_only:
+        print(READ_ONLY, file=err)
+        return 2
+    return asyncio.run(_expire(config, clock, silence_id.strip(), cluster, out, err))
+
+
+async def _expire(config: Any, clock: Clock, silence_id: str, cluster: str, out: TextIO,
+                  err: TextIO) -> int:
+    writer = SilenceWriter(config)
+    try:
+        if cluster and cluster not in writer.clusters:
+            print(f"shiftdeck: --cluster: no Alertmanager cluster named {cluster!r} "
+                  f"(known: {', '.join(writer.clusters) or 'none'})", file=err)
+            return 2
+        if not cluster:
+            board, failures = await _collect(config, clock)
+            found, problem = _find_silence(board, silence_id)
+            if found is None:
+                _report_failures(failures, err)
+                print(f"shiftdeck: {problem}", file=err)
+                return 1
+            silence_id, cluster = found.id, found.cluster
+        try:
+            await writer.expire(cluster, silence_id)
+        except ReadOnlyError as error:
+            print(f"shiftdeck: {error}", file=err)
+            return 2
+        except SourceError as error:
+            print(f"shiftdeck: not expired: {error}", file=err)
+            return 1
+        print(f"{silence_id} expired ({cluster})", file=out)
+        return 0
+    finally:
+        await writer.aclose()
+
+
+def _find_silence(board: Board, silence_id: str) -> tuple[Silence | None, str]:
+    """The silence with this ID or unique ID prefix, or why there is none."""
+    if silence_id in board.silences:
+        return board.silences[silence_id], ""
+    if len(silence_id) >= MIN_ID_PREFIX:
+        found = [s for sid, s in board.silences.items() if sid.startswith(silence_id)]
+        if len(found) == 1:
+            return found[0], ""
+        if found:
+            return None, f"{silence_id!r} is the start of {len(found)} silence IDs: give more of it"
+    return None, (f"no silence {silence_id!r} in any Alertmanager (give the full ID, or name "
+                  "the cluster with --cluster)")
+
+
+# --------------------------------------------------------------------------- #
+# Reading silences
+# --------------------------------------------------------------------------- #
+
+
+def run_silences(config: Any, clock: Clock, expiring_text: str = "", as_json: bool = False,
+                 out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Active, pending and recently expired silences (deduplicated across HA peers)."""
+    within = None
+    if expiring_text:
+        try:
+            within = parse_duration(expiring_text)
+        except ValueError as error:
+            print(f"shiftdeck: --expiring: {error}", file=err)
+            return 2
+    board, failures = asyncio.run(_collect(config, clock))
+    now = clock.now()
+    rows = silence_rows(board.silences.values(), board.alerts.values(), now,
+                        config.silences.warn_before)
+    if within is not None:
+        rows = tuple(r for r in rows if r.silence.state is SilenceState.ACTIVE
+                     and r.silence.ends_at - now <= within)
+    if as_json:
+        out.write(orjson.dumps([_silence_json(r, now) for r in rows]).decode() + "\n")
+    else:
+        out.write("".join(_silence_line(r, now) + "\n" for r in rows))
+    _report_failures(failures, err)
+    return 1 if failures else 0
+
+
+def _silence_json(row: SilenceRow, now: datetime) -> dict[str, Any]:
+    silence = row.silence
+    return {
+        "id": silence.id,
+        "cluster": silence.cluster,
+        "state": silence.state.value,
+        "createdBy": silence.created_by,
+        "comment": silence.comment,
+        "ack": silence.is_ack,
+        "matchers": [str(m) for m in silence.matchers],
+        "startsAt": silence.starts_at.isoformat(),
+        "endsAt": silence.ends_at.isoformat(),
+        "endsInSeconds": int((silence.ends_at - now).total_seconds()),
+        "silencedAlerts": row.silencing,
+        "expiringSoon": row.expiring_soon,
+        "matchesNothing": row.matches_nothing,
+    }
+
+
+def _silence_line(row: SilenceRow, now: datetime) -> str:
+    silence = row.silence
+    if silence.state is SilenceState.ACTIVE:
+        when = f"ends in {format_age(silence.ends_at - now)}"
+    elif silence.state is SilenceState.PENDING:
+        when = f"starts in {format_age(silence.starts_at - now)}"
+    else:
+        when = f"ended {format_age(now - silence.ends_at)} ago"
+    flags = [flag for flag, on in (("EXPIRING-SOON", row.expiring_soon),
+                                   ("MATCHES-NOTHING", row.matches_nothing)) if on]
+    matchers = "{" + ", ".join(str(m) for m in silence.matchers) + "}"
+    text = (f"{silence.id} {silence.state.value:<7} {when:<14} {row.silencing:>3} alert(s) "
+            f"{silence.created_by} {matchers} {silence.comment}"
+            + (" [" + " ".join(flags) + "]" if flags else ""))
+    return text.replace("\n", " ").replace("\t", " ")
+
+
+# --------------------------------------------------------------------------- #
+# Shared
+# --------------------------------------------------------------------------- #
+
+
+def _cli_matchers(text: str, err: TextIO) -> tuple[Matcher, ...] | None:
+    try:
+        matchers = parse_matchers(text)
+    except MatcherError as error:
+        print(f"shiftdeck: matchers: {error}", file=err)
+        return None
+    if not matchers:
+        print("shiftdeck: matchers: give at least one, e.g. alertname=DiskFull", file=err)
+        return None
+    return matchers
+
+
+def _current(board: Board, matchers: tuple[Matcher, ...], config: Any) -> list[Alert]:
+    rows = select_rows(board.alerts.values(), matchers, Grouping.NONE, config.severity)
+    return [r.alert for r in rows if isinstance(r, AlertRow)
+            and r.alert.state is not AlertState.RESOLVED]
+
+
+def _describe(alert: Alert) -> str:
+    labels = ",".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+    text = f"{alert.name}{{{labels}}}"
+    return text.replace("\n", " ").replace("\t", " ")
+
+
+def _report_failures(failures: list[tuple[str, str]], err: TextIO) -> None:
+    for name, reason in failures:
+        print(f"shiftdeck: {name}: {reason}", file=err)

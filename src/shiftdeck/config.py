@@ -28,6 +28,7 @@ import yaml
 from .domain.durations import parse_duration
 from .domain.matchers import Matcher, MatcherError, parse_matchers
 from .domain.severity import DEFAULT_POLICY, SeverityLevel, SeverityPolicy
+from .domain.silences import AckSettings, SilenceSettings
 
 MASK = "***"
 DEFAULT_TIMEOUT = timedelta(seconds=10)
@@ -144,6 +145,10 @@ class Config:
     """How long resolved alerts stay visible."""
     read_only: bool = False
     """No writes anywhere: dangerous actions are hidden."""
+    ack: AckSettings = AckSettings()
+    """Acknowledgements: ACK! silences, their duration and extension (key ``ack``)."""
+    silences: SilenceSettings = SilenceSettings()
+    """Silence guardrails and the 'expiring soon' warning (key ``silences``)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.keymap, MappingProxyType):
@@ -164,6 +169,15 @@ class Config:
             "keymap": dict(self.keymap),
             "resolved_retention": _duration_text(self.resolved_retention),
             "read_only": self.read_only,
+            "ack": {
+                "duration": _duration_text(self.ack.duration),
+                "max_duration": _duration_text(self.ack.max_duration),
+                "extend": self.ack.extend,
+            },
+            "silences": {
+                "protected": [str(matcher) for matcher in self.silences.protected],
+                "warn_before": _duration_text(self.silences.warn_before),
+            },
         }
 
 
@@ -671,6 +685,42 @@ def _parse_match(value: _Value) -> tuple[Matcher, ...]:
     return tuple(matchers)
 
 
+def _parse_ack(value: _Value) -> AckSettings:
+    f = value.fields(("duration", "max_duration", "extend"))
+    defaults = AckSettings()
+    settings = AckSettings(
+        duration=f.opt("duration", _positive_duration, defaults.duration),
+        max_duration=f.opt("max_duration", _positive_duration, defaults.max_duration),
+        extend=f.opt("extend", _Value.flag, defaults.extend),
+    )
+    if settings.max_duration < settings.duration:
+        at = f.get("max_duration") or f.require("duration")
+        raise at.error(f"max_duration ({_duration_text(settings.max_duration)}) is shorter than "
+                       f"duration ({_duration_text(settings.duration)})")
+    return settings
+
+
+def _parse_silences(value: _Value) -> SilenceSettings:
+    f = value.fields(("protected", "warn_before"))
+    defaults = SilenceSettings()
+    return SilenceSettings(
+        protected=f.opt("protected", _parse_protected, defaults.protected),
+        warn_before=f.opt("warn_before", _Value.duration, defaults.warn_before),
+    )
+
+
+def _parse_protected(value: _Value) -> tuple[Matcher, ...]:
+    for item in value.items():
+        try:
+            special = [m for m in parse_matchers(item.text()) if m.name.startswith("@")]
+        except MatcherError:
+            continue  # _parse_match reports it, with its line
+        if special:
+            raise item.error(f"{special[0].name} is a shiftdeck filter, not a label: "
+                             "protect alerts by their labels")
+    return _parse_match(value)
+
+
 def _parse_key_labels(value: _Value) -> tuple[str, ...]:
     labels = []
     for item in value.items():
@@ -706,6 +756,8 @@ _SECTIONS: dict[str, _Section] = {
     "keymap": _Section("keymap", _parse_keymap),
     "resolved_retention": _Section("resolved_retention", _Value.duration),
     "read_only": _Section("read_only", _Value.flag),
+    "ack": _Section("ack", _parse_ack),
+    "silences": _Section("silences", _parse_silences),
 }
 
 

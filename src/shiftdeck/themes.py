@@ -17,6 +17,7 @@ VARIABLE_DEFAULTS = {
     "severity-p4": "#8FA1B3",
     "state-pending": "#C2A0FF",
     "state-muted": "#6C7A89",
+    "state-acked": "#56C2D6",
     "state-resolved": "#5C8A5C",
 }
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 class AlertState(StrEnum):
     PENDING = "pending"
     FIRING = "firing"
+    ACKED = "acked"
     SILENCED = "silenced"
     INHIBITED = "inhibited"
     RESOLVED = "resolved"
@@ -20,6 +21,7 @@ class AlertState(StrEnum):
 # When instances disagree the strongest wins (active > suppressed > unprocessed/pending).
 _STRENGTH = {
     AlertState.FIRING: 3,
+    AlertState.ACKED: 2,
     AlertState.SILENCED: 2,
     AlertState.INHIBITED: 2,
     AlertState.PENDING: 1,
@@ -45,6 +47,10 @@ class Alert:
     receivers: tuple[str, ...] = ()
     level: str = ""
     resolved_at: datetime | None = None
+    acked_by: str = ""
+    """Author of the ACK! silence when state is ACKED."""
+    acked_at: datetime | None = None
+    """Start of that silence: how long the alert has been acknowledged."""
     label_key: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:

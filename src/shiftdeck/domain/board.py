@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from .alerts import Alert, AlertState, merge_alerts, overlay_rule_alerts
 from .health import SourceHealth
 from .severity import SeverityPolicy
+from .silences import Silence, SilenceState
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ class SourceReport:
     fetched_at: datetime
     expressions: Mapping[str, str] = field(default_factory=dict)
     """alertname → PromQL, from Prometheus rules."""
+    silences: tuple[Silence, ...] = ()
+    """Alertmanager only: every silence the instance holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class Board:
     """By fingerprint; includes recently resolved alerts."""
     health: tuple[SourceHealth, ...]
     built_at: datetime
+    silences: Mapping[str, Silence] = field(default_factory=dict)
+    """By silence id, deduplicated across HA peers."""
 
     def same_alerts(self, other: Board) -> bool:
         """True when both boards hold the very same alert objects: nothing changed."""
@@ -62,28 +67,60 @@ def build_board(
     resolved_retention: timedelta = timedelta(minutes=10),
 ) -> Board:
     expressions: dict[str, str] = {}
+    silences: dict[str, Silence] = {}
     for report in reports.values():
         expressions.update(report.expressions)
+        for silence in report.silences:
+            silences[silence.id] = _newer(silences.get(silence.id), silence)
     notified = merge_alerts(r.alerts for r in reports.values() if r.kind == "alertmanager")
     evaluated = merge_alerts(r.alerts for r in reports.values() if r.kind == "prometheus")
     current: dict[str, Alert] = {}
     for alert in overlay_rule_alerts(notified, evaluated):
-        current[alert.fingerprint] = _enrich(alert, policy, expressions, previous.alerts.get(alert.fingerprint))
+        current[alert.fingerprint] = _enrich(alert, policy, expressions, silences,
+                                             previous.alerts.get(alert.fingerprint))
     for fp, old in previous.alerts.items():
         if fp not in current:
             resolved = old if old.state is AlertState.RESOLVED else replace(
                 old, state=AlertState.RESOLVED, resolved_at=now)
             if now - (resolved.resolved_at or now) < resolved_retention:
                 current[fp] = resolved
-    return Board(current, health, now)
+    return Board(current, health, now, _reuse(silences, previous.silences))
 
 
 def _enrich(alert: Alert, policy: SeverityPolicy, expressions: Mapping[str, str],
-            previous: Alert | None) -> Alert:
+            silences: Mapping[str, Silence], previous: Alert | None) -> Alert:
     level = policy.level_of(alert.labels).level
     expression = alert.expression or expressions.get(alert.name, "")
     fresh = replace(alert, level=level, expression=expression)
+    ack = _ack_of(alert, silences)
+    if ack is not None:
+        fresh = replace(fresh, state=AlertState.ACKED, acked_by=ack.created_by,
+                        acked_at=ack.starts_at)
     # Reuse the previous object when nothing changed, so views can diff by identity.
     if previous is not None and previous == fresh:
         return previous
     return fresh
+
+
+def _ack_of(alert: Alert, silences: Mapping[str, Silence]) -> Silence | None:
+    """The oldest active ACK! silence among those silencing the alert, if any."""
+    if alert.state is not AlertState.SILENCED:
+        return None
+    acks = [silences[sid] for sid in alert.silenced_by
+            if sid in silences and silences[sid].is_ack and silences[sid].state is SilenceState.ACTIVE]
+    return min(acks, key=lambda s: s.starts_at) if acks else None
+
+
+def _newer(seen: Silence | None, candidate: Silence) -> Silence:
+    """HA peers may briefly disagree on a silence: keep the most recently updated copy."""
+    if seen is None:
+        return candidate
+    stamp = lambda s: s.updated_at or s.starts_at  # noqa: E731
+    return candidate if stamp(candidate) > stamp(seen) else seen
+
+
+def _reuse(silences: dict[str, Silence], previous: Mapping[str, Silence]) -> Mapping[str, Silence]:
+    """The previous mapping when no silence changed, so views can skip work by identity."""
+    if len(silences) == len(previous) and all(previous.get(k) == v for k, v in silences.items()):
+        return previous
+    return silences

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .alerts import Alert, AlertState
 from .matchers import Matcher
 from .severity import SeverityPolicy
+from .silences import Silence, SilenceState
 
 
 class Grouping(StrEnum):
@@ -80,3 +82,49 @@ def select_rows(
         rows.append(GroupRow(f"group:{grouping.value}:{title}", title, len(members), members[0].level))
         rows.extend(AlertRow(a) for a in members)
     return tuple(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceRow:
+    silence: Silence
+    silencing: int
+    """Current alerts it silences (Alertmanager's verdict), or would match while pending."""
+    expiring_soon: bool
+
+    @property
+    def matches_nothing(self) -> bool:
+        return self.silencing == 0 and self.silence.state is not SilenceState.EXPIRED
+
+
+RECENTLY_EXPIRED = timedelta(hours=24)
+
+
+def silence_rows(silences: Iterable[Silence], alerts: Iterable[Alert], now: datetime,
+                 warn_before: timedelta, by_ends: bool = True) -> tuple[SilenceRow, ...]:
+    """Active, pending and recently expired silences; by end time (soonest first) or newest."""
+    alerts = list(alerts)
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        for sid in alert.silenced_by:
+            counts[sid] = counts.get(sid, 0) + 1
+    rows = []
+    for silence in silences:
+        if silence.state is SilenceState.EXPIRED and now - silence.ends_at > RECENTLY_EXPIRED:
+            continue
+        if silence.state is SilenceState.PENDING:
+            count = sum(1 for a in alerts if silence.matches(a.labels))
+        else:
+            count = counts.get(silence.id, 0)
+        soon = silence.state is SilenceState.ACTIVE and silence.ends_at - now <= warn_before
+        rows.append(SilenceRow(silence, count, soon))
+    expired_last = lambda r: r.silence.state is SilenceState.EXPIRED  # noqa: E731
+    if by_ends:
+        rows.sort(key=lambda r: (expired_last(r), r.silence.ends_at))
+    else:
+        rows.sort(key=lambda r: (expired_last(r), -r.silence.starts_at.timestamp()))
+    return tuple(rows)
+
+
+def expiring_soon(silences: Iterable[Silence], now: datetime, warn_before: timedelta) -> int:
+    return sum(1 for s in silences
+               if s.state is SilenceState.ACTIVE and s.ends_at - now <= warn_before)

@@ -14,7 +14,8 @@ from textual.widgets import Footer
 from ..clock import Clock
 from ..domain.board import EMPTY_BOARD, Board
 from ..domain.matchers import Matcher, MatcherError, parse_matchers
-from ..domain.view import AlertRow, Grouping, select_rows
+from ..domain.alerts import Alert, AlertState
+from ..domain.view import AlertRow, Grouping, alert_matches, expiring_soon, select_rows
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
 from ..widgets.filter_bar import FilterBar
@@ -29,7 +30,18 @@ class DashboardScreen(Screen):
         Binding("g", "cycle_grouping", "Group", id="group",
                 tooltip="Cycle grouping: none, alertname, namespace"),
         Binding("escape", "back", "Clear filter", show=False, id="back"),
+        Binding("a", "ack_alert", "Ack", id="ack_alert",
+                tooltip="Acknowledge the highlighted (or marked) alerts"),
+        Binding("A", "ack_group", "Ack group", show=False, id="ack_group",
+                tooltip="Acknowledge the highlighted alert's whole group (one silence)"),
+        Binding("space", "mark", "Mark", show=False, id="mark", tooltip="Mark / unmark the alert"),
+        Binding("s", "silence_alert", "Silence", id="silence_alert",
+                tooltip="Silence the highlighted (or marked) alerts"),
+        Binding("U", "unack", "Un-ack", show=False, id="unack",
+                tooltip="Expire the alert's ACK! silence"),
+        Binding("S", "show_silences", "Silences", id="show_silences", tooltip="List silences"),
     ]
+    WRITE_ACTIONS = {"ack_alert", "ack_group", "silence_alert", "unack"}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     TICK_SECONDS = 5.0
@@ -41,6 +53,7 @@ class DashboardScreen(Screen):
         self.board: Board = EMPTY_BOARD
         self.matchers: tuple[Matcher, ...] = ()
         self.grouping = Grouping.NONE
+        self.marked: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         fresh = 2 * self._config.refresh + timedelta(seconds=5)
@@ -71,14 +84,18 @@ class DashboardScreen(Screen):
 
     def _show_health(self) -> None:
         levels = self._config.severity.names()
-        self.query_one(HeaderBar).show(self.board.health, self.board.counts(levels),
-                                       self._clock.now())
+        now = self._clock.now()
+        soon = expiring_soon(self.board.silences.values(), now, self._config.silences.warn_before)
+        self.query_one(HeaderBar).show(self.board.health, self.board.counts(levels), now, soon)
         self.query_one(SourceBanner).show(self.board.health)
 
     def _show_rows(self) -> None:
         rows = select_rows(self.board.alerts.values(), self.matchers, self.grouping,
                            self._config.severity)
-        self.query_one(AlertTable).show_rows(rows)
+        self.marked = self.marked & {row.key for row in rows}
+        table = self.query_one(AlertTable)
+        table.show_rows(rows)
+        table.show_marks(self.marked)
         self._show_detail()
 
     def _show_detail(self) -> None:
@@ -124,6 +141,65 @@ class DashboardScreen(Screen):
     def action_back(self) -> None:
         if self.matchers or self.query_one(FilterBar).has_class("-active"):
             self.query_one(FilterBar).action_clear()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.WRITE_ACTIONS and self._config.read_only:
+            return False  # hidden: read-only mode offers no write at all
+        return True
+
+    def action_mark(self) -> None:
+        key = self.query_one(AlertTable).cursor_key
+        if key in self.board.alerts:
+            self.marked = self.marked ^ {key}
+            self.query_one(AlertTable).show_marks(self.marked)
+            self.query_one(AlertTable).action_cursor_down()
+
+    def targets(self) -> list[Alert]:
+        """The marked alerts, or else the highlighted one."""
+        keys = self.marked or {self.query_one(AlertTable).cursor_key}
+        return [self.board.alerts[k] for k in keys if k in self.board.alerts]
+
+    def group_of_highlighted(self) -> list[Alert]:
+        """The highlighted alert's group: its grouping label's value (alertname when ungrouped)."""
+        key = self.query_one(AlertTable).cursor_key
+        alert = self.board.alerts.get(key or "")
+        if alert is None:
+            return []
+        label = self.grouping.value if self.grouping is not Grouping.NONE else "alertname"
+        value = alert.labels.get(label, "")
+        return [a for a in self.board.alerts.values()
+                if a.labels.get(label, "") == value and alert_matches(a, self.matchers)
+                and a.state is not AlertState.RESOLVED]
+
+    def action_ack_alert(self) -> None:
+        alerts = [a for a in self.targets() if a.state is not AlertState.RESOLVED]
+        if alerts:
+            self.app.acknowledge(alerts)
+            self.marked = frozenset()
+            self.query_one(AlertTable).show_marks(self.marked)
+
+    def action_ack_group(self) -> None:
+        alerts = self.group_of_highlighted()
+        if alerts:
+            self.app.acknowledge_group(alerts)
+
+    def action_silence_alert(self) -> None:
+        alerts = self.targets()
+        if alerts:
+            self.app.open_silence_form(alerts)
+
+    def action_unack(self) -> None:
+        key = self.query_one(AlertTable).cursor_key
+        alert = self.board.alerts.get(key or "")
+        acks = [self.board.silences[sid] for sid in (alert.silenced_by if alert else ())
+                if sid in self.board.silences and self.board.silences[sid].is_ack]
+        if not acks:
+            self.notify("This alert is not acknowledged.", timeout=3)
+            return
+        self.app.confirm_expire(acks, f"Un-acknowledge {alert.name}?")
+
+    def action_show_silences(self) -> None:
+        self.app.show_silences()
 
     @property
     def visible_alerts(self) -> list[str]:

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.content import Content
 from textual.widgets import Footer, Static
 
 from ..domain.alerts import Alert
@@ -29,3 +30,20 @@ class DetailScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#detail-scroll").focus()
+
+
+class TextScreen(Screen):
+    """A titled page of plain text, e.g. the alerts one silence covers."""
+
+    BINDINGS = [Binding("escape,enter", "app.pop_screen", "Back", id="close_text")]
+
+    def __init__(self, title: str, body: Content) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self._title), classes="title")
+        with VerticalScroll():
+            yield Static(self._body, markup=False)
+        yield Footer()

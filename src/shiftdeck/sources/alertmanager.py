@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-from datetime import datetime
-
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
+from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
-from .http import SourceError, build_client, get_json
+from ..domain.silences import Silence, SilenceRequest, SilenceState
+from .http import SourceError, build_client, delete, get_json, post_json
 from .timeparse import parse_time
 
 
@@ -71,6 +74,81 @@ def _state(state: object, silenced: tuple[str, ...], inhibited: tuple[str, ...])
     return AlertState.FIRING
 
 
+def parse_silences(payload: Any, cluster: str) -> tuple[Silence, ...]:
+    """Silences from a /api/v2/silences answer; malformed items are left out."""
+    if not isinstance(payload, list):
+        raise SourceError("unexpected answer: /api/v2/silences did not return a list")
+    silences = []
+    for raw in payload:
+        try:
+            silences.append(parse_silence(raw, cluster))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return tuple(silences)
+
+
+def parse_silence(raw: dict[str, Any], cluster: str) -> Silence:
+    silence_id = raw["id"]
+    if not isinstance(silence_id, str) or not silence_id or clean(silence_id, 64) != silence_id:
+        raise ValueError("bad silence id")
+    matchers, editable = _silence_matchers(raw["matchers"])
+    starts_raw = raw["startsAt"]
+    updated = raw.get("updatedAt")
+    return Silence(
+        id=silence_id,
+        matchers=matchers,
+        starts_at=parse_time(starts_raw),
+        ends_at=parse_time(raw["endsAt"]),
+        created_by=clean(raw.get("createdBy"), 256),
+        comment=clean(raw.get("comment"), 4096),
+        state=SilenceState(raw["status"]["state"]),
+        cluster=cluster,
+        starts_at_raw=starts_raw,
+        updated_at=parse_time(updated) if updated else None,
+        editable=editable,
+    )
+
+
+def _silence_matchers(raw: list[dict[str, Any]]) -> tuple[tuple[Matcher, ...], bool]:
+    """The matchers, in the server's order (an update must send them back identical), and
+    whether sanitising left every name and value unchanged."""
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("a silence without matchers")
+    matchers, editable = [], True
+    for item in raw:
+        name, value = item["name"], item["value"]
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError("matcher name and value must be text")
+        is_regex, is_equal = item.get("isRegex", False), item.get("isEqual", True)
+        if is_equal is None:
+            is_equal = True
+        op = ("=~" if is_equal else "!~") if is_regex else ("=" if is_equal else "!=")
+        clean_name, clean_value = clean(name, 1024), clean(value)
+        editable = editable and (clean_name, clean_value) == (name, value)
+        matchers.append(make_matcher(clean_name, op, clean_value))
+    return tuple(matchers), editable
+
+
+def silence_body(request: SilenceRequest) -> dict[str, Any]:
+    """The POST /api/v2/silences body for a request (with `id` it updates that silence)."""
+    body: dict[str, Any] = {
+        "matchers": [{"name": m.name, "value": m.value, "isRegex": m.is_regex,
+                      "isEqual": m.is_equal} for m in request.matchers],
+        "startsAt": request.starts_at_raw or rfc3339(request.starts_at),
+        "endsAt": rfc3339(request.ends_at),
+        "createdBy": request.created_by,
+        "comment": request.comment,
+    }
+    if request.id:
+        body["id"] = request.id
+    return body
+
+
+def rfc3339(at: datetime) -> str:
+    """UTC, millisecond precision (what Alertmanager itself answers): 2026-11-22T14:00:00.000Z."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class AlertmanagerClient:
     """One Alertmanager instance. `instance` names it in the UI, e.g. 'prod/am-1'."""
 
@@ -86,9 +164,31 @@ class AlertmanagerClient:
         payload = await get_json(self._client, "/api/v2/alerts")
         return parse_alerts(payload, self.name)
 
+    async def silences(self) -> tuple[Silence, ...]:
+        payload = await get_json(self._client, "/api/v2/silences")
+        return parse_silences(payload, self.cluster)
+
     async def report(self, now: datetime) -> tuple[SourceReport, int]:
-        batch = await self.alerts()
-        return SourceReport(self.name, self.kind, batch.alerts, now), batch.skipped
+        """Alerts and silences, fetched concurrently; either failing fails the poll."""
+        batch, silences = await asyncio.gather(self.alerts(), self.silences(),
+                                               return_exceptions=True)
+        for outcome in (batch, silences):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return SourceReport(self.name, self.kind, batch.alerts, now,
+                            silences=silences), batch.skipped
+
+    async def post_silence(self, request: SilenceRequest) -> str:
+        """Create (or, with `request.id`, update) a silence; return its ID."""
+        answer = await post_json(self._client, "/api/v2/silences", silence_body(request))
+        silence_id = answer.get("silenceID") if isinstance(answer, dict) else None
+        if not isinstance(silence_id, str) or not silence_id:
+            raise SourceError("unexpected answer: POST /api/v2/silences gave no silenceID")
+        return clean(silence_id, 64)
+
+    async def expire_silence(self, silence_id: str) -> None:
+        """Expire a silence now (DELETE /api/v2/silence/{id})."""
+        await delete(self._client, "/api/v2/silence/" + quote(silence_id, safe=""))
 
     async def status(self) -> AlertmanagerStatus:
         payload = await get_json(self._client, "/api/v2/status")

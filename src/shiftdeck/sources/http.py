@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import orjson
 
+from ..domain.sanitize import clean_line
+
 
 class SourceError(Exception):
     """A source could not be read; str() is a short reason a person can act on."""
@@ -45,15 +47,57 @@ def _verify(tls: Any) -> ssl.SSLContext | bool:
 
 async def get_json(client: httpx.AsyncClient, path: str, params: Any = None) -> Any:
     """GET and decode JSON, or raise SourceError with the reason in words."""
+    return decode_json(await _send(client, "GET", path, params=params))
+
+
+async def post_json(client: httpx.AsyncClient, path: str, body: Any) -> Any:
+    """POST a JSON body and decode the JSON answer; SourceError carries the server's own reason."""
+    response = await _send(client, "POST", path, content=orjson.dumps(body),
+                           headers={"Content-Type": "application/json"})
+    _raise_for_write(response)
+    return decode_json(response)
+
+
+async def delete(client: httpx.AsyncClient, path: str) -> None:
+    """DELETE; SourceError carries the server's own reason."""
+    _raise_for_write(await _send(client, "DELETE", path))
+
+
+async def _send(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One request; transport failures become SourceError with the reason in words."""
     try:
-        response = await client.get(path, params=params)
+        return await client.request(method, path, **kwargs)
     except httpx.TimeoutException:
         raise SourceError(f"timed out after {client.timeout.read:g}s") from None
     except httpx.ConnectError as err:
         raise SourceError(f"unreachable ({_root_cause(err)})") from None
     except httpx.HTTPError as err:
         raise SourceError(f"request failed ({_root_cause(err)})") from None
-    return decode_json(response)
+
+
+def _raise_for_write(response: httpx.Response) -> None:
+    """A refused write says why, in the server's words (Alertmanager answers a JSON string, or
+    {"message": ...} for validation errors)."""
+    if response.status_code < 400:
+        return
+    status = f"HTTP {response.status_code}"
+    if response.status_code in (401, 403):
+        status += ": not authorised (check credentials)"
+    reason = server_reason(response)
+    raise SourceError(f"{status}: {reason}" if reason else
+                      f"{status} {response.reason_phrase}".strip())
+
+
+def server_reason(response: httpx.Response, limit: int = 300) -> str:
+    """The error text in a failed answer, cleaned to one safe line ('' for an HTML page)."""
+    try:
+        payload = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        text = response.content.decode("utf-8", "replace").strip()
+        payload = "" if text[:1] == "<" else text
+    if isinstance(payload, dict):
+        payload = payload.get("message") or payload.get("error") or ""
+    return clean_line(payload, limit).strip() if isinstance(payload, str) else ""
 
 
 def decode_json(response: httpx.Response) -> Any:

@@ -54,6 +54,8 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime) -> Conten
     lines += _section("Annotations", sorted(alert.annotations.items()))
     facts = [("started", alert.starts_at.isoformat(timespec="seconds"))]
     facts += [("instances", ", ".join(alert.instances))] if alert.instances else []
+    if alert.acked_by and alert.acked_at:
+        facts.append(("acked by", f"{alert.acked_by} for {format_duration(now - alert.acked_at)}"))
     facts += [("silenced by", ", ".join(alert.silenced_by))] if alert.silenced_by else []
     facts += [("inhibited by", ", ".join(alert.inhibited_by))] if alert.inhibited_by else []
     facts += [("value", alert.value)] if alert.value else []

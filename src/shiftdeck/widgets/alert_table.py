@@ -44,10 +44,11 @@ class Columns:
 
 
 def layout_columns(width: int, longest_name: int) -> Columns:
-    name = max(12, min(longest_name, 32 if width >= 120 else 24))
-    labels = 0 if width < 70 else (30 if width >= 120 else 20)
-    fixed = 1 + 4 + 1 + 9 + 1 + name + 1 + labels + (1 if labels else 0) + 4 + 1
-    return Columns(4, 9, name, labels, 4, max(0, width - fixed))
+    name = max(12, min(longest_name, 32 if width >= 120 else 22))
+    labels = 0 if width < 70 else (30 if width >= 120 else 18)
+    state = 15 if width >= 100 else 12
+    fixed = 1 + 4 + 1 + state + 1 + name + 1 + labels + (1 if labels else 0) + 4 + 1
+    return Columns(4, state, name, labels, 4, max(0, width - fixed))
 
 
 def _same(a: Row, b: Row) -> bool:
@@ -61,7 +62,7 @@ class AlertTable(ScrollView, can_focus=True):
         "alert-table--header", "alert-table--cursor", "alert-table--group",
         "alert-table--level-p1", "alert-table--level-p2", "alert-table--level-p3",
         "alert-table--level-p4", "alert-table--pending", "alert-table--muted",
-        "alert-table--resolved",
+        "alert-table--resolved", "alert-table--acked", "alert-table--mark",
     }
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
@@ -97,6 +98,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._longest_name = 12
         self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
         self._drawn_ages: dict[int, str] = {}
+        self._marked: frozenset[str] = frozenset()
         self.mutations = 0
         """Rows repainted because their content changed; benchmarks read it."""
 
@@ -135,6 +137,14 @@ class AlertTable(ScrollView, can_focus=True):
         if self.cursor_key != key:
             self.post_message(self.Highlighted(self.cursor_key))
         return len(changed)
+
+    def show_marks(self, marked: frozenset[str]) -> None:
+        """Show which rows are marked; repaints only rows whose mark changed."""
+        changed = marked ^ self._marked
+        self._marked = marked
+        for key in changed:
+            if key in self._index:
+                self._refresh_row(self._index[key])
 
     def move_to(self, key: str) -> None:
         if key in self._index:
@@ -228,11 +238,12 @@ class AlertTable(ScrollView, can_focus=True):
         is_cursor = index == self._cursor
         age = _age_of(row, self._clock.now())
         self._drawn_ages[index] = age
+        marked = row.key in self._marked
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
-                     columns, is_cursor, self.has_focus, age)
+                     columns, is_cursor, self.has_focus, age, marked)
         strip = self._strips.get(cache_key)
         if strip is None:
-            strip = self._row_strip(row, columns, width, is_cursor, age)
+            strip = self._row_strip(row, columns, width, is_cursor, marked)
             self._strips[cache_key] = strip
         return strip
 
@@ -248,7 +259,7 @@ class AlertTable(ScrollView, can_focus=True):
         cells += [_fit("AGE", c.age, right=True), " ", _fit("SUMMARY", c.summary)]
         return Strip([Segment("".join(cells), style)]).adjust_cell_length(width, style)
 
-    def _row_strip(self, row: Row, c: Columns, width: int, is_cursor: bool, age: str) -> Strip:
+    def _row_strip(self, row: Row, c: Columns, width: int, is_cursor: bool, marked: bool) -> Strip:
         base = self.rich_style
         if isinstance(row, GroupRow):
             base += self._style("alert-table--group")
@@ -256,12 +267,19 @@ class AlertTable(ScrollView, can_focus=True):
             segments = [Segment(text, base)]
         else:
             base += self._row_tone(row.alert)
-            segments = self._alert_segments(row.alert, c, base, age)
+            segments = self._alert_segments(row.alert, c, base, marked)
         if is_cursor:
             cursor = self._style("alert-table--cursor")
             segments = [Segment(s.text, (s.style or base) + cursor) for s in segments]
             base += cursor
         return Strip(segments).adjust_cell_length(width, base)
+
+    def _state_style(self, alert: Alert) -> Style:
+        if alert.state is AlertState.PENDING:
+            return self._style("alert-table--pending")
+        if alert.state is AlertState.ACKED:
+            return self._style("alert-table--acked")
+        return Style()
 
     def _row_tone(self, alert: Alert) -> Style:
         if alert.state is AlertState.RESOLVED:
@@ -270,29 +288,40 @@ class AlertTable(ScrollView, can_focus=True):
             return self._style("alert-table--muted")
         return Style()
 
-    def _alert_segments(self, alert: Alert, c: Columns, base: Style, age: str) -> list[Segment]:
+    def _alert_segments(self, alert: Alert, c: Columns, base: Style, marked: bool) -> list[Segment]:
+        now = self._clock.now()
         level = alert.level or "?"
         level_style = base + self._style(f"alert-table--level-{level.lower()}") \
             if level.lower() in ("p1", "p2", "p3", "p4") else base
-        state_style = base + self._style("alert-table--pending") \
-            if alert.state is AlertState.PENDING else base
         segments = [
-            Segment(" ", base),
+            Segment("●" if marked else " ", base + self._style("alert-table--mark")),
             Segment(_fit(f"{self._policy.glyph(level)} {level}", c.level), level_style),
             Segment(" ", base),
-            Segment(_fit(alert.state.value, c.state), state_style),
+            Segment(_fit(_state_text(alert, now), c.state), base + self._state_style(alert)),
             Segment(" " + _fit(alert.name, c.name) + " ", base),
         ]
         if c.labels:
             values = "/".join(alert.labels[k] for k in self._key_labels if alert.labels.get(k))
             segments.append(Segment(_fit(values, c.labels) + " ", base))
+        age = format_age(now - alert.starts_at)
         segments.append(Segment(_fit(age, c.age, right=True) + " ", base))
         segments.append(Segment(_fit(alert.summary, c.summary), base))
         return segments
 
 
+def _state_text(alert: Alert, now: datetime) -> str:
+    if alert.state is AlertState.ACKED and alert.acked_at:
+        return f"ACK {alert.acked_by} {format_age(now - alert.acked_at)}"
+    return alert.state.value
+
+
 def _age_of(row: Row, now: datetime) -> str:
-    return format_age(now - row.alert.starts_at) if isinstance(row, AlertRow) else ""
+    """Everything in a row that changes with time alone: the alert's age and the ack's."""
+    if not isinstance(row, AlertRow):
+        return ""
+    alert = row.alert
+    age = format_age(now - alert.starts_at)
+    return f"{age} {format_age(now - alert.acked_at)}" if alert.acked_at else age
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:

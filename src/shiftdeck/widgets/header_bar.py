@@ -21,9 +21,10 @@ class HeaderBar(Widget):
         self._content = Content(title)
         self.read_only = False
 
-    def show(self, health: tuple[SourceHealth, ...], counts: dict[str, int], now: datetime) -> None:
+    def show(self, health: tuple[SourceHealth, ...], counts: dict[str, int], now: datetime,
+             expiring: int = 0) -> None:
         content = render_header(self._title, health, counts, now, self._fresh_within,
-                                self.read_only)
+                                self.read_only, expiring)
         if not content.is_same(self._content):
             self._content = content
             self.refresh(layout=False)
@@ -33,7 +34,8 @@ class HeaderBar(Widget):
 
 
 def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str, int],
-                  now: datetime, fresh_within: timedelta, read_only: bool = False) -> Content:
+                  now: datetime, fresh_within: timedelta, read_only: bool = False,
+                  expiring: int = 0) -> Content:
     parts: list[Content | tuple[str, str] | str] = [(f" {title} ", "bold")]
     if read_only:
         parts.append((" READ-ONLY ", "$warning reverse bold"))
@@ -44,6 +46,8 @@ def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str
     for level, count in counts.items():
         style = f"$severity-{level.lower()}" if count else "$text-muted"
         parts.append((f"{level}:{count} ", style))
+    if expiring:
+        parts.append((f" {expiring} silence(s) expiring soon ", "$warning reverse"))
     return Content.assemble(*parts)
 
 

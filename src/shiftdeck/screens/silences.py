@@ -1,0 +1,137 @@
+"""Every silence: who, why, on what, until when, and how many alerts it silences now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ..domain.board import Board
+from ..domain.durations import format_age, format_duration
+from ..domain.silences import Silence, SilenceState
+from ..domain.view import SilenceRow, silence_rows
+
+
+class SilencesScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="close_silences"),
+        Binding("e", "extend", "Extend", id="extend_silence"),
+        Binding("x", "expire", "Expire", id="expire_silence"),
+        Binding("enter", "show_alerts", "Alerts", id="silence_alerts"),
+        Binding("o", "toggle_sort", "Sort", id="sort_silences", tooltip="By end time / newest"),
+    ]
+    DEFAULT_CSS = """
+    SilencesScreen #silences-title { height: 1; background: $panel; text-style: bold; }
+    SilencesScreen DataTable { height: 1fr; }
+    """
+    COLUMNS = ("state", "ends in", "by", "silences", "comment", "matchers")
+
+    def __init__(self, board: Board, warn_before, read_only: bool) -> None:
+        super().__init__()
+        self.board = board
+        self._warn_before = warn_before
+        self._read_only = read_only
+        self.by_ends = True
+        self.rows: tuple[SilenceRow, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(" Silences"), id="silences-title")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="silences-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for name in self.COLUMNS:
+            table.add_column(name, key=name)
+        self.show_board(self.board)
+        table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("extend", "expire") and self._read_only:
+            return False
+        return True
+
+    def show_board(self, board: Board) -> None:
+        """Rebuild the rows when the silences changed (a short list; rebuilt whole)."""
+        if board.silences is self.board.silences and self.rows:
+            return
+        self.board = board
+        now = board.built_at
+        self.rows = silence_rows(board.silences.values(), board.alerts.values(), now,
+                                 self._warn_before, self.by_ends)
+        table = self.query_one(DataTable)
+        key = self.highlighted.id if self.highlighted else None
+        table.clear()
+        for row in self.rows:
+            table.add_row(*_cells(row, now), key=row.silence.id)
+        if key and key in {r.silence.id for r in self.rows}:
+            table.move_cursor(row=table.get_row_index(key))
+        soon = sum(r.expiring_soon for r in self.rows)
+        title = f" Silences: {len(self.rows)}" + (f" — {soon} expiring soon" if soon else "")
+        self.query_one("#silences-title", Static).update(Content(title))
+
+    @property
+    def highlighted(self) -> Silence | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row].silence
+
+    def action_toggle_sort(self) -> None:
+        self.by_ends = not self.by_ends
+        self.rows = ()
+        self.show_board(self.board)
+        self.notify("Sorted by " + ("end time" if self.by_ends else "newest first"), timeout=2)
+
+    def action_extend(self) -> None:
+        silence = self.highlighted
+        if silence is not None:
+            self.app.extend_silence(silence)
+
+    def action_expire(self) -> None:
+        silence = self.highlighted
+        if silence is not None:
+            self.app.confirm_expire([silence], "Expire this silence?")
+
+    def action_show_alerts(self) -> None:
+        silence = self.highlighted
+        if silence is None:
+            return
+        silenced = [a for a in self.board.alerts.values()
+                    if silence.id in a.silenced_by or (silence.state is SilenceState.PENDING
+                                                       and silence.matches(a.labels))]
+        lines = [f"{a.level} {a.state.value} {a.name}" for a in silenced] or ["(no alert now)"]
+        from .detail import TextScreen
+
+        self.app.push_screen(TextScreen(f"Alerts silenced by {silence.id[:8]}",
+                                        Content("\n".join(lines))))
+
+
+def _cells(row: SilenceRow, now: datetime) -> list[Text]:
+    silence = row.silence
+    if silence.state is SilenceState.EXPIRED:
+        ends = f"ended {format_age(now - silence.ends_at)} ago"
+    elif silence.state is SilenceState.PENDING:
+        ends = f"starts in {format_duration(silence.starts_at - now)}"
+    else:
+        ends = format_duration(silence.ends_at - now)
+    ends_style = "bold red" if row.expiring_soon else ("dim" if silence.state is SilenceState.EXPIRED else "")
+    state = ("ACK " if silence.is_ack else "") + silence.state.value
+    count = "matches nothing" if row.matches_nothing else str(row.silencing)
+    return [
+        Text(state, style="bold" if silence.is_ack else ""),
+        Text(ends, style=ends_style),
+        Text(silence.created_by),
+        Text(count, style="yellow" if row.matches_nothing else ""),
+        Text(_cut(silence.comment.replace("\n", " "), 36)),
+        Text(_cut(" ".join(str(m) for m in silence.matchers), 70)),
+    ]
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

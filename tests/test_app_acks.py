@@ -1,0 +1,190 @@
+"""Acknowledge, silence and expire from the keyboard, against a real Alertmanager."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from shiftdeck.app import ShiftdeckApp
+from shiftdeck.clock import FrozenClock, SystemClock
+from shiftdeck.domain.alerts import AlertState
+from shiftdeck.screens.confirm import ConfirmScreen
+from shiftdeck.screens.silence_form import SilenceForm
+from shiftdeck.screens.silences import SilencesScreen
+
+from .helpers import config_for
+from .test_app_live import wait_until
+
+CRITICAL = {"alertname": "BackendDown", "severity": "critical", "namespace": "qawave"}
+WARNING = {"alertname": "HighLatency", "severity": "warning", "namespace": "qawave"}
+
+
+def _app(am, clock=None, **config) -> ShiftdeckApp:
+    settings = {"refresh": "1s", "user": "alice", **config}
+    return ShiftdeckApp(config_for([am.url], **settings),
+                        clock or SystemClock(), cursor_blink=False)
+
+
+def _state(app, name):
+    return next(a for a in app.board.alerts.values() if a.name == name)
+
+
+async def _loaded(pilot, app, count):
+    await wait_until(pilot, lambda: len(app.board.alerts) == count)
+
+
+async def test_a_acks_the_highlighted_alert_with_an_ACK_silence(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}])
+    alertmanager.wait_for_alerts(1)
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 1)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.ACKED)
+        assert _state(app, "BackendDown").acked_by == "alice"
+    (silence,) = alertmanager.silences()
+    assert silence["comment"].startswith("ACK! alice via shiftdeck at ")
+    assert silence["createdBy"] == "alice"
+    assert {(m["name"], m["value"]) for m in silence["matchers"]} == set(CRITICAL.items())
+
+
+async def test_space_marks_and_a_acks_every_marked_alert(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}, {"labels": WARNING},
+                              {"labels": {**WARNING, "alertname": "Other"}}])
+    alertmanager.wait_for_alerts(3)
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 3)
+        await pilot.press("space", "space", "a")  # marks the first two, acks both
+        await wait_until(pilot, lambda: sum(a.state is AlertState.ACKED
+                                            for a in app.board.alerts.values()) == 2)
+    assert len(alertmanager.silences()) == 2
+
+
+async def test_A_acks_the_whole_group_with_one_silence(alertmanager):
+    alertmanager.push_alerts([{"labels": {**WARNING, "pod": f"api-{i}"}} for i in range(5)])
+    alertmanager.wait_for_alerts(5)
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 5)
+        await pilot.press("A")
+        await wait_until(pilot, lambda: all(a.state is AlertState.ACKED
+                                            for a in app.board.alerts.values()))
+    (silence,) = alertmanager.silences()
+    assert {m["name"] for m in silence["matchers"]} == {"alertname", "severity", "namespace"}
+
+
+async def test_failed_ack_shows_why_and_leaves_no_acked_state(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}])
+    alertmanager.wait_for_alerts(1)
+    app = _app(alertmanager, refresh="60s")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 1)
+        alertmanager.kill()
+        await pilot.press("a")
+        await wait_until(pilot, lambda: any("failed" in n.message for n in app._notifications))
+        message = next(n.message for n in app._notifications if "failed" in n.message)
+        assert "unreachable" in message and "Press a to retry" in message
+        assert _state(app, "BackendDown").state is AlertState.FIRING
+
+
+async def test_U_unacks_after_confirming(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}])
+    alertmanager.wait_for_alerts(1)
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 1)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.ACKED)
+        await pilot.press("U")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.FIRING)
+    (silence,) = alertmanager.silences()
+    assert silence["status"]["state"] == "expired"
+
+
+async def test_silence_form_refuses_p1_without_approver_then_creates_it(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}])
+    alertmanager.wait_for_alerts(1)
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _loaded(pilot, app, 1)
+        await pilot.press("s")
+        form = app.screen
+        assert isinstance(form, SilenceForm)
+        await pilot.press(*"deploy in progress", "ctrl+s")
+        assert isinstance(app.screen, SilenceForm)
+        refusal = str(form.query_one("#form-refusal").render())
+        assert "approver is required" in refusal and "P1" in refusal
+        form.query_one("#approver").value = "carol"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.SILENCED)
+    (silence,) = alertmanager.silences()
+    assert silence["comment"] == "deploy in progress (approved by carol)"
+    ends = datetime.fromisoformat(silence["endsAt"]) - datetime.fromisoformat(silence["startsAt"])
+    assert ends <= timedelta(hours=1)
+
+
+async def test_silence_form_preview_counts_matching_alerts(alertmanager):
+    alertmanager.push_alerts([{"labels": {**WARNING, "pod": f"api-{i}"}} for i in range(3)])
+    alertmanager.wait_for_alerts(3)
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _loaded(pilot, app, 3)
+        await pilot.press("s")
+        form = app.screen
+        assert "1 current alert(s) match" in str(form.query_one("#form-preview").render())
+        pod_row = next(i for i, row in enumerate(form._rows) if row[0] == "pod")
+        form.query_one(f"#on-{pod_row}").value = False
+        await pilot.pause()
+        assert "3 current alert(s) match" in str(form.query_one("#form-preview").render())
+
+
+async def test_silences_screen_lists_and_expires(alertmanager):
+    alertmanager.push_alerts([{"labels": WARNING}])
+    alertmanager.wait_for_alerts(1)
+    alertmanager.add_silence({"alertname": "HighLatency"}, comment="known issue")
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: len(app.board.silences) == 1
+                         and _state(app, "HighLatency").state is AlertState.SILENCED)
+        await pilot.press("S")
+        screen = app.screen
+        assert isinstance(screen, SilencesScreen)
+        assert screen.rows[0].silencing == 1
+        await pilot.press("x", "y")
+        await wait_until(pilot, lambda: _state(app, "HighLatency").state is AlertState.FIRING)
+    assert alertmanager.silences()[0]["status"]["state"] == "expired"
+
+
+async def test_read_only_hides_write_keys_and_writes_nothing(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}])
+    alertmanager.wait_for_alerts(1)
+    app = _app(alertmanager, read_only="true")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 1)
+        assert "READ-ONLY" in str(app.dashboard.query_one("#header").render())
+        keys = {b.binding.action for b in app.screen.active_bindings.values()}
+        assert not keys & {"ack_alert", "ack_group", "silence_alert", "unack"}
+        await pilot.press("a", "A", "s", "U")
+        app.acknowledge(list(app.board.alerts.values()))  # even if reached another way
+        await pilot.pause(0.5)
+    assert alertmanager.silences() == []
+
+
+async def test_ack_is_extended_keeping_its_id_when_less_than_5_minutes_remain(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}])
+    alertmanager.wait_for_alerts(1)
+    clock = FrozenClock(datetime.now(UTC))
+    app = _app(alertmanager, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 1)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.ACKED)
+        (first,) = alertmanager.silences()
+        clock.advance(timedelta(minutes=11))  # 4 minutes left on the ack
+        await wait_until(pilot, lambda: alertmanager.silences()[0]["endsAt"] != first["endsAt"])
+        await asyncio.sleep(1.5)  # a few more polls: no fork, no second extension
+    silences = alertmanager.silences()
+    assert [s["id"] for s in silences] == [first["id"]]
+    new_end = datetime.fromisoformat(silences[0]["endsAt"])
+    assert new_end >= datetime.fromisoformat(first["endsAt"]) + timedelta(minutes=10)
