@@ -199,3 +199,18 @@ async def test_late_poll_shows_its_age_in_the_header():
         app.clock.advance(timedelta(minutes=3))
         app.dashboard._tick()
         assert "am:am0 ok 3m ago" in str(header.render())
+
+
+async def test_large_board_is_built_off_the_event_loop_and_shown():
+    from shiftdeck.app import THREADED_REBUILD_FROM
+
+    from .factories import make_alert
+    from .test_app_live import wait_until
+
+    many = [make_alert("Storm", "warning", pod=f"p{i}") for i in range(THREADED_REBUILD_FROM + 1)]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(report(many))
+        await wait_until(pilot, lambda: len(app.dashboard.visible_alerts) == len(many))
+        await pilot.press("j")
+        assert app.dashboard.query_one(AlertDetail).alert.name == "Storm"

@@ -6,6 +6,7 @@ import sys
 PURE_MODULES = [
     "shiftdeck.domain.alerts", "shiftdeck.domain.board", "shiftdeck.domain.matchers",
     "shiftdeck.domain.severity", "shiftdeck.domain.view", "shiftdeck.domain.health",
+    "shiftdeck.domain.silences", "shiftdeck.sources.silence_writer", "shiftdeck.writes",
     "shiftdeck.sources.alertmanager", "shiftdeck.sources.prometheus", "shiftdeck.sources.poll",
     "shiftdeck.config", "shiftdeck.cli", "shiftdeck.demo",
 ]

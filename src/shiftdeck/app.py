@@ -31,6 +31,10 @@ from .sources.silence_writer import SilenceWriter
 from .themes import VARIABLE_DEFAULTS, builtin_themes
 
 
+THREADED_REBUILD_FROM = 2000
+"""Boards with at least this many alerts are built off the event loop."""
+
+
 def source_key(source: Source) -> str:
     return f"{source.kind}/{source.name}"
 
@@ -55,6 +59,8 @@ class ShiftdeckApp(App[None]):
         self.cursor_blink = cursor_blink
         self.writer = writer if writer is not None else SilenceWriter(config)
         self._extending: set[str] = set()
+        self._rebuilding = False
+        self._rebuild_wanted = False
         self.config = config
         self.clock = clock
         self._poll = poll
@@ -114,9 +120,34 @@ class ShiftdeckApp(App[None]):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self.board = build_board(self._reports, tuple(self._health.values()), self.board,
-                                 self.config.severity, self.clock.now(),
-                                 self.config.resolved_retention)
+        """Merge every source's latest answer into a new board and show it.
+
+        A large board is built in a thread so key presses stay responsive during a 10k-alert
+        poll; rebuilds never overlap (the newest reports win)."""
+        size = sum(len(r.alerts) for r in self._reports.values())
+        if size < THREADED_REBUILD_FROM and not self._rebuilding:
+            self._show(self._build())
+        else:
+            self._rebuild_wanted = True
+            if not self._rebuilding:
+                self._rebuilding = True
+                self._rebuild_in_thread()
+
+    def _build(self) -> Board:
+        return build_board(self._reports, tuple(self._health.values()), self.board,
+                           self.config.severity, self.clock.now(), self.config.resolved_retention)
+
+    @work(group="board")
+    async def _rebuild_in_thread(self) -> None:
+        try:
+            while self._rebuild_wanted:
+                self._rebuild_wanted = False
+                self._show(await asyncio.to_thread(self._build))
+        finally:
+            self._rebuilding = False
+
+    def _show(self, board: Board) -> None:
+        self.board = board
         self.dashboard.show_board(self.board)
         if isinstance(self.screen, SilencesScreen):
             self.screen.show_board(self.board)

@@ -23,6 +23,8 @@ class Writer(Protocol):
 
     def cluster_of(self, alert: Alert) -> str: ...
 
+    def clusters_of(self, alert: Alert) -> tuple[str, ...]: ...
+
 
 @dataclass
 class Outcome:
@@ -48,9 +50,16 @@ async def _run(requests: Iterable[tuple[str, SilenceRequest]], writer: Writer) -
 
 async def acknowledge(alerts: Iterable[Alert], writer: Writer, user: str, now: datetime,
                       settings: AckSettings, note: str = "") -> Outcome:
-    """One ACK! silence per alert, on exactly its label set."""
-    return await _run(((a.name, ack_request(exact_matchers(a.labels), writer.cluster_of(a), user,
-                                            now, settings, note)) for a in alerts), writer)
+    """One ACK! silence per alert, on exactly its label set, in every cluster that holds it."""
+    return await _run(((a.name, ack_request(exact_matchers(a.labels), cluster, user, now,
+                                            settings, note))
+                       for a in alerts for cluster in _clusters(writer, a)), writer)
+
+
+def _clusters(writer: Writer, alert: Alert) -> tuple[str, ...]:
+    # An alert only Prometheus knows has no cluster: cluster_of() then names the default one, or
+    # "" and the write fails with a reason. Either way the user hears about it.
+    return writer.clusters_of(alert) or (writer.cluster_of(alert),)
 
 
 async def acknowledge_group(alerts: list[Alert], writer: Writer, user: str, now: datetime,

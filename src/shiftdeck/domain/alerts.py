@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from urllib.parse import parse_qs, urlsplit
@@ -51,11 +51,6 @@ class Alert:
     """Author of the ACK! silence when state is ACKED."""
     acked_at: datetime | None = None
     """Start of that silence: how long the alert has been acknowledged."""
-    label_key: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.label_key:
-            object.__setattr__(self, "label_key", frozenset(self.labels.items()))
 
     @property
     def name(self) -> str:
@@ -94,13 +89,14 @@ def merge_alerts(batches: Iterable[Iterable[Alert]]) -> list[Alert]:
     """Merge the alerts several sources report, by label set, as karma does.
 
     Earliest startsAt, union of instances and silences, the strongest state; the
-    expression and value are taken from whichever source knows them.
+    expression and value are taken from whichever source knows them. The key is the label-set
+    fingerprint, which every Alertmanager (and our own `fingerprint()`) computes alike.
     """
-    merged: dict[frozenset[tuple[str, str]], Alert] = {}
+    merged: dict[str, Alert] = {}
     for batch in batches:
         for alert in batch:
-            seen = merged.get(alert.label_key)
-            merged[alert.label_key] = alert if seen is None else _merge_pair(seen, alert)
+            seen = merged.get(alert.fingerprint)
+            merged[alert.fingerprint] = alert if seen is None else _merge_pair(seen, alert)
     return list(merged.values())
 
 
@@ -130,13 +126,13 @@ def overlay_rule_alerts(notified: Iterable[Alert], evaluated: Iterable[Alert]) -
     Alertmanager decides the notification state (firing, silenced, inhibited); Prometheus adds
     pending alerts, firing ones Alertmanager has not received yet, and the current value.
     """
-    by_key = {alert.label_key: alert for alert in notified}
+    by_key = {alert.fingerprint: alert for alert in notified}
     for alert in evaluated:
-        seen = by_key.get(alert.label_key)
+        seen = by_key.get(alert.fingerprint)
         if seen is None:
-            by_key[alert.label_key] = alert
+            by_key[alert.fingerprint] = alert
         else:
-            by_key[alert.label_key] = replace(
+            by_key[alert.fingerprint] = replace(
                 seen,
                 instances=_union(seen.instances, alert.instances),
                 value=alert.value or seen.value,

@@ -34,11 +34,12 @@ class SourceReport:
 
 @dataclass(frozen=True, slots=True)
 class Board:
-    alerts: Mapping[str, Alert]
-    """By fingerprint; includes recently resolved alerts."""
+    alerts: Mapping[str, Alert] = field(repr=False)
+    """By fingerprint; includes recently resolved alerts. (Not in repr: 10k alerts would make
+    every traceback, log line and asyncio task repr enormous.)"""
     health: tuple[SourceHealth, ...]
     built_at: datetime
-    silences: Mapping[str, Silence] = field(default_factory=dict)
+    silences: Mapping[str, Silence] = field(default_factory=dict, repr=False)
     """By silence id, deduplicated across HA peers."""
 
     def same_alerts(self, other: Board) -> bool:
@@ -89,17 +90,31 @@ def build_board(
 
 def _enrich(alert: Alert, policy: SeverityPolicy, expressions: Mapping[str, str],
             silences: Mapping[str, Silence], previous: Alert | None) -> Alert:
-    level = policy.level_of(alert.labels).level
     expression = alert.expression or expressions.get(alert.name, "")
-    fresh = replace(alert, level=level, expression=expression)
     ack = _ack_of(alert, silences)
+    # Reuse the previous object when nothing changed, so views can diff by identity (and a
+    # 10k-alert poll where nothing changed allocates almost nothing).
+    if previous is not None and _unchanged(previous, alert, expression, ack):
+        return previous
+    fresh = replace(alert, level=policy.level_of(alert.labels).level, expression=expression)
     if ack is not None:
         fresh = replace(fresh, state=AlertState.ACKED, acked_by=ack.created_by,
                         acked_at=ack.starts_at)
-    # Reuse the previous object when nothing changed, so views can diff by identity.
-    if previous is not None and previous == fresh:
-        return previous
     return fresh
+
+
+def _unchanged(previous: Alert, alert: Alert, expression: str, ack: Silence | None) -> bool:
+    state = AlertState.ACKED if ack is not None else alert.state
+    return (previous.state is state and previous.starts_at == alert.starts_at
+            and previous.silenced_by == alert.silenced_by
+            and previous.inhibited_by == alert.inhibited_by
+            and previous.instances == alert.instances and previous.value == alert.value
+            and previous.expression == expression
+            and previous.generator_url == alert.generator_url
+            and previous.receivers == alert.receivers
+            and previous.annotations == alert.annotations and previous.labels == alert.labels
+            and (ack is None or (previous.acked_by, previous.acked_at)
+                 == (ack.created_by, ack.starts_at)))
 
 
 def _ack_of(alert: Alert, silences: Mapping[str, Silence]) -> Silence | None:

@@ -9,6 +9,7 @@ the text around it.
 from __future__ import annotations
 
 import re
+import sys
 
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but \t \n, DEL, C1
@@ -25,6 +26,8 @@ def clean(text: object, limit: int = MAX_FIELD) -> str:
         text = "" if text is None else str(text)
     if len(text) > limit:
         text = text[:limit] + "…"
+    if text.isprintable():  # the common case, in C: no control or format characters at all
+        return text
     return _UNSAFE.sub("", text)
 
 
@@ -33,8 +36,14 @@ def clean_line(text: object, limit: int = 1024) -> str:
     return clean(text, limit).replace("\n", " ").replace("\t", " ")
 
 
-def clean_mapping(raw: object) -> dict[str, str]:
-    """Sanitise a label or annotation map; non-mapping input gives an empty map."""
+def clean_mapping(raw: object, intern: bool = False) -> dict[str, str]:
+    """Sanitise a label or annotation map; non-mapping input gives an empty map.
+
+    `intern=True` shares repeated strings (label names and values repeat across thousands of
+    alerts), which keeps a 10k-alert board small.
+    """
     if not isinstance(raw, dict):
         return {}
+    if intern:
+        return {sys.intern(clean(k, 1024)): sys.intern(clean(v)) for k, v in raw.items()}
     return {clean(k, 1024): clean(v) for k, v in raw.items()}

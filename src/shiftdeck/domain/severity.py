@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .matchers import Matcher, parse_matchers
@@ -24,7 +24,7 @@ class SeverityLevel:
     update_every: timedelta | None = None
     """Status update cadence during an incident."""
     max_silence: timedelta | None = None
-    """Longest silence allowed without approval."""
+    """Longest silence allowed at this level; an approver does not lift it."""
     silence_approval: bool = False
     """Silences need a named approver."""
 
@@ -35,18 +35,28 @@ class SeverityLevel:
 @dataclass(frozen=True, slots=True)
 class SeverityPolicy:
     levels: tuple[SeverityLevel, ...]
+    _names: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
+    _ranks: dict[str, int] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _cache: dict[tuple[str, ...], SeverityLevel] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = sorted({m.name for level in self.levels for m in level.match})
+        object.__setattr__(self, "_names", tuple(names))
+        self._ranks.update({level.level: i for i, level in enumerate(self.levels)})
 
     def level_of(self, labels: Mapping[str, str]) -> SeverityLevel:
-        for level in self.levels:
-            if level.applies_to(labels):
-                return level
-        return self.levels[-1]
+        # Only the labels the matchers read decide the level: cache on their values.
+        key = tuple(labels.get(name, "") for name in self._names)
+        found = self._cache.get(key)
+        if found is None:
+            found = next((lvl for lvl in self.levels if lvl.applies_to(labels)), self.levels[-1])
+            if len(self._cache) < 4096:
+                self._cache[key] = found
+        return found
 
     def rank(self, level: str) -> int:
-        for index, candidate in enumerate(self.levels):
-            if candidate.level == level:
-                return index
-        return len(self.levels)
+        return self._ranks.get(level, len(self.levels))
 
     def glyph(self, level: str) -> str:
         return GLYPHS[min(self.rank(level), len(GLYPHS) - 1)]

@@ -48,7 +48,7 @@ def parse_alerts(payload: Any, instance: str) -> AlertBatch:
 
 
 def parse_alert(raw: dict[str, Any], instance: str) -> Alert:
-    labels = clean_mapping(raw["labels"])
+    labels = clean_mapping(raw["labels"], intern=True)
     if not labels:
         raise ValueError("alert without labels")
     status = raw.get("status") or {}
@@ -149,6 +149,9 @@ def rfc3339(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+LARGE_BATCH = 2000
+
+
 class AlertmanagerClient:
     """One Alertmanager instance. `instance` names it in the UI, e.g. 'prod/am-1'."""
 
@@ -162,6 +165,9 @@ class AlertmanagerClient:
 
     async def alerts(self) -> AlertBatch:
         payload = await get_json(self._client, "/api/v2/alerts")
+        if isinstance(payload, list) and len(payload) >= LARGE_BATCH:
+            # Keep the event loop free for key presses while thousands of alerts are parsed.
+            return await asyncio.to_thread(parse_alerts, payload, self.name)
         return parse_alerts(payload, self.name)
 
     async def silences(self) -> tuple[Silence, ...]:

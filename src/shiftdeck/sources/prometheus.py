@@ -37,7 +37,7 @@ def parse_rule_alerts(data: Any, instance: str) -> tuple[list[Alert], int]:
     alerts, skipped = [], 0
     for raw in (data or {}).get("alerts") or ():
         try:
-            labels = clean_mapping(raw["labels"])
+            labels = clean_mapping(raw["labels"], intern=True)
             state = AlertState.PENDING if raw.get("state") == "pending" else AlertState.FIRING
             alerts.append(Alert(
                 fingerprint=fingerprint(labels),

@@ -29,11 +29,17 @@ class AlertDetail(Widget):
         if alert is self._alert and alert is not None:
             return
         self._alert = alert
+        height_before = self._height()
         if alert is None:
             self._content = Content.styled("No alert selected.", "$text-muted")
         else:
             self._content = render_detail(alert, self._policy, now)
-        self.refresh(layout=True)
+        # A layout pass repaints the whole screen; only pay for it when the height changes.
+        self.refresh(layout=self._height() != height_before)
+
+    def _height(self) -> int:
+        """Lines the content takes once wrapped to the pane's width."""
+        return self._content.get_height({}, max(1, self.size.width))
 
     def render(self) -> Content:
         return self._content
