@@ -53,3 +53,8 @@ def test_unknown_special_key_is_an_error():
 
 def test_empty_filter_has_no_matchers():
     assert parse_matchers("   ") == ()
+
+
+def test_acked_shorthand_means_state_acked():
+    (matcher,) = parse_matchers("@acked")
+    assert (matcher.name, matcher.op, matcher.value) == ("@state", Op.EQ, "acked")

@@ -57,3 +57,17 @@ def test_grouping_cycles_through_all_modes():
     assert Grouping.NONE.next() is Grouping.ALERTNAME
     assert Grouping.ALERTNAME.next() is Grouping.NAMESPACE
     assert Grouping.NAMESPACE.next() is Grouping.NONE
+
+
+def test_acked_filter_lists_longest_acknowledged_first():
+    from dataclasses import replace
+
+    from .factories import NOW as now
+
+    old = replace(make_alert("Old", "warning"), state=AlertState.ACKED, acked_by="bob",
+                  acked_at=now - timedelta(hours=3), level="P2")
+    new = replace(make_alert("New"), state=AlertState.ACKED, acked_by="alice",
+                  acked_at=now - timedelta(minutes=5), level="P1")
+    rows = select_rows([new, old, make_alert("Firing")], parse_matchers("@acked"),
+                       Grouping.NONE, DEFAULT_POLICY)
+    assert _names(rows) == ["Old", "New"]

@@ -3,6 +3,7 @@
     alertname=X  severity=~"crit.*"  namespace!=dev  x!~re  {a="b", c=~"d"}
     DiskFull                  a first bare word means alertname=DiskFull
     @state=pending            special keys start with @ (state, level)
+    @acked                    shorthand for @state=acked
 
 Regexes are fully anchored, as Alertmanager anchors them. A missing label matches as "".
 """
@@ -34,6 +35,7 @@ _TOKEN = re.compile(
     r'(?:"(?P<dq>(?:[^"\\]|\\.)*)"|\'(?P<sq>(?:[^\'\\]|\\.)*)\'|(?P<bare>[^\s,}"\']*))'
     r"\s*,?"
 )
+_SHORTHAND = re.compile(r"\s*@(acked|firing|pending|silenced|inhibited|resolved)\b\s*,?")
 _BARE_WORD = re.compile(r"\s*(?P<word>[A-Za-z_:][A-Za-z0-9_:.\-]*)\s*,?")
 
 
@@ -96,6 +98,11 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
         if token:
             matchers.append(_from_token(token))
             pos = token.end()
+            continue
+        shorthand = _SHORTHAND.match(body, pos)
+        if shorthand:
+            matchers.append(make_matcher("@state", "=", shorthand.group(1)))
+            pos = shorthand.end()
             continue
         bare = _BARE_WORD.match(body, pos)
         if bare and not matchers:

@@ -63,6 +63,15 @@ def sort_key(alert: Alert, policy: SeverityPolicy) -> tuple:
             alert.fingerprint)
 
 
+def _asks_for_acked(matchers: tuple[Matcher, ...]) -> bool:
+    return any(m.name == "@state" and m.op == "=" and m.value == "acked" for m in matchers)
+
+
+def _ack_age_key(alert: Alert) -> tuple:
+    """Longest-acknowledged first: "acked for 3h" is the smell a handoff must show."""
+    return (alert.acked_at is None, alert.acked_at or alert.starts_at, alert.fingerprint)
+
+
 def select_rows(
     alerts: Iterable[Alert],
     matchers: tuple[Matcher, ...],
@@ -70,7 +79,7 @@ def select_rows(
     policy: SeverityPolicy,
 ) -> tuple[Row, ...]:
     chosen = sorted((a for a in alerts if alert_matches(a, matchers)),
-                    key=lambda a: sort_key(a, policy))
+                    key=_ack_age_key if _asks_for_acked(matchers) else lambda a: sort_key(a, policy))
     if grouping is Grouping.NONE:
         return tuple(AlertRow(a) for a in chosen)
     groups: dict[str, list[Alert]] = {}
