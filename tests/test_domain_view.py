@@ -71,3 +71,17 @@ def test_acked_filter_lists_longest_acknowledged_first():
     rows = select_rows([new, old, make_alert("Firing")], parse_matchers("@acked"),
                        Grouping.NONE, DEFAULT_POLICY)
     assert _names(rows) == ["Old", "New"]
+
+
+def test_acks_that_shiftdeck_extends_are_not_expiring_soon():
+    from shiftdeck.domain.matchers import make_matcher
+    from shiftdeck.domain.silences import Silence, SilenceState
+    from shiftdeck.domain.view import expiring_soon
+
+    def silence(comment):
+        return Silence(comment, (make_matcher("a", "=", "b"),), NOW - timedelta(minutes=10),
+                       NOW + timedelta(minutes=5), "alice", comment, SilenceState.ACTIVE)
+
+    silences = [silence("ACK! alice"), silence("maintenance")]
+    assert expiring_soon(silences, NOW, timedelta(minutes=15), acks_extended=True) == 1
+    assert expiring_soon(silences, NOW, timedelta(minutes=15), acks_extended=False) == 2

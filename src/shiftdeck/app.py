@@ -224,7 +224,8 @@ class ShiftdeckApp(App[None]):
 
     def show_silences(self) -> None:
         self.push_screen(SilencesScreen(self.board, self.config.silences.warn_before,
-                                        self.config.read_only))
+                                        self.config.read_only,
+                                        self.config.ack.extend and not self.config.read_only))
 
     @work(group="writes")
     async def _write(self, what: str, job, retry_key: str) -> None:

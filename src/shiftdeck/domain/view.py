@@ -109,7 +109,8 @@ RECENTLY_EXPIRED = timedelta(hours=24)
 
 
 def silence_rows(silences: Iterable[Silence], alerts: Iterable[Alert], now: datetime,
-                 warn_before: timedelta, by_ends: bool = True) -> tuple[SilenceRow, ...]:
+                 warn_before: timedelta, by_ends: bool = True,
+                 acks_extended: bool = False) -> tuple[SilenceRow, ...]:
     """Active, pending and recently expired silences; by end time (soonest first) or newest."""
     alerts = list(alerts)
     counts: dict[str, int] = {}
@@ -124,8 +125,7 @@ def silence_rows(silences: Iterable[Silence], alerts: Iterable[Alert], now: date
             count = sum(1 for a in alerts if silence.matches(a.labels))
         else:
             count = counts.get(silence.id, 0)
-        soon = silence.state is SilenceState.ACTIVE and silence.ends_at - now <= warn_before
-        rows.append(SilenceRow(silence, count, soon))
+        rows.append(SilenceRow(silence, count, _ends_soon(silence, now, warn_before, acks_extended)))
     expired_last = lambda r: r.silence.state is SilenceState.EXPIRED  # noqa: E731
     if by_ends:
         rows.sort(key=lambda r: (expired_last(r), r.silence.ends_at))
@@ -134,6 +134,14 @@ def silence_rows(silences: Iterable[Silence], alerts: Iterable[Alert], now: date
     return tuple(rows)
 
 
-def expiring_soon(silences: Iterable[Silence], now: datetime, warn_before: timedelta) -> int:
-    return sum(1 for s in silences
-               if s.state is SilenceState.ACTIVE and s.ends_at - now <= warn_before)
+def expiring_soon(silences: Iterable[Silence], now: datetime, warn_before: timedelta,
+                  acks_extended: bool = False) -> int:
+    return sum(1 for s in silences if _ends_soon(s, now, warn_before, acks_extended))
+
+
+def _ends_soon(silence: Silence, now: datetime, warn_before: timedelta,
+               acks_extended: bool) -> bool:
+    """Active and ending within `warn_before`. Acks that shiftdeck keeps extending are not news."""
+    if acks_extended and silence.is_ack:
+        return False
+    return silence.state is SilenceState.ACTIVE and silence.ends_at - now <= warn_before

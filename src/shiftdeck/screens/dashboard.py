@@ -85,7 +85,8 @@ class DashboardScreen(Screen):
     def _show_health(self) -> None:
         levels = self._config.severity.names()
         now = self._clock.now()
-        soon = expiring_soon(self.board.silences.values(), now, self._config.silences.warn_before)
+        soon = expiring_soon(self.board.silences.values(), now, self._config.silences.warn_before,
+                             acks_extended=self._config.ack.extend and not self._config.read_only)
         self.query_one(HeaderBar).show(self.board.health, self.board.counts(levels), now, soon)
         self.query_one(SourceBanner).show(self.board.health)
 

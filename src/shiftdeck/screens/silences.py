@@ -31,10 +31,11 @@ class SilencesScreen(Screen):
     """
     COLUMNS = ("state", "ends in", "by", "silences", "comment", "matchers")
 
-    def __init__(self, board: Board, warn_before, read_only: bool) -> None:
+    def __init__(self, board: Board, warn_before, read_only: bool, acks_extended: bool) -> None:
         super().__init__()
         self.board = board
         self._warn_before = warn_before
+        self._acks_extended = acks_extended
         self._read_only = read_only
         self.by_ends = True
         self.rows: tuple[SilenceRow, ...] = ()
@@ -63,7 +64,7 @@ class SilencesScreen(Screen):
         self.board = board
         now = board.built_at
         self.rows = silence_rows(board.silences.values(), board.alerts.values(), now,
-                                 self._warn_before, self.by_ends)
+                                 self._warn_before, self.by_ends, self._acks_extended)
         table = self.query_one(DataTable)
         key = self.highlighted.id if self.highlighted else None
         table.clear()
