@@ -14,7 +14,7 @@ from shiftdeck.domain.silences import Silence, SilenceState
 from shiftdeck.messages import SourceFailed, SourceReported
 
 from .factories import NOW
-from .helpers import config_for
+from .helpers import ROSTER_YAML, config_for
 
 AM_KEY = "alertmanager/am0"
 
@@ -65,9 +65,10 @@ SEED_SILENCES = (
 )
 
 
-def make_app(**config: str) -> ShiftdeckApp:
+def make_app(roster: bool = True, **config: str) -> ShiftdeckApp:
     config = {"user": "alice", **config}  # not $USER: snapshots must not depend on who runs them
-    return ShiftdeckApp(config_for(["http://127.0.0.1:9"], **config), FrozenClock(NOW),
+    extra = ROSTER_YAML if roster else ""
+    return ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, **config), FrozenClock(NOW),
                         poll=False, sources=[], cursor_blink=False)
 
 

@@ -383,3 +383,200 @@ def test_ack_duration_must_be_positive(tmp_path: Path) -> None:
 def test_unknown_key_in_ack_is_an_error(tmp_path: Path) -> None:
     err = load_error(tmp_path, MINIMAL + "ack: {extends: true}\n")
     assert err.key == "ack.extends" and "did you mean 'extend'" in err.reason
+
+
+# -- on call: timezone, people, rotations, overrides, schedules_ics, escalation, notify --------- #
+
+ROSTER = MINIMAL + """\
+timezone: Europe/Berlin
+people:
+  alice: {name: Alice Ng, handle: "@alice", phone: "+49 1", email: alice@example.com}
+  bob: {name: Bob Okafor}
+  carol:
+rotations:
+  - role: primary
+    members: [alice, bob]
+    start: 2026-01-05T09:00
+    length: 1w
+"""
+
+
+def test_roster_escalation_and_notify_are_read() -> None:
+    from datetime import UTC, datetime
+
+    from shiftdeck.domain.escalation import NotifySettings, Step
+
+    text = ROSTER + (
+        "overrides:\n  - {role: primary, person: carol, from: 2026-11-23T09:00, "
+        "until: '2026-11-24T09:00+01:00'}\n"
+        "escalation:\n  P1:\n    - {after: 0m, notify: primary}\n"
+        "    - {after: 15m, notify: bob}\n  default: []\n"
+        "notify: {min_interval: 1m, desktop: true, levels: [P1]}\n"
+    )
+    config = load_config_text(text, environ={})
+    assert config.timezone.key == "Europe/Berlin"
+    roster = config.roster
+    assert roster.people["carol"].name == "carol" and roster.people["alice"].handle == "@alice"
+    (rotation,) = roster.rotations
+    assert (rotation.members, rotation.start, rotation.length, rotation.timezone.key) == (
+        ("alice", "bob"), datetime(2026, 1, 5, 9), timedelta(weeks=1), "Europe/Berlin")
+    (override,) = roster.overrides
+    assert (override.start, override.end) == (datetime(2026, 11, 23, 8, tzinfo=UTC),
+                                              datetime(2026, 11, 24, 8, tzinfo=UTC))
+    assert roster.holder("primary", datetime(2026, 11, 23, 12, tzinfo=UTC)).id == "carol"
+    assert config.escalation.ladder("P1") == (Step(timedelta(0), "primary"),
+                                              Step(timedelta(minutes=15), "bob"))
+    assert config.escalation.ladder("P3") == ()
+    assert config.notify == NotifySettings(timedelta(minutes=1), True, True, ("P1",))
+
+
+def test_on_call_defaults() -> None:
+    from shiftdeck.domain.escalation import NotifySettings
+
+    config = load_config_text(MINIMAL, environ={})
+    assert config.timezone.key == "UTC" and config.roster.roles() == ()
+    assert config.escalation.ladders == {} and config.notify == NotifySettings()
+    assert config.schedules_ics == ()
+
+
+def test_sample_config_has_a_roster_and_ladders() -> None:
+    config = load_config(SAMPLE, environ={})
+    assert config.roster.roles() == ("primary", "secondary", "manager")
+    assert [s.notify for s in config.escalation.ladder("P1")] == [
+        "primary", "secondary", "manager", "frank"]
+
+
+def test_unknown_person_in_a_rotation_reports_file_line_and_key(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER.replace("[alice, bob]", "[alice,\n      bobb]"))
+    assert (err.line, err.key) == (12, "rotations[0].members[1]")
+    assert "unknown person 'bobb'" in err.reason and "did you mean 'bob'" in err.reason
+
+
+def test_unknown_person_in_an_override(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER + "overrides:\n  - {role: primary, person: zed, "
+                     "from: 2026-11-23T09:00, until: 2026-11-24T09:00}\n")
+    assert (err.line, err.key) == (15, "overrides[0].person") and "unknown person" in err.reason
+
+
+def test_empty_rotation_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER.replace("[alice, bob]", "[]"))
+    assert (err.line, err.key) == (11, "rotations[0].members") and "empty rotation" in err.reason
+
+
+def test_rotation_length_must_be_positive(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER.replace("length: 1w", "length: 0s"))
+    assert (err.line, err.key) == (13, "rotations[0].length")
+
+
+def test_two_rotations_for_one_role_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER + "  - {role: primary, members: [bob], "
+                     "start: 2026-01-05T09:00, length: 1d}\n")
+    assert (err.line, err.key) == (14, "rotations[1]") and "already has a rotation" in err.reason
+
+
+def test_overlapping_overrides_for_one_role_are_an_error(tmp_path: Path) -> None:
+    text = ROSTER + (
+        "overrides:\n"
+        "  - {role: primary, person: bob, from: 2026-11-23T09:00, until: 2026-11-24T09:00}\n"
+        "  - {role: other, person: bob, from: 2026-11-23T09:00, until: 2026-11-24T09:00}\n"
+        "  - {role: primary, person: alice, from: 2026-11-24T08:00, until: 2026-11-25T09:00}\n"
+    )
+    err = load_error(tmp_path, text)
+    assert (err.line, err.key) == (17, "overrides[2]")
+    assert "overlaps overrides[0] (line 15) for role 'primary'" in err.reason
+
+
+def test_override_must_end_after_it_starts(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER + "overrides:\n  - {role: primary, person: bob, "
+                     "from: 2026-11-23T09:00, until: 2026-11-23T09:00}\n")
+    assert err.key == "overrides[0].until" and err.reason == "must be after from"
+
+
+@pytest.mark.parametrize("text, line, key", [
+    ("timezone: Europe/Berln\n", 4, "timezone"),
+    ("rotations:\n  - {role: x, members: [a], start: 2026-01-05T09:00, length: 1d, "
+     "timezone: Mars/Base}\npeople: {a: }\n", 5, "rotations[0].timezone"),
+])
+def test_unknown_timezone_is_an_error(tmp_path: Path, text: str, line: int, key: str) -> None:
+    err = load_error(tmp_path, MINIMAL + text)
+    assert (err.line, err.key) == (line, key) and "unknown time zone" in err.reason
+
+
+def test_unknown_timezone_suggests_a_close_name(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "timezone: Europe/Berln\n")
+    assert "did you mean 'Europe/Berlin'" in err.reason
+
+
+def test_bad_rotation_start_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER.replace("2026-01-05T09:00", "next monday"))
+    assert (err.line, err.key) == (12, "rotations[0].start") and "not a time" in err.reason
+
+
+def test_unknown_escalation_target_is_an_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER + "escalation:\n  P1:\n    - {after: 0m, notify: primary}\n"
+                     "    - {after: 15m, notify: secondary}\n")
+    assert (err.line, err.key) == (17, "escalation.P1[1].notify")
+    assert "unknown role or person 'secondary'" in err.reason
+
+
+def test_escalation_level_must_exist_and_steps_be_in_order(tmp_path: Path) -> None:
+    err = load_error(tmp_path, ROSTER + "escalation:\n  P9: []\n")
+    assert (err.line, err.key) == (15, "escalation.P9") and "unknown level 'P9'" in err.reason
+    err = load_error(tmp_path, ROSTER + "escalation:\n  P1:\n    - {after: 15m, notify: bob}\n"
+                     "    - {after: 5m, notify: alice}\n")
+    assert (err.line, err.key) == (17, "escalation.P1[1].after") and "in order" in err.reason
+
+
+def test_escalation_target_both_role_and_person_is_ambiguous(tmp_path: Path) -> None:
+    text = ROSTER.replace("role: primary", "role: bob") + (
+        "escalation:\n  P1:\n    - {after: 0m, notify: bob}\n")
+    err = load_error(tmp_path, text)
+    assert err.key == "escalation.P1[0].notify" and "both a role and a person" in err.reason
+
+
+def test_notify_levels_must_exist(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "notify: {levels: [P1, SEV1]}\n")
+    assert (err.line, err.key) == (4, "notify.levels[1]") and "unknown level" in err.reason
+
+
+def test_ics_feeds_are_read_and_their_roles_known_to_escalation(tmp_path: Path) -> None:
+    (tmp_path / "oncall.ics").write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    text = ROSTER + (
+        "schedules_ics:\n"
+        f"  - {{role: db, url: 'webcal://pd.example/private/{SECRET}/feed?x=1', "
+        f"headers: {{Authorization: 'Token {SECRET}'}}, refresh: 30m, levels: {{L2: db-2}}}}\n"
+        "  - {role: web, file: oncall.ics}\n"
+        "escalation:\n  default:\n    - {after: 0m, notify: db}\n    - {after: 5m, notify: db-2}\n"
+    )
+    config = load_config(write(tmp_path, text), environ={})
+    pd, web = config.schedules_ics
+    assert (pd.role, pd.name, pd.refresh, dict(pd.levels)) == (
+        "db", "pd.example", timedelta(minutes=30), {"L2": "db-2"})
+    assert pd.headers["Authorization"] == f"Token {SECRET}"
+    assert web.file == str(tmp_path / "oncall.ics") and web.name == "oncall.ics"
+    assert config.roster.roles() == ("primary", "db", "db-2", "web")
+    assert SECRET not in repr(config) and SECRET not in repr(config.masked())
+    assert config.masked()["schedules_ics"][0]["url"] == "webcal://pd.example/***"
+
+
+@pytest.mark.parametrize("feed, key, reason", [
+    ("{role: db}", "schedules_ics[0]", "needs url or file"),
+    ("{role: db, url: 'ftp://x/feed'}", "schedules_ics[0].url", "expected a URL"),
+    ("{role: db, file: /nonexistent/x.ics}", "schedules_ics[0].file", "no such file"),
+    ("{role: db, url: 'https://x/f', refresh: 10s}", "schedules_ics[0].refresh", "at least 1m"),
+    ("{role: db, url: 'https://x/f', levels: {second: x}}", "schedules_ics[0].levels.second",
+     "not a level"),
+])
+def test_bad_ics_feed(tmp_path: Path, feed: str, key: str, reason: str) -> None:
+    err = load_error(tmp_path, MINIMAL + f"schedules_ics:\n  - {feed}\n")
+    assert (err.line, err.key) == (5, key) and reason in err.reason
+
+
+def test_masked_shows_the_on_call_sections() -> None:
+    masked = load_config_text(ROSTER, environ={}).masked()
+    assert masked["timezone"] == "Europe/Berlin"
+    assert masked["rotations"] == [{"role": "primary", "members": ["alice", "bob"],
+                                    "start": "2026-01-05T09:00", "length": "1w",
+                                    "timezone": "Europe/Berlin"}]
+    assert masked["notify"] == {"min_interval": "30s", "bell": True, "desktop": False,
+                                "levels": ["P1", "P2"]}

@@ -398,10 +398,40 @@ def test_concurrent_posts_get_distinct_ids(am: httpx.Client) -> None:
 def test_config_text(demo: DemoEnvironment, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USER", "ana")
     config = yaml.safe_load(demo.config_text())
-    assert set(config) == {"title", "user", "refresh", "alertmanagers", "prometheus"}
+    assert set(config) == {"title", "user", "refresh", "alertmanagers", "prometheus", "timezone",
+                           "people", "rotations", "overrides", "escalation"}
     assert config["user"] == "ana"
     assert config["refresh"] == "5s"
     assert config["alertmanagers"] == [{"name": "demo", "url": demo.alertmanager_url, "cluster": "demo"}]
     assert config["prometheus"] == [{"name": "demo", "url": demo.prometheus_url}]
     monkeypatch.delenv("USER")
     assert yaml.safe_load(demo.config_text())["user"] == "demo"
+
+
+def test_demo_roster_and_ladders_load(demo: DemoEnvironment, clock: FrozenClock) -> None:
+    from shiftdeck.config import load_config_text
+
+    config = load_config_text(demo.config_text(), source="(demo)")
+    roster, now = config.roster, clock.now()
+    assert roster.roles() == ("primary", "secondary", "manager", "vp-eng")
+    assert roster.holder("primary", now) != roster.holder("secondary", now)
+    assert (roster.holder("manager", now).id, roster.holder("vp-eng", now).id) == ("erin", "frank")
+    assert [(s.after, s.notify) for s in config.escalation.ladder("P1")] == [
+        (timedelta(0), "primary"), (timedelta(minutes=15), "secondary"),
+        (timedelta(minutes=30), "manager"), (timedelta(minutes=60), "vp-eng")]
+    assert [s.notify for s in config.escalation.ladder("P2")] == ["primary", "secondary"]
+    assert [s.notify for s in config.escalation.ladder("P3")] == ["primary"]
+
+
+def test_demo_override_is_a_real_swap_tomorrow_and_depends_only_on_the_clock(
+        demo: DemoEnvironment, clock: FrozenClock) -> None:
+    from shiftdeck.config import load_config_text
+
+    assert demo.config_text() == demo.config_text()
+    roster = load_config_text(demo.config_text(), source="(demo)").roster
+    (override,) = roster.overrides
+    assert override.start - clock.now() < timedelta(days=2)
+    without = type(roster)(roster.people, roster.rotations, timezone=roster.timezone)
+    usual = {without.holder(role, override.start).id for role in ("primary", "secondary")}
+    assert override.person not in usual
+    assert roster.holder("primary", override.start).id == override.person

@@ -50,3 +50,25 @@ def test_ages_are_compact():
     assert [format_age(timedelta(seconds=s)) for s in (5, 300, 7200, 200000)] == \
         ["5s", "5m", "2h", "2d"]
     assert format_duration(timedelta(minutes=90)) == "1h30m"
+
+
+def test_desktop_notification_cannot_be_broken_out_of():
+    from shiftdeck.domain.notify import desktop_notification
+
+    text = desktop_notification("P1", "evil\x07\x1b]0;x;y", in_tmux=False)
+    assert text.count("\x07") == 2 and text.count("\x1b") == 2
+    wrapped = desktop_notification("P1", "db down", in_tmux=True)
+    assert wrapped.startswith("\x1bPtmux;\x1b\x1b]9;P1: db down") and wrapped.endswith("\x1b\\")
+
+
+def test_rate_limit_holds_back_pages_within_the_interval():
+    from datetime import UTC, datetime
+
+    from shiftdeck.domain.notify import RateLimit
+
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    limit = RateLimit(timedelta(seconds=30))
+    assert limit.allow(now)
+    assert not limit.allow(now + timedelta(seconds=10))
+    assert limit.allow(now + timedelta(seconds=31))
+    assert limit.held == 1

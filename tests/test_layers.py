@@ -9,6 +9,7 @@ PURE_MODULES = [
     "shiftdeck.domain.silences", "shiftdeck.sources.silence_writer", "shiftdeck.writes",
     "shiftdeck.sources.alertmanager", "shiftdeck.sources.prometheus", "shiftdeck.sources.poll",
     "shiftdeck.config", "shiftdeck.cli", "shiftdeck.demo",
+    "shiftdeck.domain.roster", "shiftdeck.domain.escalation", "shiftdeck.sources.schedule",
 ]
 
 

@@ -72,3 +72,16 @@ def test_silences_screen(snap_compare):
 def test_unack_confirm(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
                         press=["j", "j", "j", "j", "U"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_oncall_screen(snap_compare, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=loaded, press=["O"])
+
+
+def test_detail_with_escalation_ladder(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded, press=["enter"])
+
+
+def test_table_zoomed_without_detail_pane(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded, press=["z"])

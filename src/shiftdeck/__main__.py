@@ -58,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     expire.add_argument("silence_id", metavar="ID", help="silence ID (or its first 8+ characters)")
     expire.add_argument("--cluster", default="", metavar="NAME",
                         help="Alertmanager cluster holding it (default: found by ID)")
+
+    who = commands.add_parser("who", help="who is on call for every role, now or --at a time")
+    who.add_argument("--at", default="", metavar="TIME",
+                     help="ISO 8601, e.g. 2026-11-23T09:00 (in the config's timezone unless it "
+                     "has an offset or Z); default now")
+    who.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    schedule = commands.add_parser("schedule", help="the coming handoffs of every role")
+    schedule.add_argument("--weeks", type=int, default=4, metavar="N",
+                          help="how far ahead (default 4)")
+    schedule.add_argument("--from", dest="start", default="", metavar="TIME",
+                          help="start there instead of now (ISO 8601, like --at)")
+    schedule.add_argument("--json", action="store_true", help="JSON instead of text")
     return parser
 
 
@@ -105,6 +118,10 @@ def _dispatch(args: argparse.Namespace, config, clock) -> int:
         return cli.run_silences(config, clock, args.expiring, args.json)
     if args.command == "expire":
         return cli.run_expire(config, clock, args.silence_id, args.cluster)
+    if args.command == "who":
+        return cli.run_who(config, clock, args.at, args.json)
+    if args.command == "schedule":
+        return cli.run_schedule(config, clock, args.weeks, args.json, args.start)
     from .app import ShiftdeckApp
 
     ShiftdeckApp(config, clock).run()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from textual import work
@@ -18,15 +20,18 @@ from .domain.alerts import Alert
 from .domain.board import EMPTY_BOARD, Board, SourceReport, build_board
 from .domain.durations import parse_duration
 from .domain.health import SourceHealth
+from .domain.notify import RateLimit, desktop_notification
 from .domain.silences import Silence, extend_request, plan_extensions
 from .messages import SourceFailed, SourceReported
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.help import HelpScreen, binding_rows
+from .screens.oncall import OnCallScreen
 from .screens.prompt import PromptScreen
 from .screens.silence_form import FormContext, SilenceForm
 from .screens.silences import SilencesScreen
 from .sources.poll import Source, make_sources, poll_forever
+from .sources.schedule import FeedResult, fetch_feeds, roster_with_feeds
 from .sources.silence_writer import SilenceWriter
 from .themes import VARIABLE_DEFAULTS, builtin_themes
 
@@ -37,6 +42,16 @@ THREADED_REBUILD_FROM = 2000
 
 def source_key(source: Source) -> str:
     return f"{source.kind}/{source.name}"
+
+
+def _feed_health(health: SourceHealth, result: FeedResult, now) -> SourceHealth:
+    """A fresh feed is ok; a failed one is stale, showing the cached copy's age, or down."""
+    if not result.error:
+        return health.succeeded(now, len(result.unmatched))
+    failed = health.failed(now, result.error)
+    if result.from_cache and failed.last_ok is None and result.fetched_at is not None:
+        failed = replace(failed, last_ok=result.fetched_at)
+    return failed
 
 
 class ShiftdeckApp(App[None]):
@@ -50,6 +65,8 @@ class ShiftdeckApp(App[None]):
                 tooltip="Poll every source now"),
         Binding("colon", "command_palette", "Commands", show=False, id="palette",
                 tooltip="Command palette (also ctrl+p)"),
+        Binding("O", "show_oncall", "On call", show=False, id="show_oncall",
+                tooltip="Who is on call, the next weeks, coverage gaps"),
     ]
 
     def __init__(self, config: Any, clock: Clock, *, poll: bool = True,
@@ -61,12 +78,16 @@ class ShiftdeckApp(App[None]):
         self._extending: set[str] = set()
         self._rebuilding = False
         self._rebuild_wanted = False
+        self._pager = RateLimit(config.notify.min_interval)
+        self._feed_problems: dict[str, list[str]] = {}
         self.config = config
         self.clock = clock
         self._poll = poll
         self._sources = sources if sources is not None else make_sources(config)
         self._reports: dict[str, SourceReport] = {}
         self._health = {source_key(s): SourceHealth(s.name, s.kind) for s in self._sources}
+        self._health.update({f"ics/{feed.name}": SourceHealth(feed.name, "ics")
+                             for feed in config.schedules_ics})
         self._wake = {source_key(s): asyncio.Event() for s in self._sources}
         self.board: Board = EMPTY_BOARD
         self.dashboard = DashboardScreen(config, clock)
@@ -88,6 +109,29 @@ class ShiftdeckApp(App[None]):
             for source in self._sources:
                 self.run_worker(self._poll_source(source), name=source_key(source),
                                 group="poll", description=f"poll {source_key(source)}")
+            if self.config.schedules_ics:
+                self.run_worker(self._poll_feeds(), name="ics", group="poll",
+                                description="refresh on-call feeds")
+
+    async def _poll_feeds(self) -> None:
+        """Refresh the ICS schedules; a feed that fails keeps its cached shifts, and says so."""
+        feeds = self.config.schedules_ics
+        interval = min(feed.refresh for feed in feeds).total_seconds()
+        while True:
+            now = self.clock.now()
+            results = await fetch_feeds(feeds, self.config.roster.people, now=now,
+                                        zone=self.config.timezone)
+            for result in results:
+                key = f"ics/{result.feed.name}"
+                self._health[key] = _feed_health(self._health[key], result, now)
+                problems = result.problems()
+                if problems and problems != self._feed_problems.get(key):
+                    self.notify("\n".join(problems), title="On-call feed", severity="warning",
+                                timeout=10)
+                self._feed_problems[key] = problems
+            self.dashboard.show_roster(roster_with_feeds(self.config.roster, results))
+            self._rebuild()
+            await asyncio.sleep(interval)
 
     async def _poll_source(self, source: Source) -> None:
         key = source_key(source)
@@ -272,6 +316,24 @@ class ShiftdeckApp(App[None]):
         current = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(current + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_show_oncall(self) -> None:
+        self.push_screen(OnCallScreen(self.dashboard.roster, self.clock.now(),
+                                      self.config.timezone, self.config.user))
+
+    def page(self, title: str, body: str, levels: list[str]) -> None:
+        """Tell the engineer: a toast always; bell and desktop notification rate-limited."""
+        settings = self.config.notify
+        if settings.levels and not set(levels) & set(settings.levels):
+            return
+        self.notify(body, title=title, severity="warning", timeout=8)
+        if not self._pager.allow(self.clock.now()):
+            return
+        if settings.bell:
+            self.bell()
+        if settings.desktop and self._driver is not None and not self.is_headless:
+            self._driver.write(desktop_notification(f"shiftdeck: {title}", body,
+                                                    in_tmux="TMUX" in os.environ))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(binding_rows(self.screen)))

@@ -1,12 +1,12 @@
-"""One-shot commands: `shiftdeck alerts`, `check`, `ack`, `silence`, `silences`, `expire`.
-No textual on this path."""
+"""One-shot commands: `shiftdeck alerts`, `check`, `ack`, `silence`, `silences`, `expire`,
+`who`, `schedule`. No textual on this path."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TextIO
 
 import orjson
@@ -16,6 +16,8 @@ from .domain.alerts import Alert, AlertState
 from .domain.board import EMPTY_BOARD, Board, build_board
 from .domain.durations import format_age, format_duration, parse_duration
 from .domain.matchers import Matcher, MatcherError, parse_matchers
+from .domain.roster import (DISTANT_FUTURE, DISTANT_PAST, Holding, Person, Roster, coalesce,
+                             localize)
 from .domain.silences import (Refusal, Silence, SilenceRequest, SilenceState, ack_request,
                               check_silence, exact_matchers, matching_alerts)
 from .domain.view import AlertRow, Grouping, SilenceRow, select_rows, silence_rows
@@ -23,6 +25,7 @@ from .sources.alertmanager import AlertmanagerClient
 from .sources.http import SourceError
 from .sources.poll import make_sources, poll_all_once
 from .sources.prometheus import PrometheusClient
+from .sources.schedule import fetch_feeds, read_feeds, roster_with_feeds
 from .sources.silence_writer import ReadOnlyError, SilenceWriter
 
 READ_ONLY = "shiftdeck: read-only mode (--read-only or read_only: true): nothing was written"
@@ -95,7 +98,19 @@ def run_check(config: Any, out: TextIO = sys.stdout) -> int:
 
 
 async def _probe_all(config: Any) -> list[tuple[bool, str]]:
-    return list(await asyncio.gather(*(_probe(s) for s in make_sources(config))))
+    lines = list(await asyncio.gather(*(_probe(s) for s in make_sources(config))))
+    if config.schedules_ics:
+        now = datetime.now(UTC)
+        results = await fetch_feeds(config.schedules_ics, config.roster.people, now=now,
+                                    zone=config.timezone)
+        for result in results:
+            fresh = not result.error
+            detail = (f"{len(result.shifts)} shift(s) in the next 8 weeks"
+                      + (f", {len(result.unmatched)} naming nobody in people"
+                         if result.unmatched else "")
+                      if fresh else result.error)
+            lines.append((fresh and not result.unmatched, f"ics {result.feed.name}: {detail}"))
+    return lines
 
 
 async def _probe(source: Any) -> tuple[bool, str]:
@@ -361,12 +376,7 @@ def _silence_json(row: SilenceRow, now: datetime) -> dict[str, Any]:
 
 def _silence_line(row: SilenceRow, now: datetime) -> str:
     silence = row.silence
-    if silence.state is SilenceState.ACTIVE:
-        when = f"ends in {format_age(silence.ends_at - now)}"
-    elif silence.state is SilenceState.PENDING:
-        when = f"starts in {format_age(silence.starts_at - now)}"
-    else:
-        when = f"ended {format_age(now - silence.ends_at)} ago"
+    when = row.timing(now)
     flags = [flag for flag, on in (("EXPIRING-SOON", row.expiring_soon),
                                    ("MATCHES-NOTHING", row.matches_nothing)) if on]
     matchers = "{" + ", ".join(str(m) for m in silence.matchers) + "}"
@@ -408,3 +418,136 @@ def _describe(alert: Alert) -> str:
 def _report_failures(failures: list[tuple[str, str]], err: TextIO) -> None:
     for name, reason in failures:
         print(f"shiftdeck: {name}: {reason}", file=err)
+
+
+# --------------------------------------------------------------------------- #
+# On call: who, schedule
+# --------------------------------------------------------------------------- #
+
+
+def run_who(config: Any, clock: Clock, at_text: str = "", as_json: bool = False,
+            out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Every role's holder at one instant (default now). Exit 1 if an ICS feed could not be
+    read at all (neither fresh nor from its cache); its roles then show what else is known."""
+    zone = config.timezone
+    try:
+        at = parse_at(at_text, zone, clock.now())
+    except ValueError as error:
+        print(f"shiftdeck: --at: {error}", file=err)
+        return 2
+    roster, failed = _roster(config, clock.now(), at - timedelta(days=1), at + timedelta(weeks=8),
+                             err)
+    holdings = [roster.holding(role, at) for role in roster.roles()]
+    if as_json:
+        body = {"at": at.astimezone(zone).isoformat(), "timezone": zone.key,
+                "roles": [_holding_json(h, zone) for h in holdings]}
+        out.write(orjson.dumps(body).decode() + "\n")
+    else:
+        if not holdings:
+            print("shiftdeck: no roster configured (people, rotations, overrides or "
+                  "schedules_ics)", file=err)
+        else:
+            print(f"on call at {_when(at, zone)} {at.astimezone(zone).tzname()} ({zone.key})",
+                  file=out)
+            width = max(len(h.role) for h in holdings)
+            who = max(len(_who(h)) for h in holdings)
+            for h in holdings:
+                extra = [h.source] if h.source not in ("rotation", "") else []
+                if h.person and h.person.phone:
+                    extra.append(h.person.phone)
+                line = (f"{h.role:<{width}}  {_who(h):<{who}}  since {_when(h.start, zone)}"
+                        f"  until {_when(h.end, zone)}" + "".join(f"  {x}" for x in extra))
+                print(_one_line(line), file=out)
+    return 1 if failed else 0
+
+
+def run_schedule(config: Any, clock: Clock, weeks: int = 4, as_json: bool = False,
+                 from_text: str = "", out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """The coming holdings (handoffs) per role over `weeks` from now (or `from_text`), the
+    current one first."""
+    if weeks < 1:
+        print("shiftdeck: --weeks: give at least 1", file=err)
+        return 2
+    zone = config.timezone
+    try:
+        now = parse_at(from_text, zone, clock.now())
+    except ValueError as error:
+        print(f"shiftdeck: --from: {error}", file=err)
+        return 2
+    end = now + timedelta(weeks=weeks)
+    roster, failed = _roster(config, clock.now(), now - timedelta(days=1),
+                             end + timedelta(weeks=1), err)
+    plan = [(role, coalesce(roster.timeline(role, now, end))) for role in roster.roles()]
+    if as_json:
+        body = {"from": now.astimezone(zone).isoformat(), "until": end.astimezone(zone).isoformat(),
+                "timezone": zone.key,
+                "roles": [{"role": role, "holdings": [_holding_json(h, zone) for h in holdings]}
+                          for role, holdings in plan]}
+        out.write(orjson.dumps(body).decode() + "\n")
+        return 1 if failed else 0
+    if not plan:
+        print("shiftdeck: no roster configured (people, rotations, overrides or schedules_ics)",
+              file=err)
+    for index, (role, holdings) in enumerate(plan):
+        print(("\n" if index else "") + f"{role} (times {zone.key})", file=out)
+        for h in holdings:
+            extra = f"  {h.source}" if h.source not in ("rotation", "") else ""
+            print(_one_line(f"  {_when(h.start, zone)} → {_when(h.end, zone)}  {_who(h)}{extra}"),
+                  file=out)
+    return 1 if failed else 0
+
+
+def parse_at(text: str, zone: tzinfo, now: datetime) -> datetime:
+    """'' (now) or an ISO 8601 time; without an offset it is wall-clock time in `zone`."""
+    text = text.strip()
+    if not text:
+        return now
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a time: {text!r} (use e.g. 2026-11-23T09:00 or "
+                         "2026-11-23T08:00Z)") from None
+    return localize(at, zone)  # type: ignore[arg-type]
+
+
+def _roster(config: Any, now: datetime, start: datetime, end: datetime,
+            err: TextIO) -> tuple[Roster, bool]:
+    """The config's roster with its ICS feeds' shifts over [start, end); problems to `err`."""
+    if not config.schedules_ics:
+        return config.roster, False
+    results = read_feeds(config.schedules_ics, config.roster.people, now=now, start=start,
+                         end=end, zone=config.timezone)
+    for result in results:
+        for problem in result.problems():
+            print(f"shiftdeck: {problem}", file=err)
+    return roster_with_feeds(config.roster, results), any(not r.ok for r in results)
+
+
+def _when(at: datetime, zone: tzinfo) -> str:
+    if at <= DISTANT_PAST or at >= DISTANT_FUTURE:
+        return "—"
+    return at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
+
+
+def _who(holding: Holding) -> str:
+    return holding.person.label if holding.person else "nobody (coverage gap)"
+
+
+def _person_json(person: Person | None) -> dict[str, str] | None:
+    if person is None:
+        return None
+    return {"id": person.id, "name": person.name, "handle": person.handle,
+            "phone": person.phone, "email": person.email}
+
+
+def _holding_json(holding: Holding, zone: tzinfo) -> dict[str, Any]:
+    def when(at: datetime) -> str | None:
+        return None if at <= DISTANT_PAST or at >= DISTANT_FUTURE else \
+            at.astimezone(zone).isoformat()
+
+    return {"role": holding.role, "person": _person_json(holding.person),
+            "since": when(holding.start), "until": when(holding.end), "source": holding.source}
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\n", " ").replace("\t", " ")

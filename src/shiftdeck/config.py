@@ -6,7 +6,10 @@ errors at every level; ``${VAR}`` is expanded in every string; secrets come inli
 ``${VAR}`` or from ``*_file`` keys, and never appear in a repr or an error message.
 
 Adding a top-level section: a frozen dataclass, a ``_parse_<section>(value)`` function, a field
-on :class:`Config` and one row in ``_SECTIONS``.
+on :class:`Config` and one row in ``_SECTIONS``. The on-call sections (``people``, ``rotations``,
+``overrides``, ``schedules_ics``, ``escalation``, ``notify``) refer to each other and to
+``timezone`` and ``severities``, so they are parsed together, after the others, by
+:func:`_parse_oncall` (keys in ``_ONCALL_KEYS``).
 """
 
 from __future__ import annotations
@@ -17,22 +20,27 @@ import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from .domain.durations import parse_duration
+from .domain.escalation import EscalationPolicy, NotifySettings, Step
 from .domain.matchers import Matcher, MatcherError, parse_matchers
 from .domain.severity import DEFAULT_POLICY, SeverityLevel, SeverityPolicy
+from .domain.roster import IcsFeed, Person, Roster, Rotation, Shift, localize
 from .domain.silences import AckSettings, SilenceSettings
 
 MASK = "***"
 DEFAULT_TIMEOUT = timedelta(seconds=10)
 MIN_REFRESH = timedelta(seconds=1)
+MIN_ICS_REFRESH = timedelta(minutes=1)
+UTC_ZONE = ZoneInfo("UTC")
 
 
 class ConfigError(Exception):
@@ -149,6 +157,17 @@ class Config:
     """Acknowledgements: ACK! silences, their duration and extension (key ``ack``)."""
     silences: SilenceSettings = SilenceSettings()
     """Silence guardrails and the 'expiring soon' warning (key ``silences``)."""
+    timezone: ZoneInfo = UTC_ZONE
+    """IANA zone for on-call times: display, rotations, and config times without an offset."""
+    roster: Roster = field(default_factory=lambda: Roster({}))
+    """People, rotations and overrides (keys ``people``, ``rotations``, ``overrides``). ICS
+    shifts are not in it: the app and the CLI add them with ``with_shifts`` after a fetch."""
+    schedules_ics: tuple[IcsFeed, ...] = ()
+    """iCalendar feeds of shifts (PagerDuty, Grafana OnCall, Opsgenie...)."""
+    escalation: EscalationPolicy = field(default_factory=lambda: EscalationPolicy({}))
+    """Escalation ladders per severity level (key ``escalation``); none by default."""
+    notify: NotifySettings = NotifySettings()
+    """Bell, toast and desktop notifications when an alert climbs its ladder."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.keymap, MappingProxyType):
@@ -178,6 +197,7 @@ class Config:
                 "protected": [str(matcher) for matcher in self.silences.protected],
                 "warn_before": _duration_text(self.silences.warn_before),
             },
+            **_oncall_data(self),
         }
 
 
@@ -217,7 +237,7 @@ def load_config_text(
     """Parse config text; ``source`` names it in errors and anchors relative *_file paths."""
     ctx = _Context(source, os.environ if environ is None else environ, _base_dir(source))
     root = _compose(text, ctx)
-    fields = root.fields(_SECTIONS)
+    fields = root.fields([*_SECTIONS, *_ONCALL_KEYS])
     values: dict[str, Any] = {}
     for key, section in _SECTIONS.items():
         value = fields.get(key)
@@ -225,6 +245,8 @@ def load_config_text(
             values[section.field] = section.parse(value)
         elif section.default is not None:
             values[section.field] = section.default(ctx)
+    values.update(_parse_oncall(fields, values.get("timezone", UTC_ZONE),
+                                values.get("severity", DEFAULT_POLICY)))
     config = Config(source=source, **values)
     _check_config(config, fields)
     return config
@@ -735,6 +757,300 @@ def _parse_keymap(value: _Value) -> Mapping[str, str]:
     return MappingProxyType({name: item.nonempty_text() for name, item in value.entries()})
 
 
+# --------------------------------------------------------------------------- #
+# On call: timezone, people, rotations, overrides, schedules_ics, escalation, notify
+# --------------------------------------------------------------------------- #
+
+_ONCALL_KEYS = ("people", "rotations", "overrides", "schedules_ics", "escalation", "notify")
+_ICS_SCHEMES = ("http", "https", "webcal", "webcals")
+_LEVEL_KEY = re.compile(r"L[1-9][0-9]?")
+_TIME_EXAMPLE = "use e.g. 2026-01-05T09:00, or with an offset: 2026-01-05T09:00+01:00"
+
+
+def _parse_zone(value: _Value) -> ZoneInfo:
+    name = value.nonempty_text().strip()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        from zoneinfo import available_timezones
+
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        hint = (f", did you mean {close[0]!r}?" if close
+                else " (use an IANA name such as Europe/Berlin or UTC)")
+        raise value.error(f"unknown time zone {name!r}{hint}") from None
+
+
+def _parse_time(value: _Value) -> datetime:
+    """An ISO 8601 time as written: naive (wall-clock) or aware (with an offset or Z)."""
+    text = value.nonempty_text().strip()
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise value.error(f"not a time: {text!r} ({_TIME_EXAMPLE})") from None
+
+
+def _parse_instant(value: _Value, zone: ZoneInfo) -> datetime:
+    """A time as an aware instant; without an offset it is wall-clock time in `zone`."""
+    return localize(_parse_time(value), zone)
+
+
+def _parse_wall_time(value: _Value, zone: ZoneInfo) -> datetime:
+    """A time as naive wall-clock time in `zone` (a time with an offset is converted)."""
+    at = _parse_time(value)
+    return at.astimezone(zone).replace(tzinfo=None) if at.tzinfo else at
+
+
+def _parse_people(value: _Value) -> dict[str, Person]:
+    people: dict[str, Person] = {}
+    for person_id, item in value.entries():
+        person_id = person_id.strip()
+        if not person_id:
+            raise item.error("a person id must not be empty")
+        if item.is_null:
+            people[person_id] = Person(person_id, person_id)
+            continue
+        f = item.fields(("name", "handle", "phone", "email"))
+        people[person_id] = Person(
+            id=person_id,
+            name=f.opt("name", _Value.nonempty_text, person_id).strip(),
+            handle=f.opt("handle", _Value.text, "").strip(),
+            phone=f.opt("phone", _Value.text, "").strip(),
+            email=f.opt("email", _Value.text, "").strip(),
+        )
+    return people
+
+
+def _person_id(value: _Value, people: Mapping[str, Person]) -> str:
+    person_id = value.nonempty_text().strip()
+    if person_id not in people:
+        raise value.error(_unknown("person", person_id, people, "define them under people"))
+    return person_id
+
+
+def _unknown(what: str, name: str, known: Collection[str], advice: str) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f", did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(known) if known else "none"
+    return f"unknown {what} {name!r}{hint} (known: {listed}; {advice})"
+
+
+def _parse_rotations(value: _Value, people: Mapping[str, Person],
+                     zone: ZoneInfo) -> tuple[Rotation, ...]:
+    rotations: dict[str, tuple[Rotation, int]] = {}
+    for item in value.items():
+        f = item.fields(("role", "members", "start", "length", "timezone"))
+        role = f.require("role").nonempty_text().strip()
+        if role in rotations:
+            raise item.error(f"role {role!r} already has a rotation (line {rotations[role][1]}); "
+                             "use overrides or an ICS feed for exceptions")
+        members_value = f.require("members")
+        members = tuple(_person_id(m, people) for m in members_value.items())
+        if not members:
+            raise members_value.error("an empty rotation: list at least one person")
+        rotation_zone = f.opt("timezone", _parse_zone, zone)
+        rotation = Rotation(
+            role=role,
+            members=members,
+            start=_parse_wall_time(f.require("start"), rotation_zone),
+            length=_positive_duration(f.require("length")),
+            timezone=rotation_zone,
+        )
+        rotations[role] = (rotation, item.node.start_mark.line + 1)
+    return tuple(rotation for rotation, _ in rotations.values())
+
+
+def _parse_overrides(value: _Value, people: Mapping[str, Person],
+                     zone: ZoneInfo) -> tuple[Shift, ...]:
+    parsed: list[tuple[Shift, _Value]] = []
+    for item in value.items():
+        f = item.fields(("role", "person", "from", "until"))
+        start = _parse_instant(f.require("from"), zone)
+        end = _parse_instant(f.require("until"), zone)
+        if end <= start:
+            raise f.require("until").error("must be after from")
+        shift = Shift(role=f.require("role").nonempty_text().strip(),
+                      person=_person_id(f.require("person"), people),
+                      start=start, end=end, source="override")
+        parsed.append((shift, item))
+    by_start = sorted(enumerate(parsed), key=lambda pair: pair[1][0].start)
+    last: dict[str, tuple[int, Shift, _Value]] = {}
+    for index, (shift, item) in by_start:
+        seen = last.get(shift.role)
+        if seen is not None and shift.start < seen[1].end:
+            other_index, other, other_item = seen
+            later, earlier = (item, other_item) if index > other_index else (other_item, item)
+            earlier_index = min(index, other_index)
+            raise later.error(
+                f"overlaps overrides[{earlier_index}] (line {earlier.node.start_mark.line + 1}) "
+                f"for role {shift.role!r}: one person per role at a time")
+        if seen is None or shift.end > seen[1].end:
+            last[shift.role] = (index, shift, item)
+    return tuple(shift for shift, _ in parsed)
+
+
+def _parse_feeds(value: _Value) -> tuple[IcsFeed, ...]:
+    feeds = []
+    for item in value.items():
+        f = item.fields(("name", "role", "url", "file", "headers", "refresh", "timeout",
+                         "levels"))
+        source = f.one_of("url", "file")
+        if source is None:
+            raise item.error("needs url or file")
+        kind, where = source
+        refresh = f.opt("refresh", _positive_duration, timedelta(hours=1))
+        if refresh < MIN_ICS_REFRESH:
+            raise f.require("refresh").error(f"must be at least {_duration_text(MIN_ICS_REFRESH)}")
+        feeds.append(IcsFeed(
+            role=f.require("role").nonempty_text().strip(),
+            url=_parse_feed_url(where) if kind == "url" else "",
+            file=_existing_file(where) if kind == "file" else "",
+            headers=f.opt("headers", _parse_headers, _empty_mapping()),
+            refresh=refresh,
+            timeout=f.opt("timeout", _positive_duration, DEFAULT_TIMEOUT),
+            levels=f.opt("levels", _parse_levels, _empty_mapping()),
+            name=f.opt("name", _Value.nonempty_text, "").strip(),
+        ))
+    return tuple(feeds)
+
+
+def _parse_feed_url(value: _Value) -> str:
+    """http(s):// or webcal(s)://, with a host; a ?query is allowed (feeds carry tokens there).
+    Never echoed: the URL is usually a secret."""
+    url = value.nonempty_text().strip()
+    parts = urlsplit(url)
+    if any(c.isspace() for c in url):
+        raise value.error("a URL must not contain spaces")
+    if parts.scheme.lower() not in _ICS_SCHEMES or not parts.hostname:
+        raise value.error("expected a URL starting with https://, http:// or webcal:// and a "
+                          "host")
+    try:
+        parts.port
+    except ValueError:
+        raise value.error("the URL has an invalid port") from None
+    if "@" in parts.netloc:
+        raise value.error("credentials in the URL are not allowed; use headers instead")
+    return url
+
+
+def _parse_levels(value: _Value) -> Mapping[str, str]:
+    levels = {}
+    for key, item in value.entries():
+        if not _LEVEL_KEY.fullmatch(key):
+            raise item.error(f"not a level: {key!r} (use L1, L2, ...)")
+        levels[key] = item.nonempty_text().strip()
+    return MappingProxyType(levels)
+
+
+def _parse_escalation(value: _Value, roles: Collection[str], people: Mapping[str, Person],
+                      severity: SeverityPolicy) -> EscalationPolicy:
+    ladders: dict[str, tuple[Step, ...]] = {}
+    levels = (*severity.names(), "default")
+    for level, (key_node, node) in value._pairs().items():
+        item = value.child(node, level)
+        if level not in levels:
+            raise value.child(key_node, level).error(
+                _unknown("level", level, levels, "levels come from severities"))
+        steps: list[Step] = []
+        if item.is_null:
+            ladders[level] = ()
+            continue
+        for step_value in item.items():
+            f = step_value.fields(("after", "notify"))
+            after = f.require("after").duration()
+            if steps and after < steps[-1].after:
+                raise f.require("after").error(
+                    f"steps must be in order of after (the step before is at "
+                    f"{_duration_text(steps[-1].after)})")
+            notify = f.require("notify")
+            target = notify.nonempty_text().strip()
+            if target in roles and target in people:
+                raise notify.error(f"{target!r} is both a role and a person id: rename one")
+            if target not in roles and target not in people:
+                raise notify.error(_unknown("role or person", target, [*roles, *people],
+                                            "notify names a role or a person id"))
+            steps.append(Step(after, target))
+        ladders[level] = tuple(steps)
+    return EscalationPolicy(ladders)
+
+
+def _parse_notify(value: _Value, severity: SeverityPolicy) -> NotifySettings:
+    f = value.fields(("min_interval", "bell", "desktop", "levels"))
+    defaults = NotifySettings()
+    levels = defaults.levels
+    levels_value = f.get("levels")
+    if levels_value is not None:
+        names = []
+        for item in levels_value.items():
+            name = item.nonempty_text().strip()
+            if name not in severity.names():
+                raise item.error(_unknown("level", name, severity.names(),
+                                          "levels come from severities"))
+            names.append(name)
+        levels = tuple(names)
+    return NotifySettings(
+        min_interval=f.opt("min_interval", _Value.duration, defaults.min_interval),
+        bell=f.opt("bell", _Value.flag, defaults.bell),
+        desktop=f.opt("desktop", _Value.flag, defaults.desktop),
+        levels=levels,
+    )
+
+
+def _parse_oncall(fields: _Fields, zone: ZoneInfo, severity: SeverityPolicy) -> dict[str, Any]:
+    """people → rotations, overrides (they name people), feeds → escalation (names roles and
+    people) and notify (names levels)."""
+    people = fields.opt("people", _parse_people, {})
+    rotations = fields.opt("rotations", lambda v: _parse_rotations(v, people, zone), ())
+    overrides = fields.opt("overrides", lambda v: _parse_overrides(v, people, zone), ())
+    feeds = fields.opt("schedules_ics", _parse_feeds, ())
+    declared = tuple(dict.fromkeys(role for feed in feeds for role in feed.roles()))
+    roster = Roster(people, rotations, overrides, timezone=zone, declared_roles=declared)
+    values: dict[str, Any] = {"roster": roster, "schedules_ics": feeds}
+    escalation = fields.get("escalation")
+    if escalation is not None:
+        values["escalation"] = _parse_escalation(escalation, roster.roles(), people, severity)
+    notify = fields.get("notify")
+    if notify is not None:
+        values["notify"] = _parse_notify(notify, severity)
+    return values
+
+
+def _oncall_data(config: Config) -> dict[str, Any]:
+    """The on-call sections as plain data for Config.masked(): feed URLs and headers masked."""
+    roster = config.roster
+    return {
+        "timezone": config.timezone.key,
+        "people": {p.id: {"name": p.name, "handle": p.handle, "phone": p.phone,
+                          "email": p.email} for p in roster.people.values()},
+        "rotations": [{"role": r.role, "members": list(r.members),
+                       "start": r.start.isoformat(timespec="minutes"),
+                       "length": _duration_text(r.length), "timezone": r.timezone.key}
+                      for r in roster.rotations],
+        "overrides": [{"role": o.role, "person": o.person, "from": o.start.isoformat(),
+                       "until": o.end.isoformat()} for o in roster.overrides],
+        "schedules_ics": [{
+            "name": feed.name, "role": feed.role,
+            "url": _masked_feed_url(feed.url) if feed.url else None,
+            "file": feed.file or None,
+            "headers": {name: MASK for name in feed.headers},
+            "refresh": _duration_text(feed.refresh), "timeout": _duration_text(feed.timeout),
+            "levels": dict(feed.levels),
+        } for feed in config.schedules_ics],
+        "escalation": {level: [{"after": _duration_text(step.after), "notify": step.notify}
+                               for step in steps]
+                       for level, steps in config.escalation.ladders.items()},
+        "notify": {"min_interval": _duration_text(config.notify.min_interval),
+                   "bell": config.notify.bell, "desktop": config.notify.desktop,
+                   "levels": list(config.notify.levels)},
+    }
+
+
+def _masked_feed_url(url: str) -> str:
+    """scheme://host/*** : feed paths usually carry a secret token."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}/{MASK}"
+
+
 class _Section(NamedTuple):
     field: str
     """The Config field it fills."""
@@ -758,6 +1074,7 @@ _SECTIONS: dict[str, _Section] = {
     "read_only": _Section("read_only", _Value.flag),
     "ack": _Section("ack", _parse_ack),
     "silences": _Section("silences", _parse_silences),
+    "timezone": _Section("timezone", _parse_zone),
 }
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timedelta
 from types import TracebackType
+from zoneinfo import ZoneInfo
 
 from shiftdeck.clock import Clock
+from shiftdeck.domain.roster import Rotation, localize
 
 from .alertmanager_api import AlertmanagerApi
 from .prometheus_api import PrometheusApi
@@ -66,7 +69,8 @@ class DemoEnvironment:
         return self._started(self._prometheus).url
 
     def config_text(self) -> str:
-        """A shiftdeck config (YAML) pointing at the two demo servers."""
+        """A shiftdeck config (YAML) pointing at the two demo servers, with the handbooks'
+        roster and escalation ladders (see DEMO_ROSTER and demo_override)."""
         user = os.environ.get("USER") or "demo"
         return (
             f"title: {_quote('demo · qawave')}\n"
@@ -76,6 +80,8 @@ class DemoEnvironment:
             f"  - {{name: demo, url: {_quote(self.alertmanager_url)}, cluster: demo}}\n"
             "prometheus:\n"
             f"  - {{name: demo, url: {_quote(self.prometheus_url)}}}\n"
+            + DEMO_ROSTER
+            + demo_override(self.clock.now())
         )
 
     def __enter__(self) -> DemoEnvironment:
@@ -91,6 +97,51 @@ class DemoEnvironment:
         if server is None:
             raise RuntimeError("the demo environment is not running: call start() first")
         return server
+
+
+DEMO_ZONE = ZoneInfo("Europe/Berlin")
+DEMO_ENGINEERS = ("alice", "bob", "carol", "dave")
+DEMO_ROSTER = """\
+timezone: Europe/Berlin
+people:
+  alice: {name: Alice Ng, handle: "@alice", phone: "+49 30 5550101", email: alice@qawave.test}
+  bob: {name: Bob Okafor, handle: "@bob", phone: "+49 30 5550102", email: bob@qawave.test}
+  carol: {name: Carol Diaz, handle: "@carol", phone: "+49 30 5550103", email: carol@qawave.test}
+  dave: {name: Dave Kim, handle: "@dave", phone: "+49 30 5550104", email: dave@qawave.test}
+  erin: {name: Erin Walsh, handle: "@erin", phone: "+49 30 5550201", email: erin@qawave.test}
+  frank: {name: Frank Moreau, handle: "@frank", phone: "+49 30 5550301", email: frank@qawave.test}
+rotations:                    # weekly, Monday 09:00 Berlin; secondary is next week's primary
+  - {role: primary, members: [alice, bob, carol, dave], start: 2026-01-05T09:00, length: 1w}
+  - {role: secondary, members: [bob, carol, dave, alice], start: 2026-01-05T09:00, length: 1w}
+  - {role: manager, members: [erin], start: 2026-01-05T09:00, length: 1w}
+  - {role: vp-eng, members: [frank], start: 2026-01-05T09:00, length: 1w}
+escalation:                   # the handbooks' ladders
+  P1:
+    - {after: 0m, notify: primary}
+    - {after: 15m, notify: secondary}
+    - {after: 30m, notify: manager}
+    - {after: 60m, notify: vp-eng}
+  P2:
+    - {after: 0m, notify: primary}
+    - {after: 1h, notify: secondary}
+  default:
+    - {after: 0m, notify: primary}
+"""
+
+
+def demo_override(now: datetime) -> str:
+    """A one-day swap: from tomorrow 09:00 Berlin until the day after, primary is covered by
+    the engineer who is neither primary nor secondary that day. Depends only on `now`."""
+    day = now.astimezone(DEMO_ZONE).date() + timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 9, 0)
+    rotation = Rotation("primary", DEMO_ENGINEERS, datetime(2026, 1, 5, 9, 0), timedelta(weeks=1),
+                        DEMO_ZONE)
+    turn = rotation.turn_at(localize(start, DEMO_ZONE))
+    cover = DEMO_ENGINEERS[(turn + 2) % len(DEMO_ENGINEERS)]
+    until = start + timedelta(days=1)
+    return ("overrides:                    # a swap\n"
+            f"  - {{role: primary, person: {cover}, from: {start.isoformat(timespec='minutes')}, "
+            f"until: {until.isoformat(timespec='minutes')}}}\n")
 
 
 def _quote(text: str) -> str:

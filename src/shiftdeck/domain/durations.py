@@ -54,3 +54,18 @@ def format_duration(delta: timedelta) -> str:
 def clock_time(at: datetime | None, zone: tzinfo | None = None) -> str:
     """HH:MM in the display zone (the machine's local zone when none is configured)."""
     return at.astimezone(zone).strftime("%H:%M") if at else "--:--"
+
+
+def format_countdown(delta: timedelta) -> str:
+    """Exactly 5 characters, for live countdowns: 04:12, 1h04m, 12h, 3d; overdue as -0:42."""
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        seconds = -seconds
+        return f"-{seconds // 60 % 60}:{seconds % 60:02d}" if seconds < 600 else "late!"
+    if seconds < 3600:
+        return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    if seconds < 36000:
+        return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h".rjust(5)
+    return f"{seconds // 86400}d".rjust(5)

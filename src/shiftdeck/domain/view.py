@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .alerts import Alert, AlertState
+from .durations import format_age, format_duration
 from .matchers import Matcher
 from .severity import SeverityPolicy
 from .silences import Silence, SilenceState
@@ -103,6 +104,15 @@ class SilenceRow:
     @property
     def matches_nothing(self) -> bool:
         return self.silencing == 0 and self.silence.state is not SilenceState.EXPIRED
+
+    def timing(self, now: datetime) -> str:
+        """`ends in 1h30m`, `starts in 2h`, or `ended 3h ago`."""
+        silence = self.silence
+        if silence.state is SilenceState.EXPIRED:
+            return f"ended {format_age(now - silence.ends_at)} ago"
+        if silence.state is SilenceState.PENDING:
+            return f"starts in {format_duration(silence.starts_at - now)}"
+        return f"ends in {format_duration(silence.ends_at - now)}"
 
 
 RECENTLY_EXPIRED = timedelta(hours=24)

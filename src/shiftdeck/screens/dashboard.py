@@ -15,6 +15,8 @@ from ..clock import Clock
 from ..domain.board import EMPTY_BOARD, Board
 from ..domain.matchers import Matcher, MatcherError, parse_matchers
 from ..domain.alerts import Alert, AlertState
+from ..domain.escalation import Escalation, crossed, escalate
+from ..domain.roster import Roster
 from ..domain.view import AlertRow, Grouping, alert_matches, expiring_soon, select_rows
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
@@ -40,6 +42,8 @@ class DashboardScreen(Screen):
         Binding("U", "unack", "Un-ack", show=False, id="unack",
                 tooltip="Expire the alert's ACK! silence"),
         Binding("S", "show_silences", "Silences", id="show_silences", tooltip="List silences"),
+        Binding("z", "toggle_detail", "Zoom", show=False, id="toggle_detail",
+                tooltip="Hide / show the detail pane (the table takes the screen)"),
     ]
     WRITE_ACTIONS = {"ack_alert", "ack_group", "silence_alert", "unack"}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
@@ -54,16 +58,20 @@ class DashboardScreen(Screen):
         self.matchers: tuple[Matcher, ...] = ()
         self.grouping = Grouping.NONE
         self.marked: frozenset[str] = frozenset()
+        self.roster: Roster = config.roster
+        self.escalations: dict[str, Escalation] = {}
+        self._next_deadline = None
 
     def compose(self) -> ComposeResult:
         fresh = 2 * self._config.refresh + timedelta(seconds=5)
-        yield HeaderBar(self._config.title, fresh_within=fresh, id="header")
+        yield HeaderBar(self._config.title, fresh_within=fresh, zone=self._config.timezone,
+                        id="header")
         yield SourceBanner(id="banner")
         with Horizontal(id="main"):
             yield AlertTable(self._config.severity, self._config.key_labels, self._clock,
                              id="alerts")
             with VerticalScroll(id="detail-pane"):
-                yield AlertDetail(self._config.severity, id="detail")
+                yield AlertDetail(self._config.severity, self._config.timezone, id="detail")
         yield FilterBar(id="filter")
         yield Footer()
 
@@ -71,23 +79,85 @@ class DashboardScreen(Screen):
         self.query_one(HeaderBar).read_only = self._config.read_only
         self.query_one(AlertTable).focus()
         self.set_interval(self.TICK_SECONDS, self._tick)
+        self.set_interval(1.0, self._tick_second)
 
     # -- data ------------------------------------------------------------------------------
 
     def show_board(self, board: Board) -> None:
         """Show a new snapshot; rows are re-selected only when some alert changed."""
         alerts_changed = board.alerts is not self.board.alerts and not board.same_alerts(self.board)
-        self.board = board
+        previous, self.board = self.board, board
         self._show_health()
         if alerts_changed:
             self._show_rows()
+            self._escalate()
+            self._show_detail()
+            self._page_new_alerts(previous)
+
+    def show_roster(self, roster: Roster) -> None:
+        """A new roster (ICS feeds refreshed): who is on call, and every escalation, again."""
+        self.roster = roster
+        self.escalations = {}
+        self._escalate()
+        self._show_health()
+
+    # -- escalation ------------------------------------------------------------------------
+
+    def _escalate(self) -> list[Alert]:
+        """Recompute escalations (reusing those of unchanged alerts); return alerts that moved up."""
+        policy = self._config.escalation
+        if not policy.ladders:
+            return []
+        now = self._clock.now()
+        old, new = self.escalations, {}
+        for fp, alert in self.board.alerts.items():
+            if alert.state not in (AlertState.FIRING, AlertState.ACKED):
+                continue
+            before = old.get(fp)
+            if before is not None and self._still_valid(before, alert, now):
+                new[fp] = before
+            else:
+                level = self._config.severity.level_of(alert.labels)
+                new[fp] = escalate(alert, level, policy, self.roster, now)
+        self.escalations = new
+        self._valid_for = {fp: self.board.alerts[fp] for fp in new}
+        self._next_deadline = min((e.next.at for e in new.values() if e.next and not e.stopped),
+                                  default=None)
+        self.query_one(AlertTable).show_escalations(new)
+        return [self.board.alerts[fp] for fp, e in new.items()
+                if fp in old and e is not old[fp] and crossed(old[fp], e)]
+
+    def _still_valid(self, escalation: Escalation, alert: Alert, now) -> bool:
+        same_alert = getattr(self, "_valid_for", {}).get(alert.fingerprint) is alert
+        return same_alert and (escalation.next is None or escalation.next.at > now)
+
+    def _tick_second(self) -> None:
+        now = self._clock.now()
+        if self._next_deadline is not None and now >= self._next_deadline:
+            moved = self._escalate()
+            if moved:
+                names = ", ".join(sorted({a.name for a in moved}))
+                self.app.page("Escalated", f"{len(moved)} alert(s) moved up the ladder: {names}",
+                              [a.level for a in moved])
+        self.query_one(AlertTable).refresh_countdowns()
+
+    def _page_new_alerts(self, previous: Board) -> None:
+        if not previous.alerts:
+            return  # the first board: everything is "new", nothing is news
+        fresh = [a for fp, a in self.board.alerts.items() if a.state is AlertState.FIRING
+                 and (fp not in previous.alerts
+                      or previous.alerts[fp].state is AlertState.PENDING)]
+        if fresh:
+            names = ", ".join(sorted({a.name for a in fresh}))
+            self.app.page("Firing", f"{len(fresh)} new: {names}", [a.level for a in fresh])
 
     def _show_health(self) -> None:
         levels = self._config.severity.names()
         now = self._clock.now()
         soon = expiring_soon(self.board.silences.values(), now, self._config.silences.warn_before,
                              acks_extended=self._config.ack.extend and not self._config.read_only)
-        self.query_one(HeaderBar).show(self.board.health, self.board.counts(levels), now, soon)
+        self.query_one(HeaderBar).show(self.board.health, self.board.counts(levels), now, soon,
+                                       self.roster)
         self.query_one(SourceBanner).show(self.board.health)
 
     def _show_rows(self) -> None:
@@ -100,8 +170,9 @@ class DashboardScreen(Screen):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        key = self.query_one(AlertTable).cursor_key
-        self.query_one(AlertDetail).show(self.board.alerts.get(key or ""), self._clock.now())
+        key = self.query_one(AlertTable).cursor_key or ""
+        self.query_one(AlertDetail).show(self.board.alerts.get(key), self._clock.now(),
+                                         self.escalations.get(key))
 
     def _tick(self) -> None:
         self._show_health()
@@ -115,7 +186,9 @@ class DashboardScreen(Screen):
     def on_alert_table_selected(self, event: AlertTable.Selected) -> None:
         alert = self.board.alerts.get(event.key)
         if alert is not None:
-            self.app.push_screen(DetailScreen(alert, self._config.severity, self._clock.now()))
+            self.app.push_screen(DetailScreen(alert, self._config.severity, self._clock.now(),
+                                              self.escalations.get(event.key),
+                                              self._config.timezone))
 
     def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
         try:
@@ -198,6 +271,9 @@ class DashboardScreen(Screen):
             self.notify("This alert is not acknowledged.", timeout=3)
             return
         self.app.confirm_expire(acks, f"Un-acknowledge {alert.name}?")
+
+    def action_toggle_detail(self) -> None:
+        self.toggle_class("-no-detail")
 
     def action_show_silences(self) -> None:
         self.app.show_silences()

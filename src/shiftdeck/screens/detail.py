@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.widgets import Footer, Static
 
 from ..domain.alerts import Alert
+from ..domain.escalation import Escalation
 from ..domain.severity import SeverityPolicy
 from ..widgets.alert_detail import render_detail
 
@@ -19,9 +20,10 @@ from ..widgets.alert_detail import render_detail
 class DetailScreen(Screen):
     BINDINGS = [Binding("escape,enter", "app.pop_screen", "Back", id="close_detail")]
 
-    def __init__(self, alert: Alert, policy: SeverityPolicy, now: datetime) -> None:
+    def __init__(self, alert: Alert, policy: SeverityPolicy, now: datetime,
+                 escalation: Escalation | None = None, zone: tzinfo | None = None) -> None:
         super().__init__()
-        self._content = render_detail(alert, policy, now)
+        self._content = render_detail(alert, policy, now, escalation, zone)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):

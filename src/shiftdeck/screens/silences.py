@@ -12,7 +12,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..domain.board import Board
-from ..domain.durations import format_age, format_duration
 from ..domain.silences import Silence, SilenceState
 from ..domain.view import SilenceRow, silence_rows
 
@@ -68,8 +67,12 @@ class SilencesScreen(Screen):
         table = self.query_one(DataTable)
         key = self.highlighted.id if self.highlighted else None
         table.clear()
+        colours = self.app.theme_variables
+        tones = {"soon": f"bold {colours.get('error', 'red')}",
+                 "nothing": colours.get("warning", "yellow"),
+                 "expired": colours.get("text-muted", "dim")}
         for row in self.rows:
-            table.add_row(*_cells(row, now), key=row.silence.id)
+            table.add_row(*_cells(row, now, tones), key=row.silence.id)
         if key and key in {r.silence.id for r in self.rows}:
             table.move_cursor(row=table.get_row_index(key))
         soon = sum(r.expiring_soon for r in self.rows)
@@ -113,22 +116,19 @@ class SilencesScreen(Screen):
                                         Content("\n".join(lines))))
 
 
-def _cells(row: SilenceRow, now: datetime) -> list[Text]:
+def _cells(row: SilenceRow, now: datetime, tones: dict[str, str]) -> list[Text]:
+    """Rich Text cells (DataTable parses plain strings as markup; Text is never parsed)."""
     silence = row.silence
-    if silence.state is SilenceState.EXPIRED:
-        ends = f"ended {format_age(now - silence.ends_at)} ago"
-    elif silence.state is SilenceState.PENDING:
-        ends = f"starts in {format_duration(silence.starts_at - now)}"
-    else:
-        ends = format_duration(silence.ends_at - now)
-    ends_style = "bold red" if row.expiring_soon else ("dim" if silence.state is SilenceState.EXPIRED else "")
+    ends = row.timing(now).removeprefix("ends in ")
+    ends_style = tones["soon"] if row.expiring_soon else (
+        tones["expired"] if silence.state is SilenceState.EXPIRED else "")
     state = ("ACK " if silence.is_ack else "") + silence.state.value
     count = "matches nothing" if row.matches_nothing else str(row.silencing)
     return [
         Text(state, style="bold" if silence.is_ack else ""),
         Text(ends, style=ends_style),
         Text(silence.created_by),
-        Text(count, style="yellow" if row.matches_nothing else ""),
+        Text(count, style=tones["nothing"] if row.matches_nothing else ""),
         Text(_cut(silence.comment.replace("\n", " "), 36)),
         Text(_cut(" ".join(str(m) for m in silence.matchers), 70)),
     ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from textual.content import Content
 from textual.widget import Widget
 
 from ..domain.alerts import Alert
+from ..domain.escalation import Escalation
 from ..domain.durations import format_duration
 from ..domain.severity import SeverityPolicy
 
@@ -15,25 +16,29 @@ from ..domain.severity import SeverityPolicy
 class AlertDetail(Widget):
     DEFAULT_CSS = "AlertDetail { height: auto; }"
 
-    def __init__(self, policy: SeverityPolicy, *, id: str | None = None) -> None:
+    def __init__(self, policy: SeverityPolicy, zone: tzinfo | None = None, *,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self._policy = policy
+        self._zone = zone
         self._alert: Alert | None = None
+        self._escalation: Escalation | None = None
         self._content = Content.styled("No alert selected.", "$text-muted")
 
     @property
     def alert(self) -> Alert | None:
         return self._alert
 
-    def show(self, alert: Alert | None, now: datetime) -> None:
-        if alert is self._alert and alert is not None:
+    def show(self, alert: Alert | None, now: datetime,
+             escalation: Escalation | None = None) -> None:
+        if alert is self._alert and escalation is self._escalation and alert is not None:
             return
-        self._alert = alert
+        self._alert, self._escalation = alert, escalation
         height_before = self._height()
         if alert is None:
             self._content = Content.styled("No alert selected.", "$text-muted")
         else:
-            self._content = render_detail(alert, self._policy, now)
+            self._content = render_detail(alert, self._policy, now, escalation, self._zone)
         # A layout pass repaints the whole screen; only pay for it when the height changes.
         self.refresh(layout=self._height() != height_before)
 
@@ -45,7 +50,8 @@ class AlertDetail(Widget):
         return self._content
 
 
-def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime) -> Content:
+def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
+                  escalation: Escalation | None = None, zone: tzinfo | None = None) -> Content:
     level = alert.level or "?"
     lines: list[Content] = [
         Content.assemble(
@@ -58,7 +64,7 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime) -> Conten
         lines.append(Content(alert.summary))
     lines += _section("Labels", sorted(alert.labels.items()))
     lines += _section("Annotations", sorted(alert.annotations.items()))
-    facts = [("started", alert.starts_at.isoformat(timespec="seconds"))]
+    facts = [("started", alert.starts_at.astimezone(zone).isoformat(timespec="seconds"))]
     facts += [("instances", ", ".join(alert.instances))] if alert.instances else []
     if alert.acked_by and alert.acked_at:
         facts.append(("acked by", f"{alert.acked_by} for {format_duration(now - alert.acked_at)}"))
@@ -67,9 +73,33 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime) -> Conten
     facts += [("value", alert.value)] if alert.value else []
     facts += [("fingerprint", alert.fingerprint)]
     lines += _section("Source", facts)
+    if escalation is not None:
+        lines += render_ladder(escalation, zone)
     promql = alert.promql
     lines += _section("Expression", [("", promql or "(unknown: no rule or generatorURL)")])
     return Content("\n").join(lines)
+
+
+def render_ladder(escalation: Escalation, zone: tzinfo | None) -> list[Content]:
+    """The whole ladder with times and names; the step reached and the next one marked."""
+    title = "Escalation"
+    if escalation.stopped:
+        title += f" — stopped: acknowledged by {escalation.acked_by}"
+    breaches = [b for b, on in (("ack SLA breached", escalation.ack_breach),
+                                ("resolution target breached", escalation.resolve_breach)) if on]
+    out = [Content.styled(f"\n{title}", "bold $accent")]
+    if breaches:
+        out.append(Content.styled("  " + ", ".join(breaches), "bold $error"))
+    for rung in escalation.rungs:
+        marker = "→" if rung is escalation.next else ("●" if rung is escalation.current else " ")
+        who = rung.person.label if rung.person else "nobody on call"
+        when = rung.at.astimezone(zone).strftime("%H:%M")
+        style = "bold" if rung is escalation.current or rung is escalation.next else "$text-muted"
+        after = format_duration(rung.step.after) if rung.step.after else "0m"
+        out.append(Content.assemble(
+            f" {marker} ", (f"L{rung.index + 1} +{after:<5} {when}  {rung.step.notify:<10} ", style),
+            (who, style)))
+    return out
 
 
 def _section(title: str, pairs: list[tuple[str, str]]) -> list[Content]:

@@ -7,6 +7,7 @@ changed touches nothing. Untrusted text only ever becomes Segment text, never ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,8 @@ from textual.strip import Strip
 
 from ..clock import Clock
 from ..domain.alerts import Alert, AlertState
-from ..domain.durations import format_age
+from ..domain.durations import format_age, format_countdown
+from ..domain.escalation import Escalation
 from ..domain.severity import SeverityPolicy
 from ..domain.view import AlertRow, GroupRow, Row
 
@@ -35,20 +37,46 @@ class Columns:
     state: int
     name: int
     labels: int
+    escalation: int
     age: int
     summary: int
 
     @property
+    def escalation_x(self) -> int:
+        return 1 + self.level + 1 + self.state + 1 + self.name + 1 + _gap(self.labels)
+
+    @property
+    def countdown_x(self) -> int:
+        """Where the live countdown (the last 5 cells of the escalation column) starts."""
+        return self.escalation_x + self.escalation - COUNTDOWN
+
+    @property
     def age_x(self) -> int:
-        return 1 + self.level + 1 + self.state + 1 + self.name + 1 + self.labels + 1
+        return self.escalation_x + _gap(self.escalation)
 
 
-def layout_columns(width: int, longest_name: int) -> Columns:
-    name = max(12, min(longest_name, 32 if width >= 120 else 22))
-    labels = 0 if width < 70 else (30 if width >= 120 else 18)
-    state = 15 if width >= 100 else 12
-    fixed = 1 + 4 + 1 + state + 1 + name + 1 + labels + (1 if labels else 0) + 4 + 1
-    return Columns(4, state, name, labels, 4, max(0, width - fixed))
+COUNTDOWN = 5
+
+
+def _gap(width: int) -> int:
+    return width + 1 if width else 0
+
+
+def layout_columns(width: int, longest_name: int, escalations: bool = False) -> Columns:
+    """Widths by terminal size; the summary takes what is left. At < 100 columns the escalation
+    column replaces the labels (they are in the detail pane)."""
+    if width >= 150:
+        name, state, labels, escalation = 32, 15, 30, 26
+    elif width >= 120:
+        name, state, labels, escalation = 26, 13, 18 if escalations else 30, 24
+    elif width >= 100:
+        name, state, labels, escalation = 22, 13, 14 if escalations else 18, 20
+    else:
+        name, state, labels, escalation = 22, 12, 0 if escalations or width < 70 else 18, 20
+    name = max(12, min(longest_name, name))
+    escalation = escalation if escalations else 0
+    fixed = 1 + 4 + 1 + state + 1 + name + 1 + _gap(labels) + _gap(escalation) + 4 + 1
+    return Columns(4, state, name, labels, escalation, 4, max(0, width - fixed))
 
 
 def _same(a: Row, b: Row) -> bool:
@@ -63,6 +91,7 @@ class AlertTable(ScrollView, can_focus=True):
         "alert-table--level-p1", "alert-table--level-p2", "alert-table--level-p3",
         "alert-table--level-p4", "alert-table--pending", "alert-table--muted",
         "alert-table--resolved", "alert-table--acked", "alert-table--mark",
+        "alert-table--countdown", "alert-table--breach",
     }
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
@@ -99,6 +128,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
         self._drawn_ages: dict[int, str] = {}
         self._marked: frozenset[str] = frozenset()
+        self._escalations: Mapping[str, Escalation] = {}
         self.mutations = 0
         """Rows repainted because their content changed; benchmarks read it."""
 
@@ -146,6 +176,32 @@ class AlertTable(ScrollView, can_focus=True):
             if key in self._index:
                 self._refresh_row(self._index[key])
 
+    def show_escalations(self, escalations: Mapping[str, Escalation]) -> None:
+        """Escalation per fingerprint; repaints only rows whose escalation changed."""
+        old, self._escalations = self._escalations, escalations
+        if bool(old) != bool(escalations):
+            self.refresh()
+            return
+        for key in old.keys() | escalations.keys():
+            if old.get(key) != escalations.get(key) and key in self._index:
+                self._refresh_row(self._index[key])
+
+    def refresh_countdowns(self) -> int:
+        """Repaint only the countdown cells (5 columns), once a second. Returns rows with one."""
+        if not self._escalations:
+            return 0
+        top = int(self.scroll_offset.y)
+        visible = self._rows[top: top + max(0, self.size.height - 1)]
+        ticking = sum(1 for row in visible if isinstance(row, AlertRow)
+                      and (esc := self._escalations.get(row.key)) and esc.next and not esc.stopped)
+        if ticking:
+            columns = self._columns()
+            self.refresh(Region(columns.countdown_x, 1, COUNTDOWN, self.size.height))
+        return ticking
+
+    def _columns(self) -> Columns:
+        return layout_columns(self.size.width, self._longest_name, bool(self._escalations))
+
     def move_to(self, key: str) -> None:
         if key in self._index:
             self._set_cursor(self._index[key])
@@ -158,7 +214,7 @@ class AlertTable(ScrollView, can_focus=True):
             for index, age in self._drawn_ages.items() if index < len(self._rows)
         )
         if stale:
-            columns = layout_columns(self.size.width, self._longest_name)
+            columns = self._columns()
             self.refresh(Region(columns.age_x, 1, columns.age, self.size.height))
         return stale
 
@@ -227,7 +283,7 @@ class AlertTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        columns = layout_columns(width, self._longest_name)
+        columns = self._columns()
         if y == 0:
             return self._header_strip(columns, width)
         index = int(self.scroll_offset.y) + y - 1
@@ -239,8 +295,10 @@ class AlertTable(ScrollView, can_focus=True):
         age = _age_of(row, self._clock.now())
         self._drawn_ages[index] = age
         marked = row.key in self._marked
+        escalation = self._escalations.get(row.key)
+        countdown = _countdown(escalation, self._clock.now())
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
-                     columns, is_cursor, self.has_focus, age, marked)
+                     columns, is_cursor, self.has_focus, age, marked, id(escalation), countdown)
         strip = self._strips.get(cache_key)
         if strip is None:
             strip = self._row_strip(row, columns, width, is_cursor, marked)
@@ -256,6 +314,9 @@ class AlertTable(ScrollView, can_focus=True):
                  _fit("ALERTNAME", c.name), " "]
         if c.labels:
             cells += [_fit("LABELS", c.labels), " "]
+        if c.escalation:
+            cells += [_fit("ESCALATION", c.escalation - COUNTDOWN - 1), " ",
+                      _fit("NEXT", COUNTDOWN, right=True), " "]
         cells += [_fit("AGE", c.age, right=True), " ", _fit("SUMMARY", c.summary)]
         return Strip([Segment("".join(cells), style)]).adjust_cell_length(width, style)
 
@@ -273,6 +334,16 @@ class AlertTable(ScrollView, can_focus=True):
             segments = [Segment(s.text, (s.style or base) + cursor) for s in segments]
             base += cursor
         return Strip(segments).adjust_cell_length(width, base)
+
+    def _escalation_segments(self, escalation: Escalation | None, width: int, base: Style,
+                             now: datetime) -> list[Segment]:
+        text = escalation_text(escalation)
+        style = base + self._style("alert-table--breach") if escalation and escalation.ack_breach \
+            else base
+        countdown = _countdown(escalation, now)
+        return [Segment(_fit(text, width - COUNTDOWN - 1) + " ", style),
+                Segment(_fit(countdown, COUNTDOWN, right=True) + " ",
+                        base + self._style("alert-table--countdown") if countdown else base)]
 
     def _state_style(self, alert: Alert) -> Style:
         if alert.state is AlertState.PENDING:
@@ -303,10 +374,32 @@ class AlertTable(ScrollView, can_focus=True):
         if c.labels:
             values = "/".join(alert.labels[k] for k in self._key_labels if alert.labels.get(k))
             segments.append(Segment(_fit(values, c.labels) + " ", base))
+        if c.escalation:
+            segments += self._escalation_segments(self._escalations.get(alert.fingerprint),
+                                                  c.escalation, base, now)
         age = format_age(now - alert.starts_at)
         segments.append(Segment(_fit(age, c.age, right=True) + " ", base))
         segments.append(Segment(_fit(alert.summary, c.summary), base))
         return segments
+
+
+def escalation_text(escalation: Escalation | None) -> str:
+    """`L2 bob → carol`: the step reached, who holds it, who is next. Empty when stopped."""
+    if escalation is None or escalation.stopped:
+        return ""
+    def who(rung) -> str:
+        return rung.person.id if rung and rung.person else "nobody"
+    mark = "!" if escalation.ack_breach else ""
+    if escalation.current is None:
+        return f"{mark}→ {who(escalation.next)}" if escalation.next else ""
+    level = f"{mark}L{escalation.current.index + 1} {who(escalation.current)}"
+    return f"{level} → {who(escalation.next)}" if escalation.next else f"{level} (top)"
+
+
+def _countdown(escalation: Escalation | None, now: datetime) -> str:
+    if escalation is None or escalation.stopped or escalation.next is None:
+        return ""
+    return format_countdown(escalation.next.at - now)
 
 
 def _state_text(alert: Alert, now: datetime) -> str:

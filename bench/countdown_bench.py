@@ -1,0 +1,85 @@
+"""Bytes per second shiftdeck writes to a terminal while escalation countdowns tick.
+
+Issue 4's budget: at 120x40 with 30 visible countdowns, at most 1.5 KB/s. A real Alertmanager
+holds P1 alerts started 1-14 minutes ago, so each is between L1 and L2 with a live countdown;
+the roster and ladder come from the config. The TUI runs in a pty; after the table is drawn,
+`z` hides the detail pane (so 30+ rows are visible) and the output is counted for 10 s.
+
+    python3 bench/countdown_bench.py [--alerts 60] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent / "tests"))
+sys.path.insert(0, str(BENCH))
+
+import servers  # noqa: E402
+import tui_bench  # noqa: E402
+from pty_driver import PtySession  # noqa: E402
+
+ROSTER = """
+timezone: Europe/Berlin
+people:
+  alice: {{name: Alice Ng, handle: "@alice"}}
+  bob: {{name: Bob Li, handle: "@bob"}}
+  carol: {{name: Carol Diaz, handle: "@carol"}}
+rotations:
+  - {{role: primary, members: [alice, bob], start: 2026-01-05T09:00, length: 1w}}
+  - {{role: secondary, members: [carol, alice], start: 2026-01-05T09:00, length: 1w}}
+escalation:
+  P1:
+    - {{after: 0m, notify: primary}}
+    - {{after: 15m, notify: secondary}}
+alertmanagers:
+  - {{name: bench, url: '{url}'}}
+"""
+
+
+def p1_alerts(count: int) -> list[dict]:
+    now = datetime.now(UTC)
+    return [{"labels": {"alertname": f"BenchDown{i:03d}", "severity": "critical",
+                        "namespace": f"ns-{i % 7}"},
+             "annotations": {"summary": f"bench alert {i}"},
+             "startsAt": (now - timedelta(minutes=1 + i % 13, seconds=i)).isoformat(),
+             "endsAt": (now + timedelta(hours=2)).isoformat()} for i in range(count)]
+
+
+def measure(config: Path, cols: int, rows: int, count: int, seconds: float) -> tuple[float, int]:
+    with PtySession(tui_bench.tui_argv(config), cols=cols, rows=rows) as tui:
+        if tui.wait_for(f"P1:{count} ".encode(), timeout=30) is None:
+            raise SystemExit(f"the table never showed P1:{count} at {cols}x{rows}")
+        tui.write(b"z")
+        tui.wait_quiet(0.3)
+        return tui_bench.idle_output(tui, seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alerts", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, servers.AlertmanagerProcess() as am:
+        am.push_alerts(p1_alerts(args.alerts))
+        am.wait_for_alerts(args.alerts)
+        config = Path(tmp) / "config.yaml"
+        config.write_text(ROSTER.format(url=am.url))
+        print(f"| terminal | visible countdowns | bytes/s over {args.seconds:g} s | writes | goal |")
+        print("|---|---:|---:|---:|---:|")
+        for cols, rows in ((120, 40), (80, 24)):
+            visible = min(args.alerts, rows - 4)
+            rate, writes = measure(config, cols, rows, args.alerts, args.seconds)
+            goal = "≤ 1,536" if (cols, rows) == (120, 40) else ""
+            print(f"| {cols}x{rows} | {visible} | {rate:,.0f} | {writes} | {goal} |")
+            time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Escalation countdowns, the ladder, paging and the on-call screen, with a frozen clock."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+from shiftdeck.screens.oncall import OnCallScreen
+from shiftdeck.widgets.alert_detail import AlertDetail
+from shiftdeck.widgets.alert_table import AlertTable
+
+from .app_factory import SEED_ALERTS, loaded, make_app, report
+
+BACKEND_DOWN = SEED_ALERTS[0]  # P1, started 12 minutes before NOW: L1 alice, L2 bob in 3 minutes
+
+
+def _count_bells(app) -> list[int]:
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)
+    return rings
+
+
+async def test_p1_shows_who_is_paged_who_is_next_and_the_countdown():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        escalation = app.dashboard.escalations[BACKEND_DOWN.fingerprint]
+        assert (escalation.current.person.id, escalation.next.person.id) == ("alice", "bob")
+        assert escalation.next.at - app.clock.now() == timedelta(minutes=3)
+
+
+async def test_crossing_a_step_rings_the_bell_and_toasts_once():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        rings = _count_bells(app)
+        app.clock.advance(timedelta(minutes=3, seconds=1))
+        app.dashboard._tick_second()
+        app.dashboard._tick_second()
+        await pilot.pause()
+        assert rings == [1]
+        toasts = [n.message for n in app._notifications if "moved up the ladder" in n.message]
+        assert len(toasts) == 1 and "QAWaveBackendDown" in toasts[0]
+        escalation = app.dashboard.escalations[BACKEND_DOWN.fingerprint]
+        assert escalation.current.person.id == "bob"
+
+
+async def test_a_new_p1_pages_but_the_first_board_does_not():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        rings = _count_bells(app)
+        await loaded(pilot)
+        assert rings == []
+        fresh = replace(BACKEND_DOWN, fingerprint="ffff000000000001",
+                        labels={**BACKEND_DOWN.labels, "pod": "backend-2"})
+        app.post_message(report((*SEED_ALERTS, fresh)))
+        await pilot.pause()
+        assert rings == [1]
+
+
+async def test_bells_are_rate_limited_but_toasts_are_not():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        rings = _count_bells(app)
+        app.page("Firing", "one", ["P1"])
+        app.page("Firing", "two", ["P1"])
+        await pilot.pause()
+        assert rings == [1]
+        assert [n.message for n in app._notifications][-2:] == ["one", "two"]
+
+
+async def test_acked_alert_stops_escalating_and_shows_no_countdown():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        acked = [a for a in SEED_ALERTS if a.name == "BackendHighErrorRate"][0]
+        await loaded(pilot)
+        escalation = app.dashboard.escalations[acked.fingerprint]
+        assert escalation.stopped and escalation.acked_by == "alice"
+
+
+async def test_detail_pane_shows_the_ladder_with_names():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        text = str(app.dashboard.query_one(AlertDetail).render())
+        assert "Escalation" in text
+        assert "L1 +0m" in text and "Alice Ng (@alice)" in text
+        assert "L2 +15m" in text and "Bob Okafor (@bob)" in text
+        assert "L3 +30m" in text and "Erin Walsh (@erin)" in text
+
+
+async def test_countdown_ticks_repaint_no_table_rows():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        table = app.dashboard.query_one(AlertTable)
+        before = table.mutations
+        for _ in range(5):
+            app.clock.advance(timedelta(seconds=1))
+            assert table.refresh_countdowns() == 3  # three unacked P1s are ticking
+        assert table.mutations == before
+
+
+async def test_O_opens_the_oncall_screen_with_your_next_shift():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("O")
+        assert isinstance(app.screen, OnCallScreen)
+        text = str(app.screen.query_one("#oncall").render())
+        assert "primary" in text and "Alice Ng (@alice)" in text
+        assert "Your next shift (alice)" in text
+        assert "Next 4 weeks" in text
+
+
+async def test_no_roster_means_no_escalation_column():
+    app = make_app(roster=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        assert app.dashboard.escalations == {}
+        header = app.dashboard.query_one(AlertTable).render_line(0).text
+        assert "ESCALATION" not in header
+
+
+async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banner(tmp_path,
+                                                                                   monkeypatch):
+    from shiftdeck.app import ShiftdeckApp
+    from shiftdeck.clock import FrozenClock
+    from shiftdeck.widgets.source_banner import SourceBanner
+
+    from .factories import NOW
+    from .helpers import ROSTER_YAML, config_for
+    from .test_app_live import wait_until
+    from .test_sources_schedule import ics, pagerduty_event
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    feed = tmp_path / "pd.ics"
+    feed.write_text(ics(pagerduty_event("u1", "20261122T120000Z", "20261123T080000Z",
+                                        "Carol Diaz", "carol@example.com")))
+    extra = ROSTER_YAML + (f"schedules_ics:\n  - {{role: primary, file: '{feed}', name: pd}}\n"
+                           f"  - {{role: secondary, file: '{tmp_path / 'gone.ics'}', name: gone}}\n")
+    (tmp_path / "gone.ics").write_text(ics())
+    config = config_for(["http://127.0.0.1:9"], extra=extra, refresh="60s")
+    (tmp_path / "gone.ics").unlink()  # the feed disappears after start-up
+    app = ShiftdeckApp(config, FrozenClock(NOW), sources=[], cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.roster.shifts)
+        assert app.dashboard.roster.holder("primary", NOW).id == "carol"
+        banner = app.dashboard.query_one(SourceBanner)
+        await pilot.pause()
+        assert "ics gone" in str(banner.render())
