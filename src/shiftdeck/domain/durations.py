@@ -57,13 +57,16 @@ def clock_time(at: datetime | None, zone: tzinfo | None = None) -> str:
 
 
 def format_countdown(delta: timedelta) -> str:
-    """Exactly 5 characters, for live countdowns: 04:12, 1h04m, 12h, 3d; overdue as -0:42."""
+    """Exactly 5 characters: seconds only in the last 10 minutes (04:12), where they matter;
+    then 14m, 1h04m, 12h, 3d, so a far deadline changes once a minute. Overdue: -0:42."""
     seconds = int(delta.total_seconds())
     if seconds < 0:
         seconds = -seconds
         return f"-{seconds // 60 % 60}:{seconds % 60:02d}" if seconds < 600 else "late!"
-    if seconds < 3600:
+    if seconds < 600:
         return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    if seconds < 3600:
+        return f"{seconds // 60}m".rjust(5)
     if seconds < 36000:
         return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
     if seconds < 86400:

@@ -75,6 +75,9 @@ def render_oncall_page(roster: Roster, now: datetime, zone: tzinfo | None, user:
 
 
 def _your_next_shift(roster: Roster, now: datetime, zone: tzinfo | None, user: str) -> Content:
+    if roster.find(user) is None:
+        return Content.styled(f"\nYour next shift ({user}): you are not in the roster",
+                              "$text-muted")
     shift = roster.next_shift_of(user, now)
     if shift is None:
         return Content.styled(f"\nYour next shift ({user}): none in the next 8 weeks",

@@ -84,7 +84,7 @@ def render_ladder(escalation: Escalation, zone: tzinfo | None) -> list[Content]:
     """The whole ladder with times and names; the step reached and the next one marked."""
     title = "Escalation"
     if escalation.stopped:
-        title += f" — stopped: acknowledged by {escalation.acked_by}"
+        title += f" — stopped: {escalation.stop_reason}"
     breaches = [b for b, on in (("ack SLA breached", escalation.ack_breach),
                                 ("resolution target breached", escalation.resolve_breach)) if on]
     out = [Content.styled(f"\n{title}", "bold $accent")]

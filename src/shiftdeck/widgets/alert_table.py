@@ -31,8 +31,14 @@ from ..domain.view import AlertRow, GroupRow, Row
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Cell widths for one table width."""
+    """Cell widths for one table width.
 
+    The live countdown is the first column on purpose: Textual writes a partial repaint from
+    the widget's left edge to the end of the dirty region, so a countdown at x=0 costs ~5 cells
+    a line per tick, where one mid-row would rewrite most of every row.
+    """
+
+    countdown: int
     level: int
     state: int
     name: int
@@ -42,17 +48,9 @@ class Columns:
     summary: int
 
     @property
-    def escalation_x(self) -> int:
-        return 1 + self.level + 1 + self.state + 1 + self.name + 1 + _gap(self.labels)
-
-    @property
-    def countdown_x(self) -> int:
-        """Where the live countdown (the last 5 cells of the escalation column) starts."""
-        return self.escalation_x + self.escalation - COUNTDOWN
-
-    @property
     def age_x(self) -> int:
-        return self.escalation_x + _gap(self.escalation)
+        return (_gap(self.countdown) + 1 + self.level + 1 + self.state + 1 + self.name + 1
+                + _gap(self.labels) + _gap(self.escalation))
 
 
 COUNTDOWN = 5
@@ -74,9 +72,11 @@ def layout_columns(width: int, longest_name: int, escalations: bool = False) -> 
     else:
         name, state, labels, escalation = 22, 12, 0 if escalations or width < 70 else 18, 20
     name = max(12, min(longest_name, name))
-    escalation = escalation if escalations else 0
-    fixed = 1 + 4 + 1 + state + 1 + name + 1 + _gap(labels) + _gap(escalation) + 4 + 1
-    return Columns(4, state, name, labels, escalation, 4, max(0, width - fixed))
+    escalation = escalation - COUNTDOWN - 1 if escalations else 0
+    countdown = COUNTDOWN if escalations else 0
+    fixed = (_gap(countdown) + 1 + 4 + 1 + state + 1 + name + 1 + _gap(labels)
+             + _gap(escalation) + 4 + 1)
+    return Columns(countdown, 4, state, name, labels, escalation, 4, max(0, width - fixed))
 
 
 def _same(a: Row, b: Row) -> bool:
@@ -127,6 +127,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._longest_name = 12
         self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
         self._drawn_ages: dict[int, str] = {}
+        self._drawn_countdowns: dict[int, str] = {}
         self._marked: frozenset[str] = frozenset()
         self._escalations: Mapping[str, Escalation] = {}
         self.mutations = 0
@@ -187,17 +188,19 @@ class AlertTable(ScrollView, can_focus=True):
                 self._refresh_row(self._index[key])
 
     def refresh_countdowns(self) -> int:
-        """Repaint only the countdown cells (5 columns), once a second. Returns rows with one."""
+        """Repaint the countdown cells whose text changed (5 cells each). Returns how many."""
         if not self._escalations:
             return 0
+        now = self._clock.now()
+        changed = [index for index, drawn in self._drawn_countdowns.items()
+                   if index < len(self._rows) and drawn != self._countdown_of(self._rows[index], now)]
         top = int(self.scroll_offset.y)
-        visible = self._rows[top: top + max(0, self.size.height - 1)]
-        ticking = sum(1 for row in visible if isinstance(row, AlertRow)
-                      and (esc := self._escalations.get(row.key)) and esc.next and not esc.stopped)
-        if ticking:
-            columns = self._columns()
-            self.refresh(Region(columns.countdown_x, 1, COUNTDOWN, self.size.height))
-        return ticking
+        for index in changed:
+            self.refresh(Region(0, index - top + 1, COUNTDOWN, 1))
+        return len(changed)
+
+    def _countdown_of(self, row: Row, now: datetime) -> str:
+        return _countdown(self._escalations.get(row.key), now) if isinstance(row, AlertRow) else ""
 
     def _columns(self) -> Columns:
         return layout_columns(self.size.width, self._longest_name, bool(self._escalations))
@@ -276,6 +279,7 @@ class AlertTable(ScrollView, can_focus=True):
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         self._drawn_ages.clear()
+        self._drawn_countdowns.clear()
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
@@ -289,6 +293,7 @@ class AlertTable(ScrollView, can_focus=True):
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._rows):
             self._drawn_ages.pop(index, None)
+            self._drawn_countdowns.pop(index, None)
             return Strip.blank(width, self.rich_style)
         row = self._rows[index]
         is_cursor = index == self._cursor
@@ -296,7 +301,8 @@ class AlertTable(ScrollView, can_focus=True):
         self._drawn_ages[index] = age
         marked = row.key in self._marked
         escalation = self._escalations.get(row.key)
-        countdown = _countdown(escalation, self._clock.now())
+        countdown = self._countdown_of(row, self._clock.now())
+        self._drawn_countdowns[index] = countdown
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
                      columns, is_cursor, self.has_focus, age, marked, id(escalation), countdown)
         strip = self._strips.get(cache_key)
@@ -310,13 +316,13 @@ class AlertTable(ScrollView, can_focus=True):
 
     def _header_strip(self, c: Columns, width: int) -> Strip:
         style = self.rich_style + self._style("alert-table--header")
-        cells = [" ", _fit("SEV", c.level), " ", _fit("STATE", c.state), " ",
-                 _fit("ALERTNAME", c.name), " "]
+        cells = [_fit("NEXT", c.countdown, right=True) + " "] if c.countdown else []
+        cells += [" ", _fit("SEV", c.level), " ", _fit("STATE", c.state), " ",
+                  _fit("ALERTNAME", c.name), " "]
         if c.labels:
             cells += [_fit("LABELS", c.labels), " "]
         if c.escalation:
-            cells += [_fit("ESCALATION", c.escalation - COUNTDOWN - 1), " ",
-                      _fit("NEXT", COUNTDOWN, right=True), " "]
+            cells += [_fit("ESCALATION", c.escalation), " "]
         cells += [_fit("AGE", c.age, right=True), " ", _fit("SUMMARY", c.summary)]
         return Strip([Segment("".join(cells), style)]).adjust_cell_length(width, style)
 
@@ -335,15 +341,11 @@ class AlertTable(ScrollView, can_focus=True):
             base += cursor
         return Strip(segments).adjust_cell_length(width, base)
 
-    def _escalation_segments(self, escalation: Escalation | None, width: int, base: Style,
-                             now: datetime) -> list[Segment]:
-        text = escalation_text(escalation)
-        style = base + self._style("alert-table--breach") if escalation and escalation.ack_breach \
-            else base
-        countdown = _countdown(escalation, now)
-        return [Segment(_fit(text, width - COUNTDOWN - 1) + " ", style),
-                Segment(_fit(countdown, COUNTDOWN, right=True) + " ",
-                        base + self._style("alert-table--countdown") if countdown else base)]
+    def _countdown_segments(self, alert: Alert, c: Columns, base: Style,
+                            now: datetime) -> list[Segment]:
+        countdown = _countdown(self._escalations.get(alert.fingerprint), now)
+        style = base + self._style("alert-table--countdown") if countdown else base
+        return [Segment(_fit(countdown, c.countdown, right=True), style), Segment(" ", base)]
 
     def _state_style(self, alert: Alert) -> Style:
         if alert.state is AlertState.PENDING:
@@ -364,7 +366,8 @@ class AlertTable(ScrollView, can_focus=True):
         level = alert.level or "?"
         level_style = base + self._style(f"alert-table--level-{level.lower()}") \
             if level.lower() in ("p1", "p2", "p3", "p4") else base
-        segments = [
+        segments = self._countdown_segments(alert, c, base, now) if c.countdown else []
+        segments += [
             Segment("●" if marked else " ", base + self._style("alert-table--mark")),
             Segment(_fit(f"{self._policy.glyph(level)} {level}", c.level), level_style),
             Segment(" ", base),
@@ -375,8 +378,10 @@ class AlertTable(ScrollView, can_focus=True):
             values = "/".join(alert.labels[k] for k in self._key_labels if alert.labels.get(k))
             segments.append(Segment(_fit(values, c.labels) + " ", base))
         if c.escalation:
-            segments += self._escalation_segments(self._escalations.get(alert.fingerprint),
-                                                  c.escalation, base, now)
+            escalation = self._escalations.get(alert.fingerprint)
+            style = base + self._style("alert-table--breach") \
+                if escalation and escalation.ack_breach else base
+            segments.append(Segment(_fit(escalation_text(escalation), c.escalation) + " ", style))
         age = format_age(now - alert.starts_at)
         segments.append(Segment(_fit(age, c.age, right=True) + " ", base))
         segments.append(Segment(_fit(alert.summary, c.summary), base))
