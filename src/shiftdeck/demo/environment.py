@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta
 from types import TracebackType
 from zoneinfo import ZoneInfo
@@ -71,7 +70,9 @@ class DemoEnvironment:
     def config_text(self) -> str:
         """A shiftdeck config (YAML) pointing at the two demo servers, with the handbooks'
         roster and escalation ladders (see DEMO_ROSTER and demo_override)."""
-        user = os.environ.get("USER") or "demo"
+        # In the demo you are alice, one of the rostered engineers, so "your next shift" and
+        # the acks you make read as they would for a real on-call engineer.
+        user = "alice"
         return (
             f"title: {_quote('demo · qawave')}\n"
             f"user: {_quote(user)}\n"
