@@ -103,3 +103,14 @@ def prometheus_with_alertmanager(
 # --------------------------------------------------------------------------- #
 # 2. (next section: your fixtures here)
 # --------------------------------------------------------------------------- #
+
+
+# --------------------------------------------------------------------------- #
+# Isolation: nothing a test runs may write into the real home directory
+# (the journal defaults to $XDG_STATE_HOME, ICS caches to $XDG_CACHE_HOME).
+# --------------------------------------------------------------------------- #
+
+@pytest.fixture(autouse=True)
+def _private_xdg_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))

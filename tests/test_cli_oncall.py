@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .test_sources_schedule import PAGERDUTY, FeedServer
+from .test_sources_schedule import FeedServer
 
 CONFIG = """\
 alertmanagers: [{name: am, url: 'http://127.0.0.1:9'}]

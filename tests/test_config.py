@@ -580,3 +580,37 @@ def test_masked_shows_the_on_call_sections() -> None:
                                     "timezone": "Europe/Berlin"}]
     assert masked["notify"] == {"min_interval": "30s", "bell": True, "desktop": False,
                                 "levels": ["P1", "P2"]}
+
+
+# -- journal ----------------------------------------------------------------- #
+
+
+def test_journal_defaults_to_xdg_state_home(tmp_path: Path) -> None:
+    config = load_config_text(MINIMAL, environ={"XDG_STATE_HOME": str(tmp_path)})
+    assert config.journal == tmp_path / "shiftdeck" / "journal.jsonl"
+    home = load_config_text(MINIMAL, environ={"HOME": "/home/alice"})
+    assert home.journal == Path("/home/alice/.local/state/shiftdeck/journal.jsonl")
+
+
+def test_journal_path_expands_env_and_home_and_is_relative_to_the_config(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    from_env = load_config_text(MINIMAL + "journal: ${STATE}/j.jsonl\n",
+                                environ={"STATE": "/srv/oncall"})
+    assert from_env.journal == Path("/srv/oncall/j.jsonl")
+    assert load_config_text(MINIMAL + "journal: ~/j.jsonl\n", environ={}).journal == (
+        tmp_path / "home" / "j.jsonl")
+    relative = load_config(write(tmp_path, MINIMAL + "journal: logs/j.jsonl\n"), environ={})
+    assert relative.journal == tmp_path / "logs" / "j.jsonl"
+    assert relative.masked()["journal"] == str(tmp_path / "logs" / "j.jsonl")
+
+
+def test_journal_that_is_a_directory_reports_file_line_and_key(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + f"journal: {tmp_path}\n")
+    assert (err.line, err.key) == (4, "journal")
+    assert "is a directory" in err.reason and "journal.jsonl" in err.reason
+
+
+def test_journal_must_not_be_empty(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "journal: ''\n")
+    assert (err.line, err.key, err.reason) == (4, "journal", "must not be empty")

@@ -10,6 +10,8 @@ PURE_MODULES = [
     "shiftdeck.sources.alertmanager", "shiftdeck.sources.prometheus", "shiftdeck.sources.poll",
     "shiftdeck.config", "shiftdeck.cli", "shiftdeck.demo",
     "shiftdeck.domain.roster", "shiftdeck.domain.escalation", "shiftdeck.sources.schedule",
+    "shiftdeck.domain.journal", "shiftdeck.domain.status", "shiftdeck.domain.metrics",
+    "shiftdeck.domain.handoff", "shiftdeck.domain.clipboard", "shiftdeck.sources.journal",
 ]
 
 

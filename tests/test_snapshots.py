@@ -85,3 +85,12 @@ def test_detail_with_escalation_ladder(snap_compare):
 
 def test_table_zoomed_without_detail_pane(snap_compare):
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded, press=["z"])
+
+
+def test_status_update_composer(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
+                        press=["u", *"checkout failing"])
+
+
+def test_handoff_preview(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded, press=["H"])

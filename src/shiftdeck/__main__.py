@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--from", dest="start", default="", metavar="TIME",
                           help="start there instead of now (ISO 8601, like --at)")
     schedule.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    handoff = commands.add_parser("handoff", help="the end-of-shift handoff report (Markdown) "
+                                  "from the journal, the alerts now and the roster")
+    handoff.add_argument("--since", default="7d", metavar="WHEN",
+                         help="start of the shift: a duration back from now (7d, 12h) or a "
+                         "time such as 2026-11-16T09:00 (default 7d)")
+    handoff.add_argument("--out", default="", metavar="FILE",
+                         help="write the report to FILE instead of stdout")
     return parser
 
 
@@ -122,6 +130,8 @@ def _dispatch(args: argparse.Namespace, config, clock) -> int:
         return cli.run_who(config, clock, args.at, args.json)
     if args.command == "schedule":
         return cli.run_schedule(config, clock, args.weeks, args.json, args.start)
+    if args.command == "handoff":
+        return cli.run_handoff(config, clock, args.since, args.out)
     from .app import ShiftdeckApp
 
     ShiftdeckApp(config, clock).run()

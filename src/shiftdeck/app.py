@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -11,25 +12,22 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
 
-from .clock import Clock
 from . import writes
-from .domain.alerts import Alert
+from .clock import Clock
 from .domain.board import EMPTY_BOARD, Board, SourceReport, build_board
-from .domain.durations import parse_duration
 from .domain.health import SourceHealth
+from .domain.journal import Record, lifecycle_records
 from .domain.notify import RateLimit, desktop_notification
-from .domain.silences import Silence, extend_request, plan_extensions
 from .messages import SourceFailed, SourceReported
-from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.oncall import OnCallScreen
-from .screens.prompt import PromptScreen
-from .screens.silence_form import FormContext, SilenceForm
 from .screens.silences import SilencesScreen
+from .shiftlog import ShiftLogMixin
+from .silencing import SilencingMixin
+from .sources.journal import Journal
 from .sources.poll import Source, make_sources, poll_forever
 from .sources.schedule import FeedResult, fetch_feeds, roster_with_feeds
 from .sources.silence_writer import SilenceWriter
@@ -54,7 +52,7 @@ def _feed_health(health: SourceHealth, result: FeedResult, now) -> SourceHealth:
     return failed
 
 
-class ShiftdeckApp(App[None]):
+class ShiftdeckApp(SilencingMixin, ShiftLogMixin, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "shiftdeck"
     BINDINGS = [
@@ -71,26 +69,35 @@ class ShiftdeckApp(App[None]):
 
     def __init__(self, config: Any, clock: Clock, *, poll: bool = True,
                  sources: list[Source] | None = None, cursor_blink: bool = True,
-                 writer: writes.Writer | None = None) -> None:
+                 writer: writes.Writer | None = None, journal: Journal | None = None) -> None:
         super().__init__()
-        self.cursor_blink = cursor_blink
-        self.writer = writer if writer is not None else SilenceWriter(config)
-        self._extending: set[str] = set()
-        self._rebuilding = False
-        self._rebuild_wanted = False
-        self._pager = RateLimit(config.notify.min_interval)
-        self._feed_problems: dict[str, list[str]] = {}
         self.config = config
         self.clock = clock
+        self.cursor_blink = cursor_blink
+        # sources and what they last said
         self._poll = poll
         self._sources = sources if sources is not None else make_sources(config)
         self._reports: dict[str, SourceReport] = {}
         self._health = {source_key(s): SourceHealth(s.name, s.kind) for s in self._sources}
         self._health.update({f"ics/{feed.name}": SourceHealth(feed.name, "ics")
                              for feed in config.schedules_ics})
+        self._feed_problems: dict[str, list[str]] = {}
         self._wake = {source_key(s): asyncio.Event() for s in self._sources}
+        # the board and the screen that shows it
         self.board: Board = EMPTY_BOARD
+        self._rebuilding = False
+        self._rebuild_wanted = False
         self.dashboard = DashboardScreen(config, clock)
+        self._pager = RateLimit(config.notify.min_interval)
+        # writes to Alertmanager (silencing.py)
+        self.writer = writer if writer is not None else SilenceWriter(config)
+        self._extending: set[str] = set()
+        # the journal (shiftlog.py)
+        self.journal = journal if journal is not None else Journal(config.journal)
+        self.records: list[Record] = []
+        """This session's view of the journal: the last week read at start, plus what we add."""
+        self._unwritten: deque[Record] = deque()
+        self._journal_writing = False
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return VARIABLE_DEFAULTS
@@ -105,6 +112,7 @@ class ShiftdeckApp(App[None]):
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
         self.push_screen(self.dashboard)
+        self._load_journal()
         if self._poll:
             for source in self._sources:
                 self.run_worker(self._poll_source(source), name=source_key(source),
@@ -191,117 +199,13 @@ class ShiftdeckApp(App[None]):
             self._rebuilding = False
 
     def _show(self, board: Board) -> None:
-        self.board = board
+        previous, self.board = self.board, board
+        for record in lifecycle_records(previous, board, self.config.user, self.clock.now()):
+            self.record(record)
         self.dashboard.show_board(self.board)
         if isinstance(self.screen, SilencesScreen):
             self.screen.show_board(self.board)
         self._extend_acks()
-
-    # -- writes: acks, silences, expiries --------------------------------------------------
-
-    def _refuse_in_read_only(self) -> bool:
-        if self.config.read_only:
-            self.notify("Read-only: nothing was written.", severity="warning", timeout=4)
-        return self.config.read_only
-
-    def acknowledge(self, alerts: list[Alert], note: str = "") -> None:
-        if self._refuse_in_read_only():
-            return
-        job = writes.acknowledge(alerts, self.writer, self.config.user, self.clock.now(),
-                                 self.config.ack, note)
-        self._write(f"Ack {len(alerts)} alert(s)", job, retry_key="a")
-
-    def acknowledge_group(self, alerts: list[Alert]) -> None:
-        if self._refuse_in_read_only():
-            return
-        job = writes.acknowledge_group(alerts, self.writer, self.config.user, self.clock.now(),
-                                       self.config.ack)
-        self._write(f"Ack group of {len(alerts)} alert(s)", job, retry_key="A")
-
-    def open_silence_form(self, targets: list[Alert]) -> None:
-        if self._refuse_in_read_only():
-            return
-        context = FormContext(targets, list(self.board.alerts.values()), self.config.severity,
-                              self.config.silences, self.config.user,
-                              self.writer.cluster_of(targets[0]), self.clock.now())
-
-        def submitted(request) -> None:
-            if request is not None:
-                self._write("Silence", writes.write_silences([request], self.writer),
-                            retry_key="s")
-
-        self.push_screen(SilenceForm(context), submitted)
-
-    def confirm_expire(self, silences: list[Silence], question: str) -> None:
-        if self._refuse_in_read_only():
-            return
-        body = Content("\n").join(
-            Content(f"DELETE /api/v2/silence/{s.id}  (cluster {s.cluster or '-'})\n"
-                    f"  {' '.join(str(m) for m in s.matchers)}\n  by {s.created_by}: {s.comment}")
-            for s in silences)
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._write("Expire", writes.expire(silences, self.writer), retry_key="")
-
-        self.push_screen(ConfirmScreen(question, body), answered)
-
-    def extend_silence(self, silence: Silence) -> None:
-        if self._refuse_in_read_only():
-            return
-
-        def validate(text: str) -> str | None:
-            try:
-                parse_duration(text)
-            except ValueError as err:
-                return str(err)
-            return None
-
-        def answered(text: str | None) -> None:
-            if text:
-                new_end = max(silence.ends_at, self.clock.now()) + parse_duration(text)
-                job = writes.write_silences([extend_request(silence, new_end)], self.writer)
-                self._write(f"Extend by {text}", job, retry_key="e")
-
-        self.push_screen(PromptScreen("Extend the silence by (same ID):", "1h", validate),
-                         answered)
-
-    def show_silences(self) -> None:
-        self.push_screen(SilencesScreen(self.board, self.config.silences.warn_before,
-                                        self.config.read_only,
-                                        self.config.ack.extend and not self.config.read_only))
-
-    @work(group="writes")
-    async def _write(self, what: str, job, retry_key: str) -> None:
-        outcome = await job
-        if outcome.ok:
-            self.notify(f"{what}: done.", timeout=3)
-        else:
-            again = f" Press {retry_key} to retry." if retry_key else ""
-            self.notify(f"{what} failed: " + "; ".join(outcome.failed) + "." + again,
-                        severity="error", timeout=12)
-        self.action_refresh_now(quiet=True)
-
-    def _extend_acks(self) -> None:
-        """kthxbye's job, idempotently: extend ACK! silences still silencing a firing alert."""
-        if self.config.read_only:
-            return
-        plans = [p for p in plan_extensions(self.board.silences.values(),
-                                            self.board.alerts.values(), self.clock.now(),
-                                            self.config.ack) if p.id not in self._extending]
-        if plans:
-            self._extending.update(p.id for p in plans)
-            self._run_extensions(plans)
-
-    @work(group="extend")
-    async def _run_extensions(self, plans) -> None:
-        try:
-            outcome = await writes.write_silences(plans, self.writer)
-        finally:
-            self._extending.difference_update(p.id for p in plans)
-        if not outcome.ok:
-            self.notify("Could not extend an ack: " + "; ".join(outcome.failed), severity="error",
-                        timeout=12)
 
     # -- actions ---------------------------------------------------------------------------
 

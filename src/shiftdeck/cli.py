@@ -1,9 +1,10 @@
 """One-shot commands: `shiftdeck alerts`, `check`, `ack`, `silence`, `silences`, `expire`,
-`who`, `schedule`. No textual on this path."""
+`who`, `schedule`, `handoff`. No textual on this path."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -15,6 +16,8 @@ from .clock import Clock
 from .domain.alerts import Alert, AlertState
 from .domain.board import EMPTY_BOARD, Board, build_board
 from .domain.durations import format_age, format_duration, parse_duration
+from .domain.handoff import handoff_report
+from .domain.health import SourceHealth
 from .domain.matchers import Matcher, MatcherError, parse_matchers
 from .domain.roster import (DISTANT_FUTURE, DISTANT_PAST, Holding, Person, Roster, coalesce,
                              localize)
@@ -23,6 +26,7 @@ from .domain.silences import (Refusal, Silence, SilenceRequest, SilenceState, ac
 from .domain.view import AlertRow, Grouping, SilenceRow, select_rows, silence_rows
 from .sources.alertmanager import AlertmanagerClient
 from .sources.http import SourceError
+from .sources.journal import Journal, JournalRead
 from .sources.poll import make_sources, poll_all_once
 from .sources.prometheus import PrometheusClient
 from .sources.schedule import fetch_feeds, read_feeds, roster_with_feeds
@@ -59,7 +63,12 @@ async def _collect(config: Any, clock: Clock):
         await asyncio.gather(*(s.aclose() for s in sources))
     reports = {s.name + "/" + s.kind: r[0] for s, r in results if not isinstance(r, SourceError)}
     failures = [(f"{s.kind} {s.name}", str(r)) for s, r in results if isinstance(r, SourceError)]
-    board = build_board(reports, (), EMPTY_BOARD, config.severity, clock.now(),
+    now = clock.now()
+    health = tuple(SourceHealth(s.name, s.kind, failing_since=now, error=str(r))
+                   if isinstance(r, SourceError) else SourceHealth(s.name, s.kind, last_ok=now,
+                                                                   skipped=r[1])
+                   for s, r in results)
+    board = build_board(reports, health, EMPTY_BOARD, config.severity, now,
                         config.resolved_retention)
     return board, failures
 
@@ -551,3 +560,86 @@ def _holding_json(holding: Holding, zone: tzinfo) -> dict[str, Any]:
 
 def _one_line(text: str) -> str:
     return text.replace("\n", " ").replace("\t", " ")
+
+
+# --------------------------------------------------------------------------- #
+# Handoff
+# --------------------------------------------------------------------------- #
+
+JOURNAL_CONTEXT = timedelta(days=7)
+"""Read this much journal before --since too: alerts that fired before the shift and were
+acknowledged or resolved during it need their FIRING record for MTTA and MTTR."""
+
+
+def run_handoff(config: Any, clock: Clock, since_text: str = "7d", out_file: str = "",
+                out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """The handoff report in Markdown, to stdout or --out. Exit 1 when a source, an ICS feed
+    or the journal could not be read (the report is still written, and says which source was
+    down), 2 for bad arguments. Corrupt journal lines are reported and skipped."""
+    now = clock.now()
+    try:
+        since = parse_since(since_text, config.timezone, now)
+    except ValueError as error:
+        print(f"shiftdeck: --since: {error}", file=err)
+        return 2
+    journal_failed = False
+    try:
+        read = Journal(config.journal).read(since - JOURNAL_CONTEXT)
+    except OSError as error:
+        print(f"shiftdeck: journal {config.journal}: {error.strerror or error}", file=err)
+        read, journal_failed = JournalRead((), ()), True
+    for line, reason in read.corrupt:
+        print(f"shiftdeck: {config.journal}:{line}: skipped: {reason}", file=err)
+    board, failures = asyncio.run(_collect(config, clock))
+    _report_failures(failures, err)
+    roster, feeds_failed = _roster(config, now, now - timedelta(days=1), now + timedelta(weeks=9),
+                                   err)
+    report = handoff_report(read.records, board, roster, now, since, config.user,
+                            config.timezone, config.severity, key_labels=config.key_labels)
+    if out_file:
+        try:
+            _write_atomically(out_file, report)
+        except OSError as error:
+            print(f"shiftdeck: --out {out_file}: {error.strerror or error}", file=err)
+            return 1
+    else:
+        out.write(report)
+    return 1 if failures or feeds_failed or journal_failed else 0
+
+
+def parse_since(text: str, zone: tzinfo, now: datetime) -> datetime:
+    """A duration back from now (`7d`, `12h`) or a time (ISO 8601; without an offset, in
+    `zone`)."""
+    text = text.strip()
+    try:
+        duration = parse_duration(text)
+    except ValueError:
+        try:
+            at = parse_at(text, zone, now)
+        except ValueError:
+            raise ValueError(f"not a duration or a time: {text!r} (use e.g. 7d, 12h or "
+                             "2026-11-16T09:00)") from None
+        if at >= now:
+            raise ValueError(f"{text!r} is not in the past") from None
+        return at
+    if duration <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return now - duration
+
+
+def _write_atomically(name: str, text: str) -> None:
+    """Write next to the target, then rename over it: readers never see half a report."""
+    path = os.path.abspath(name)
+    temporary = os.path.join(os.path.dirname(path),
+                             f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

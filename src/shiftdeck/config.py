@@ -35,6 +35,7 @@ from .domain.matchers import Matcher, MatcherError, parse_matchers
 from .domain.severity import DEFAULT_POLICY, SeverityLevel, SeverityPolicy
 from .domain.roster import IcsFeed, Person, Roster, Rotation, Shift, localize
 from .domain.silences import AckSettings, SilenceSettings
+from .sources.journal import default_journal_path
 
 MASK = "***"
 DEFAULT_TIMEOUT = timedelta(seconds=10)
@@ -168,6 +169,9 @@ class Config:
     """Escalation ladders per severity level (key ``escalation``); none by default."""
     notify: NotifySettings = NotifySettings()
     """Bell, toast and desktop notifications when an alert climbs its ladder."""
+    journal: Path = field(default_factory=lambda: default_journal_path(os.environ))
+    """The shift journal (JSON lines): every ack, silence, command, note, status update and
+    alert seen firing or resolved. Default $XDG_STATE_HOME/shiftdeck/journal.jsonl."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.keymap, MappingProxyType):
@@ -198,6 +202,7 @@ class Config:
                 "warn_before": _duration_text(self.silences.warn_before),
             },
             **_oncall_data(self),
+            "journal": str(self.journal),
         }
 
 
@@ -533,6 +538,15 @@ _CONNECTION_KEYS = ("name", "url", "headers", "basic_auth", "bearer_token", "bea
                     "tls", "proxy", "timeout", "read_only")
 _LEVEL_KEYS = ("level", "match", "ack_within", "resolve_within", "update_every", "max_silence",
                "silence_approval")
+
+
+def _parse_journal(value: _Value) -> Path:
+    """A file path: ~ and ${VAR} expanded, relative to the config file's directory. The file
+    and its directory are created on the first record."""
+    path = value.file_path()
+    if path.is_dir():
+        raise value.error(f"{path} is a directory: name a file, e.g. {path / 'journal.jsonl'}")
+    return path
 
 
 def _parse_refresh(value: _Value) -> timedelta:
@@ -1075,6 +1089,7 @@ _SECTIONS: dict[str, _Section] = {
     "ack": _Section("ack", _parse_ack),
     "silences": _Section("silences", _parse_silences),
     "timezone": _Section("timezone", _parse_zone),
+    "journal": _Section("journal", _parse_journal, lambda ctx: default_journal_path(ctx.environ)),
 }
 
 

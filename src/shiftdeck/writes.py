@@ -31,19 +31,24 @@ class Outcome:
     """What happened to each write: ids that were stored, and failures in words."""
 
     done: list[str] = field(default_factory=list)
+    """Silence ids stored."""
     failed: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    """For each stored write, what it was for (an alert's fingerprint for acks)."""
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
 
-async def _run(requests: Iterable[tuple[str, SilenceRequest]], writer: Writer) -> Outcome:
+async def _run(requests: Iterable[tuple[str, str, SilenceRequest]], writer: Writer) -> Outcome:
+    """Write each (label, key, request); a failure is reported with its label, none swallowed."""
     outcome = Outcome()
-    for label, request in requests:
+    for label, key, request in requests:
         try:
             outcome.done.append(await writer.write(request))
-        except Exception as err:  # every failure is reported, none is swallowed
+            outcome.keys.append(key)
+        except Exception as err:
             outcome.failed.append(f"{label}: {err}")
     return outcome
 
@@ -51,8 +56,8 @@ async def _run(requests: Iterable[tuple[str, SilenceRequest]], writer: Writer) -
 async def acknowledge(alerts: Iterable[Alert], writer: Writer, user: str, now: datetime,
                       settings: AckSettings, note: str = "") -> Outcome:
     """One ACK! silence per alert, on exactly its label set, in every cluster that holds it."""
-    return await _run(((a.name, ack_request(exact_matchers(a.labels), cluster, user, now,
-                                            settings, note))
+    return await _run(((a.name, a.fingerprint, ack_request(exact_matchers(a.labels), cluster,
+                                                            user, now, settings, note))
                        for a in alerts for cluster in _clusters(writer, a)), writer)
 
 
@@ -68,13 +73,13 @@ async def acknowledge_group(alerts: list[Alert], writer: Writer, user: str, now:
     by_cluster: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_cluster.setdefault(writer.cluster_of(alert), []).append(alert)
-    return await _run(((f"group in {cluster}", ack_request(common_matchers(members), cluster,
-                                                           user, now, settings))
+    return await _run(((f"group in {cluster}", cluster,
+                        ack_request(common_matchers(members), cluster, user, now, settings))
                        for cluster, members in by_cluster.items()), writer)
 
 
 async def write_silences(requests: Iterable[SilenceRequest], writer: Writer) -> Outcome:
-    return await _run(((f"silence in {r.cluster}", r) for r in requests), writer)
+    return await _run(((f"silence in {r.cluster}", r.id, r) for r in requests), writer)
 
 
 async def expire(silences: Iterable[Silence], writer: Writer) -> Outcome:
@@ -83,6 +88,7 @@ async def expire(silences: Iterable[Silence], writer: Writer) -> Outcome:
         try:
             await writer.expire(silence.cluster, silence.id)
             outcome.done.append(silence.id)
+            outcome.keys.append(silence.id)
         except Exception as err:
             outcome.failed.append(f"{silence.id[:8]}: {err}")
     return outcome

@@ -16,6 +16,7 @@ from ..domain.board import EMPTY_BOARD, Board
 from ..domain.matchers import Matcher, MatcherError, parse_matchers
 from ..domain.alerts import Alert, AlertState
 from ..domain.escalation import Escalation, crossed, escalate
+from ..domain.journal import Kind, Record, next_update_due, notes_for
 from ..domain.roster import Roster
 from ..domain.view import AlertRow, Grouping, alert_matches, expiring_soon, select_rows
 from ..widgets.alert_detail import AlertDetail
@@ -44,6 +45,14 @@ class DashboardScreen(Screen):
         Binding("S", "show_silences", "Silences", id="show_silences", tooltip="List silences"),
         Binding("z", "toggle_detail", "Zoom", show=False, id="toggle_detail",
                 tooltip="Hide / show the detail pane (the table takes the screen)"),
+        Binding("n", "add_note", "Note", show=False, id="add_note",
+                tooltip="Add a note to the highlighted alert (journal)"),
+        Binding("u", "status_update", "Update", show=False, id="status_update",
+                tooltip="Compose a status update for the highlighted alert"),
+        Binding("H", "handoff", "Handoff", show=False, id="handoff",
+                tooltip="Preview, copy or save the handoff report"),
+        Binding("M", "shift_metrics", "Shift", show=False, id="shift_metrics",
+                tooltip="This shift's numbers: MTTA, MTTR, noisiest alerts"),
     ]
     WRITE_ACTIONS = {"ack_alert", "ack_group", "silence_alert", "unack"}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
@@ -60,6 +69,7 @@ class DashboardScreen(Screen):
         self.marked: frozenset[str] = frozenset()
         self.roster: Roster = config.roster
         self.escalations: dict[str, Escalation] = {}
+        self.records: list[Record] = []
         self._next_deadline = None
 
     def compose(self) -> ComposeResult:
@@ -136,6 +146,10 @@ class DashboardScreen(Screen):
         if self._next_deadline is not None and now >= self._next_deadline:
             moved = self._escalate()
             if moved:
+                for alert in moved:
+                    rung = self.escalations[alert.fingerprint].current
+                    self.app.note(Kind.ESCALATED, alert, step=rung.index + 1 if rung else 0,
+                                  person=rung.person.id if rung and rung.person else "")
                 names = ", ".join(sorted({a.name for a in moved}))
                 self.app.page("Escalated", f"{len(moved)} alert(s) moved up the ladder: {names}",
                               [a.level for a in moved])
@@ -169,14 +183,36 @@ class DashboardScreen(Screen):
         table.show_marks(self.marked)
         self._show_detail()
 
-    def _show_detail(self) -> None:
+    def _show_detail(self, force: bool = False) -> None:
         key = self.query_one(AlertTable).cursor_key or ""
+        notes = notes_for(self.records, key) if key else []
         self.query_one(AlertDetail).show(self.board.alerts.get(key), self._clock.now(),
-                                         self.escalations.get(key))
+                                         self.escalations.get(key), notes, force=force)
 
     def _tick(self) -> None:
         self._show_health()
         self.query_one(AlertTable).refresh_ages()
+        self._show_updates_due()
+
+    def show_records(self, records: list[Record]) -> None:
+        """The journal changed: notes in the detail pane, 'update due' in the rows."""
+        self.records = records
+        self._show_detail(force=True)
+        self._show_updates_due()
+
+    def _show_updates_due(self) -> None:
+        updates = [r for r in self.records if r.kind is Kind.STATUS_UPDATE]
+        now = self._clock.now()
+        due = set()
+        for fp, alert in self.board.alerts.items():
+            level = self._config.severity.level_of(alert.labels)
+            if level.update_every is None or alert.state not in (AlertState.FIRING,
+                                                                 AlertState.ACKED):
+                continue
+            when = next_update_due(updates, alert, level, now)
+            if when is not None and when <= now:
+                due.add(fp)
+        self.query_one(AlertTable).show_update_due(frozenset(due))
 
     # -- events ----------------------------------------------------------------------------
 
@@ -271,6 +307,25 @@ class DashboardScreen(Screen):
             self.notify("This alert is not acknowledged.", timeout=3)
             return
         self.app.confirm_expire(acks, f"Un-acknowledge {alert.name}?")
+
+    def highlighted(self) -> Alert | None:
+        return self.board.alerts.get(self.query_one(AlertTable).cursor_key or "")
+
+    def action_add_note(self) -> None:
+        alert = self.highlighted()
+        if alert is not None:
+            self.app.add_note(alert)
+
+    def action_status_update(self) -> None:
+        alert = self.highlighted()
+        if alert is not None:
+            self.app.compose_status_update(alert)
+
+    def action_handoff(self) -> None:
+        self.app.show_handoff()
+
+    def action_shift_metrics(self) -> None:
+        self.app.show_shift_metrics()
 
     def action_toggle_detail(self) -> None:
         self.toggle_class("-no-detail")

@@ -9,6 +9,7 @@ from textual.widget import Widget
 
 from ..domain.alerts import Alert
 from ..domain.escalation import Escalation
+from ..domain.journal import Record
 from ..domain.durations import format_duration
 from ..domain.severity import SeverityPolicy
 
@@ -29,16 +30,18 @@ class AlertDetail(Widget):
     def alert(self) -> Alert | None:
         return self._alert
 
-    def show(self, alert: Alert | None, now: datetime,
-             escalation: Escalation | None = None) -> None:
-        if alert is self._alert and escalation is self._escalation and alert is not None:
+    def show(self, alert: Alert | None, now: datetime, escalation: Escalation | None = None,
+             notes: list[Record] | None = None, force: bool = False) -> None:
+        same = alert is self._alert and escalation is self._escalation
+        if same and alert is not None and not force:
             return
         self._alert, self._escalation = alert, escalation
         height_before = self._height()
         if alert is None:
             self._content = Content.styled("No alert selected.", "$text-muted")
         else:
-            self._content = render_detail(alert, self._policy, now, escalation, self._zone)
+            self._content = render_detail(alert, self._policy, now, escalation, self._zone,
+                                          notes or [])
         # A layout pass repaints the whole screen; only pay for it when the height changes.
         self.refresh(layout=self._height() != height_before)
 
@@ -51,7 +54,8 @@ class AlertDetail(Widget):
 
 
 def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
-                  escalation: Escalation | None = None, zone: tzinfo | None = None) -> Content:
+                  escalation: Escalation | None = None, zone: tzinfo | None = None,
+                  notes: list[Record] | None = None) -> Content:
     level = alert.level or "?"
     lines: list[Content] = [
         Content.assemble(
@@ -73,6 +77,10 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
     facts += [("value", alert.value)] if alert.value else []
     facts += [("fingerprint", alert.fingerprint)]
     lines += _section("Source", facts)
+    if notes:
+        lines.append(Content.styled("\nNotes", "bold $accent"))
+        lines += [Content.assemble((f"  {n.at.astimezone(zone):%a %H:%M} {n.user}: ",
+                                    "$text-secondary"), n.text) for n in notes]
     if escalation is not None:
         lines += render_ladder(escalation, zone)
     promql = alert.promql

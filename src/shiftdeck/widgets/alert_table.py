@@ -130,6 +130,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._drawn_countdowns: dict[int, str] = {}
         self._marked: frozenset[str] = frozenset()
         self._escalations: Mapping[str, Escalation] = {}
+        self._update_due: frozenset[str] = frozenset()
         self.mutations = 0
         """Rows repainted because their content changed; benchmarks read it."""
 
@@ -173,6 +174,13 @@ class AlertTable(ScrollView, can_focus=True):
         """Show which rows are marked; repaints only rows whose mark changed."""
         changed = marked ^ self._marked
         self._marked = marked
+        for key in changed:
+            if key in self._index:
+                self._refresh_row(self._index[key])
+
+    def show_update_due(self, due: frozenset[str]) -> None:
+        """Alerts whose next status update is due; repaints only rows that changed."""
+        changed, self._update_due = due ^ self._update_due, due
         for key in changed:
             if key in self._index:
                 self._refresh_row(self._index[key])
@@ -304,7 +312,8 @@ class AlertTable(ScrollView, can_focus=True):
         countdown = self._countdown_of(row, self._clock.now())
         self._drawn_countdowns[index] = countdown
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
-                     columns, is_cursor, self.has_focus, age, marked, id(escalation), countdown)
+                     columns, is_cursor, self.has_focus, age, marked, id(escalation), countdown,
+                     row.key in self._update_due)
         strip = self._strips.get(cache_key)
         if strip is None:
             strip = self._row_strip(row, columns, width, is_cursor, marked)
@@ -384,7 +393,13 @@ class AlertTable(ScrollView, can_focus=True):
             segments.append(Segment(_fit(escalation_text(escalation), c.escalation) + " ", style))
         age = format_age(now - alert.starts_at)
         segments.append(Segment(_fit(age, c.age, right=True) + " ", base))
-        segments.append(Segment(_fit(alert.summary, c.summary), base))
+        if alert.fingerprint in self._update_due:
+            due = "✎ update due · "
+            segments.append(Segment(_fit(due, min(len(due), c.summary)),
+                                    base + self._style("alert-table--breach")))
+            segments.append(Segment(_fit(alert.summary, max(0, c.summary - len(due))), base))
+        else:
+            segments.append(Segment(_fit(alert.summary, c.summary), base))
         return segments
 
 

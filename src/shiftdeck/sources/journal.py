@@ -1,0 +1,171 @@
+"""The journal file: JSON lines, appended by any number of shiftdeck processes at once.
+
+Each append is one ``write`` of whole lines to a file opened ``O_APPEND``, under an exclusive
+``flock`` on that file, followed by ``fsync``; only then does it return. So a record whose
+append returned is on disk, whole, even if the process is killed the next instant, and two
+writers never interleave. A writer killed *inside* its write can leave a torn last line; the
+next append starts on a fresh line (it checks the last byte under the lock), so the torn line
+is reported and skipped by readers and never glues onto a good record.
+
+Errors (``ENOSPC``, ``EACCES``...) are raised as OSError to the caller, which decides how to
+tell the user and whether to retry: nothing here swallows them.
+
+The file is ``$XDG_STATE_HOME/shiftdeck/journal.jsonl`` by default (``journal:`` in the
+config), created 0600 in a directory created 0700: it records what the on-call engineer did.
+It is never rotated; a record is ~200-500 bytes.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from ..domain.journal import Record, format_time
+
+_PREFIX = b'{"at":"'
+_STAMP_END = len(_PREFIX) + len("2026-11-22T14:00:00.000000Z")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRead:
+    records: tuple[Record, ...]
+    """In file order (which is the order they were appended)."""
+    corrupt: tuple[tuple[int, str], ...]
+    """(line number, reason) of each line skipped; 1-based line numbers."""
+
+
+def default_journal_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """$XDG_STATE_HOME/shiftdeck/journal.jsonl (default ~/.local/state/shiftdeck/...)."""
+    xdg = environ.get("XDG_STATE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        base = Path(xdg)
+    else:
+        home = environ.get("HOME")
+        base = (Path(home) if home else Path.home()) / ".local" / "state"
+    return base / "shiftdeck" / "journal.jsonl"
+
+
+def encode(record: Record) -> bytes:
+    """One journal line: compact JSON, ``at`` first, ending in a newline."""
+    return orjson.dumps(record.to_json()) + b"\n"
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def append(self, record: Record) -> None:
+        """Write one record durably (see the module docstring); raises OSError."""
+        self._write(encode(record))
+
+    def extend(self, records: Iterable[Record]) -> None:
+        """Write several records with one write and one fsync (an alert storm's FIRING
+        records, say): all or, if the process dies inside the write, a prefix."""
+        data = b"".join(encode(r) for r in records)
+        if data:
+            self._write(data)
+
+    def read(self, since: datetime | None = None) -> JournalRead:
+        """Every readable record (at or after ``since`` when given), and the lines skipped.
+
+        A missing file is an empty journal. Blank lines are ignored. A line that is not JSON,
+        or not a record, is reported with its line number and skipped, as is a torn last line
+        (a writer killed mid-write). Lines older than ``since`` are skipped without being
+        parsed when they start the way shiftdeck writes them. Other OSErrors are raised.
+        """
+        since_key = format_time(since).encode() if since is not None else None
+        records: list[Record] = []
+        corrupt: list[tuple[int, str]] = []
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            return JournalRead((), ())
+        with handle:
+            number = 0
+            for number, line in enumerate(handle, 1):  # noqa: B007 - used after the loop
+                if since_key is not None and _older(line, since_key):
+                    continue
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                torn = not line.endswith(b"\n")
+                try:
+                    obj = orjson.loads(stripped)
+                except orjson.JSONDecodeError:
+                    corrupt.append((number, "incomplete last line (a write was interrupted)"
+                                    if torn else "not JSON"))
+                    continue
+                try:
+                    record = Record.from_json(obj)
+                except ValueError as err:
+                    corrupt.append((number, f"not a record: {err}"))
+                    continue
+                if since is None or record.at >= since:
+                    records.append(record)
+        return JournalRead(tuple(records), tuple(corrupt))
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        directory = self.path.parent
+        created_dir = False
+        if not directory.is_dir():
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            created_dir = True
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags | os.O_EXCL, 0o600)
+            created = True
+        except FileExistsError:
+            fd = os.open(self.path, flags, 0o600)
+            created = False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            if size and _last_byte(fd, size) != b"\n":
+                data = b"\n" + data  # a torn line before us: start ours on a line of its own
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                if written <= 0:
+                    raise OSError(errno.EIO, "write wrote nothing")
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # releases the lock
+        if created:
+            _fsync_directory(directory)
+            if created_dir:
+                _fsync_directory(directory.parent)
+
+
+def _older(line: bytes, since_key: bytes) -> bool:
+    """True for a line shiftdeck wrote (``{"at":"<fixed-width UTC time>"``) before since_key."""
+    return (line.startswith(_PREFIX) and line[_STAMP_END - 1:_STAMP_END + 1] == b'Z"'
+            and line[len(_PREFIX):_STAMP_END] < since_key)
+
+
+def _last_byte(fd: int, size: int) -> bytes:
+    return os.pread(fd, 1, size - 1)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a new directory entry durable too. Some filesystems refuse: that is not an error
+    worth failing an append for, the data itself is synced."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,100 @@
+"""Notes, status updates, the handoff and shift screens, and a journal that never loses a record."""
+
+import errno
+from datetime import timedelta
+
+from shiftdeck.domain.journal import Kind
+from shiftdeck.screens.handoff import HandoffScreen
+from shiftdeck.screens.shift import ShiftScreen
+from shiftdeck.screens.status_update import StatusUpdateScreen
+from shiftdeck.widgets.alert_detail import AlertDetail
+
+from .app_factory import SEED_ALERTS, loaded, make_app
+from .test_app_live import wait_until
+
+
+async def _journal_lines(app):
+    return app.journal.read().records
+
+
+async def test_n_adds_a_note_shown_in_the_detail_pane_and_written_to_the_journal():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n", *"restarted backend-1 [b]not markup[/b]", "enter")
+        await wait_until(pilot, lambda: not app._unwritten and not app._journal_writing)
+        detail = str(app.dashboard.query_one(AlertDetail).render())
+        assert "alice: restarted backend-1 [b]not markup[/b]" in detail
+    (record,) = [r for r in app.journal.read().records if r.kind is Kind.NOTE]
+    assert record.fingerprint == SEED_ALERTS[0].fingerprint and record.user == "alice"
+
+
+async def test_u_composes_a_status_update_copies_and_journals_it():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("u")
+        assert isinstance(app.screen, StatusUpdateScreen)
+        await pilot.press(*"checkout fails for 5% of users", "enter")
+        await wait_until(pilot, lambda: any(r.kind is Kind.STATUS_UPDATE for r in app.records))
+        (update,) = [r for r in app.records if r.kind is Kind.STATUS_UPDATE]
+        assert "Status: Investigating" in update.text
+        assert "checkout fails for 5% of users" in update.text
+        assert any("copied to the clipboard" in n.message for n in app._notifications)
+
+
+async def test_a_p1_row_says_when_its_status_update_is_due_and_stops_after_one():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)  # QAWaveBackendDown fired 12 minutes ago; P1 updates every 15m
+        table = app.dashboard.query_one("#alerts")
+        assert SEED_ALERTS[0].fingerprint not in table._update_due
+        app.clock.advance(timedelta(minutes=4))
+        app.dashboard._tick()
+        assert SEED_ALERTS[0].fingerprint in table._update_due
+        app.note(Kind.STATUS_UPDATE, app.board.alerts[SEED_ALERTS[0].fingerprint], "update")
+        await pilot.pause()
+        assert SEED_ALERTS[0].fingerprint not in table._update_due
+
+
+async def test_H_previews_the_handoff_report():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("H")
+        assert isinstance(app.screen, HandoffScreen)
+        assert "## On-Call Handoff" in app.screen.markdown
+        assert "QAWaveBackendDown" in app.screen.markdown
+        await pilot.press("c")
+        assert any("Handoff report copied" in n.message for n in app._notifications)
+
+
+async def test_M_shows_the_shift_metrics():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("M")
+        assert isinstance(app.screen, ShiftScreen)
+        assert "MTTA" in str(app.screen.query_one("#shift").render())
+
+
+async def test_a_full_disk_loses_no_record_it_retries_and_says_so(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        real_append, full = app.journal.append, [True]
+
+        def append(record):
+            if full[0]:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            real_append(record)
+
+        monkeypatch.setattr(app.journal, "append", append)
+        monkeypatch.setattr("shiftdeck.shiftlog.JOURNAL_RETRY_SECONDS", 0.2)
+        await pilot.press("n", *"kept", "enter")
+        await wait_until(pilot, lambda: any("Journal not written" in n.message
+                                            for n in app._notifications))
+        assert [r.text for r in app._unwritten] == ["kept"]
+        full[0] = False
+        await wait_until(pilot, lambda: not app._unwritten)
+    assert [r.text for r in app.journal.read().records if r.kind is Kind.NOTE] == ["kept"]
