@@ -82,14 +82,14 @@ async def test_a_full_disk_loses_no_record_it_retries_and_says_so(monkeypatch):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        real_append, full = app.journal.append, [True]
+        real_extend, full = app.journal.extend, [True]
 
-        def append(record):
+        def extend(records):
             if full[0]:
                 raise OSError(errno.ENOSPC, "No space left on device")
-            real_append(record)
+            real_extend(records)
 
-        monkeypatch.setattr(app.journal, "append", append)
+        monkeypatch.setattr(app.journal, "extend", extend)
         monkeypatch.setattr("shiftdeck.shiftlog.JOURNAL_RETRY_SECONDS", 0.2)
         await pilot.press("n", *"kept", "enter")
         await wait_until(pilot, lambda: any("Journal not written" in n.message

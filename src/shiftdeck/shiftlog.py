@@ -14,7 +14,7 @@ from textual import work
 from .domain.alerts import Alert
 from .domain.clipboard import osc52_copy
 from .domain.handoff import handoff_report
-from .domain.journal import Kind, Record
+from .domain.journal import Kind, Record, alert_record
 from .domain.metrics import shift_metrics
 from .domain.sanitize import clean
 from .domain.status import compose_update
@@ -56,23 +56,27 @@ class ShiftLogMixin:
             self._write_journal()
 
     def note(self, kind: Kind, alert: Alert | None = None, text: str = "", **data) -> None:
-        self.record(Record(self.clock.now(), kind, self.config.user,
-                           alert.fingerprint if alert else "", alert.name if alert else "",
-                           alert.level if alert else "", text, data))
+        now = self.clock.now()
+        if alert is not None:  # carries the alert's startsAt, so MTTA counts this firing
+            self.record(alert_record(kind, alert, self.config.user, now, text, **data))
+        else:
+            self.record(Record(now, kind, self.config.user, text=text, data=data))
 
     @work(group="journal")
     async def _write_journal(self) -> None:
         try:
             while self._unwritten:
+                batch = list(self._unwritten)  # an alert storm: one write and one fsync
                 try:
-                    await asyncio.to_thread(self.journal.append, self._unwritten[0])
+                    await asyncio.to_thread(self.journal.extend, batch)
                 except OSError as err:
                     self.notify(f"Journal not written ({err.strerror or err}): "
                                 f"{len(self._unwritten)} record(s) kept, retrying in "
                                 f"{JOURNAL_RETRY_SECONDS:g} s", severity="error", timeout=10)
                     await asyncio.sleep(JOURNAL_RETRY_SECONDS)
                     continue
-                self._unwritten.popleft()
+                for _ in batch:
+                    self._unwritten.popleft()
         finally:
             self._journal_writing = False
 
@@ -139,5 +143,6 @@ class ShiftLogMixin:
         self.push_screen(PromptScreen("Write the handoff report to:", default), answered)
 
     def show_shift_metrics(self) -> None:
-        metrics = shift_metrics(self.records, self.shift_start(), self.clock.now())
+        metrics = shift_metrics(self.records, self.shift_start(), self.clock.now(),
+                                incident_levels=self.config.severity.names()[:2])
         self.push_screen(ShiftScreen(metrics, self.config.timezone))

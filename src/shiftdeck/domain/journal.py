@@ -340,9 +340,9 @@ def record_matchers(record: Record) -> tuple[Matcher, ...]:
 
 
 def group_actions(records: Iterable[Record]) -> list[tuple[Record, ...]]:
-    """The engineer's actions (ACTION_KINDS), oldest first, with consecutive records of one
-    gesture joined: the same kind, user and text within the same minute (an ack of a group of
-    500 alerts is one action about 500 alerts)."""
+    """The engineer's actions (ACTION_KINDS), oldest first, with the records of one gesture
+    joined: consecutive acks (or un-acks) by one user with the same note within a minute of
+    the first (``A`` on a group of 500 alerts is one action about 500 alerts)."""
     groups: list[list[Record]] = []
     for record in sorted((r for r in records if r.kind in ACTION_KINDS), key=lambda r: r.at):
         last = groups[-1][-1] if groups else None
@@ -372,6 +372,7 @@ def describe_parts(record: Record, zone: tzinfo | None = None,
     alert: list[Part] = [(record.alertname, True)] if with_alert and record.alertname else []
     comment = _one_line(record.text)
     kind = record.kind
+    parts: list[Part]
     if kind is Kind.ACK:
         parts = [("acknowledged", False)] + _space(alert)
         return parts + ([(f" ({comment})", False)] if comment else [])
@@ -385,7 +386,7 @@ def describe_parts(record: Record, zone: tzinfo | None = None,
             parts.append((f" for {format_duration(duration)}", False))
         return parts + ([(f": {comment}", False)] if comment else [])
     if kind is Kind.SILENCE_EXTENDED:
-        parts: list[Part] = [("extended silence ", False), (_short_id(record), True)]
+        parts = [("extended silence ", False), (_short_id(record), True)]
         ends = _time_or_none(data.get("ends_at"))
         if ends is not None:
             parts.append((f" to {_short_when(ends, zone)}", False))
@@ -408,7 +409,8 @@ def describe_parts(record: Record, zone: tzinfo | None = None,
         return parts + ([(" for ", False)] + alert if alert else [])
     if kind is Kind.ESCALATED:
         step = data.get("step")
-        rung = f"L{step + 1}" if isinstance(step, int) and not isinstance(step, bool) else "the next step"
+        numbered = isinstance(step, int) and not isinstance(step, bool)
+        rung = f"L{step + 1}" if numbered else "the next step"
         who = _one_line(str(data.get("person") or "nobody on call"))
         role = _one_line(str(data.get("notify") or ""))
         parts = [("escalated", False)] + _space(alert) + [(f" to {rung}: {who}", False)]
