@@ -261,3 +261,11 @@ def test_roster_with_feeds_puts_the_shifts_on_the_roster(feed_server: FeedServer
 def test_cache_dir_follows_xdg_cache_home() -> None:
     assert cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/shiftdeck/ics")
     assert cache_dir({"HOME": "/h"}) == Path("/h/.cache/shiftdeck/ics")
+
+
+def test_a_cache_that_cannot_be_written_is_reported(feed_server: FeedServer, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache directory should be")
+    result = fetch(IcsFeed("primary", url=feed_server.url), blocked)
+    assert result.shifts and not result.error
+    assert "cannot cache it" in " ".join(result.problems())

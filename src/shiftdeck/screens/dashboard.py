@@ -69,6 +69,8 @@ class DashboardScreen(Screen):
         self.marked: frozenset[str] = frozenset()
         self.roster: Roster = config.roster
         self.escalations: dict[str, Escalation] = {}
+        self._escalated_for: dict[str, Alert] = {}
+        """The alert object each escalation was computed for (reused while it is unchanged)."""
         self.records: list[Record] = []
         self._next_deadline = None
 
@@ -107,7 +109,7 @@ class DashboardScreen(Screen):
     def show_roster(self, roster: Roster) -> None:
         """A new roster (ICS feeds refreshed): who is on call, and every escalation, again."""
         self.roster = roster
-        self.escalations = {}
+        self.escalations, self._escalated_for = {}, {}
         self._escalate()
         self._show_health()
 
@@ -130,7 +132,7 @@ class DashboardScreen(Screen):
                 level = self._config.severity.level_of(alert.labels)
                 new[fp] = escalate(alert, level, policy, self.roster, now)
         self.escalations = new
-        self._valid_for = {fp: self.board.alerts[fp] for fp in new}
+        self._escalated_for = {fp: self.board.alerts[fp] for fp in new}
         self._next_deadline = min((e.next.at for e in new.values() if e.next and not e.stopped),
                                   default=None)
         self.query_one(AlertTable).show_escalations(new)
@@ -138,7 +140,7 @@ class DashboardScreen(Screen):
                 if fp in old and e is not old[fp] and crossed(old[fp], e)]
 
     def _still_valid(self, escalation: Escalation, alert: Alert, now) -> bool:
-        same_alert = getattr(self, "_valid_for", {}).get(alert.fingerprint) is alert
+        same_alert = self._escalated_for.get(alert.fingerprint) is alert
         return same_alert and (escalation.next is None or escalation.next.at > now)
 
     def _tick_second(self) -> None:

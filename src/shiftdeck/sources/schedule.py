@@ -72,6 +72,8 @@ class FeedResult:
     """The shifts come from the copy on disk (``error`` says why the fetch failed)."""
     fetched_at: datetime | None = None
     """When the data used was fetched (for the cache: when it was written)."""
+    cache_error: str = ""
+    """The fresh data could not be cached: no fallback if the feed goes down."""
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,8 @@ class FeedResult:
             lines.append(f"{name}: {self.error}; using the copy cached at {when}")
         elif self.error:
             lines.append(f"{name}: {self.error}; no cached copy: its shifts are unknown")
+        if self.cache_error:
+            lines.append(f"{name}: {self.cache_error}; if the feed goes down its shifts are unknown")
         if self.unmatched:
             texts = list(dict.fromkeys(u.text for u in self.unmatched))
             shown = ", ".join(repr(t) for t in texts[:3]) + (", …" if len(texts) > 3 else "")
@@ -263,8 +267,11 @@ async def fetch_feed(feed: IcsFeed, people: Mapping[str, Person], *, now: dateti
     else:
         try:
             await asyncio.to_thread(_write_cache, path, data)
-        except OSError:
-            pass  # a read-only home must not cost the fresh data; the next fetch tries again
+        except OSError as err:
+            # Fresh data is still good; say that there is no fallback if the feed goes down.
+            return FeedResult(feed, shifts, unmatched, fetched_at=now,
+                              cache_error=f"cannot cache it in {path.parent}: "
+                                          f"{err.strerror or err}")
         return FeedResult(feed, shifts, unmatched, fetched_at=now)
     try:
         data = await asyncio.to_thread(path.read_bytes)
