@@ -55,3 +55,20 @@ async def test_html_login_page_shows_a_banner_and_the_app_keeps_running():
             server.fault = None  # the proxy lets the login through again
             await wait_until(pilot, lambda: not banner.display)
             await pilot.press("j", "g", "slash", "x", "escape")  # still responsive
+
+
+async def test_detail_pane_shows_the_metric_behind_the_alert_from_real_prometheus(prometheus):
+    from shiftdeck.widgets.alert_detail import AlertDetail
+
+    prometheus.wait_for_alert_state("DemoAlwaysFiring", "firing")
+    config = config_for(prometheus=[prometheus.url], refresh="1s")
+    app = ShiftdeckApp(config, SystemClock(), cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        detail = app.dashboard.query_one(AlertDetail)
+        await wait_until(pilot, lambda: detail.alert is not None
+                         and detail.alert.name == "DemoAlwaysFiring")
+        await wait_until(pilot, lambda: "Last hour" in str(detail.render()))
+        text = str(detail.render())
+        assert "vector(1)" in text
+        assert "▁" in text and "now 1" in text  # a flat series of 1s
+        assert "Firing, last 24h" in text and "█" in text.split("Firing, last 24h")[1]

@@ -72,3 +72,26 @@ def test_rate_limit_holds_back_pages_within_the_interval():
     assert not limit.allow(now + timedelta(seconds=10))
     assert limit.allow(now + timedelta(seconds=31))
     assert limit.held == 1
+
+
+def test_sparkline_scales_squeezes_and_marks_gaps():
+    from shiftdeck.domain.sparkline import sparkline
+
+    assert sparkline([0, 1, 2, 3, 4, 5, 6, 7], 8) == "▁▂▃▄▅▆▇█"
+    assert sparkline([5, 5, 5], 10) == "▁▁▁"
+    assert len(sparkline(list(range(1000)), 40)) == 40
+    assert sparkline([1, float("nan"), 3], 3) == "▁ █"
+    assert sparkline([], 10) == ""
+
+
+def test_alerts_selector_escapes_values_and_skips_invalid_names():
+    from shiftdeck.domain.metric import alerts_selector
+
+    selector = alerts_selector({"alertname": "X", "job": 'a"b\\c', "bad name": "v"})
+    assert selector == 'ALERTS{alertname="X",job="a\\"b\\\\c",alertstate="firing"}'
+
+
+def test_presence_strip_marks_slices_with_samples():
+    from shiftdeck.domain.sparkline import presence_strip
+
+    assert presence_strip([0, 5, 95], 0, 100, 10) == "█····" "····█"

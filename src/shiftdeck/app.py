@@ -7,6 +7,7 @@ import os
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from textual import work
@@ -18,7 +19,9 @@ from . import writes
 from .clock import Clock
 from .domain.board import EMPTY_BOARD, Board, SourceReport, build_board
 from .domain.health import SourceHealth
+from .domain.alerts import Alert
 from .domain.journal import Record, lifecycle_records
+from .domain.metric import MetricHistory, alerts_selector
 from .domain.notify import RateLimit, desktop_notification
 from .messages import SourceFailed, SourceReported
 from .screens.dashboard import DashboardScreen
@@ -28,7 +31,9 @@ from .screens.silences import SilencesScreen
 from .shiftlog import ShiftLogMixin
 from .silencing import SilencingMixin
 from .sources.journal import Journal
+from .sources.http import SourceError
 from .sources.poll import Source, make_sources, poll_forever
+from .sources.prometheus import PrometheusClient
 from .sources.schedule import FeedResult, fetch_feeds, roster_with_feeds
 from .sources.silence_writer import SilenceWriter
 from .themes import VARIABLE_DEFAULTS, builtin_themes
@@ -89,6 +94,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, App[None]):
         self._rebuild_wanted = False
         self.dashboard = DashboardScreen(config, clock)
         self._pager = RateLimit(config.notify.min_interval)
+        self._metrics: dict[str, MetricHistory] = {}
         # writes to Alertmanager (silencing.py)
         self.writer = writer if writer is not None else SilenceWriter(config)
         self._extending: set[str] = set()
@@ -208,6 +214,38 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, App[None]):
         self._extend_acks()
 
     # -- actions ---------------------------------------------------------------------------
+
+    # -- the metric behind the highlighted alert ------------------------------------------
+
+    METRIC_TTL = timedelta(seconds=60)
+
+    def want_metric(self, alert: Alert) -> None:
+        """Fetch the alert's metric history unless a fresh one is cached; the dashboard shows it."""
+        cached = self._metrics.get(alert.fingerprint)
+        if cached is not None and self.clock.now() - cached.fetched_at < self.METRIC_TTL:
+            self.dashboard.show_metric(alert.fingerprint, cached)
+            return
+        prometheus = [s for s in self._sources if isinstance(s, PrometheusClient)]
+        if alert.promql and prometheus:
+            mine = [p for p in prometheus if p.name in alert.instances]
+            self._fetch_metric(alert, (mine or prometheus)[0])
+
+    @work(group="metric", exclusive=True)
+    async def _fetch_metric(self, alert: Alert, prometheus: PrometheusClient) -> None:
+        await asyncio.sleep(0.3)  # the cursor may move on: only the alert it rests on is fetched
+        now = self.clock.now()
+        try:
+            hour, history = await asyncio.gather(
+                prometheus.query_range(alert.promql, now - timedelta(hours=1), now,
+                                       timedelta(minutes=1)),
+                prometheus.query_range(alerts_selector(alert.labels), now - timedelta(hours=24),
+                                       now, timedelta(minutes=10)))
+            metric = MetricHistory(alert.promql, tuple(hour),
+                                   tuple(t for t, v in history if v > 0), now)
+        except SourceError as err:
+            metric = MetricHistory(alert.promql, (), (), now, error=str(err))
+        self._metrics[alert.fingerprint] = metric
+        self.dashboard.show_metric(alert.fingerprint, metric)
 
     def action_refresh_now(self, quiet: bool = False) -> None:
         for event in self._wake.values():

@@ -17,6 +17,7 @@ from ..domain.matchers import Matcher, MatcherError, parse_matchers
 from ..domain.alerts import Alert, AlertState
 from ..domain.escalation import Escalation, crossed, escalate
 from ..domain.journal import Kind, Record, next_update_due, notes_for
+from ..domain.metric import MetricHistory
 from ..domain.roster import Roster
 from ..domain.view import AlertRow, Grouping, alert_matches, expiring_soon, select_rows
 from ..widgets.alert_detail import AlertDetail
@@ -72,6 +73,7 @@ class DashboardScreen(Screen):
         self._escalated_for: dict[str, Alert] = {}
         """The alert object each escalation was computed for (reused while it is unchanged)."""
         self.records: list[Record] = []
+        self._metrics: dict[str, MetricHistory] = {}
         self._next_deadline = None
 
     def compose(self) -> ComposeResult:
@@ -187,9 +189,19 @@ class DashboardScreen(Screen):
 
     def _show_detail(self, force: bool = False) -> None:
         key = self.query_one(AlertTable).cursor_key or ""
+        alert = self.board.alerts.get(key)
         notes = notes_for(self.records, key) if key else []
-        self.query_one(AlertDetail).show(self.board.alerts.get(key), self._clock.now(),
-                                         self.escalations.get(key), notes, force=force)
+        detail = self.query_one(AlertDetail)
+        changed = alert is not detail.alert
+        detail.show(alert, self._clock.now(), self.escalations.get(key), notes,
+                    metric=self._metrics.get(key), force=force)
+        if changed and alert is not None:
+            self.app.want_metric(alert)
+
+    def show_metric(self, fingerprint: str, metric: MetricHistory) -> None:
+        self._metrics[fingerprint] = metric
+        if self.query_one(AlertTable).cursor_key == fingerprint:
+            self._show_detail(force=True)
 
     def _tick(self) -> None:
         self._show_health()

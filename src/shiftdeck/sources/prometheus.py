@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime, timedelta
 
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
@@ -80,9 +81,29 @@ class PrometheusClient:
         found = await self.rule_alerts()
         return SourceReport(self.name, self.kind, found.alerts, now, found.expressions), found.skipped
 
+    async def query_range(self, expr: str, start: datetime, end: datetime,
+                          step: timedelta) -> list[tuple[datetime, float]]:
+        """The first series of a range query as (time, value); [] when there is none."""
+        data = unwrap(await get_json(self._client, "/api/v1/query_range", {
+            "query": expr, "start": start.timestamp(), "end": end.timestamp(),
+            "step": step.total_seconds()}))
+        result = (data or {}).get("result") or []
+        if not result:
+            return []
+        return [(datetime.fromtimestamp(float(t), UTC), _number(v))
+                for t, v in result[0].get("values") or ()]
+
     async def version(self) -> str:
         data = unwrap(await get_json(self._client, "/api/v1/status/buildinfo"))
         return clean((data or {}).get("version"), 64)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _number(value: object) -> float:
+    """Prometheus sends sample values as strings, including "NaN" and "+Inf"."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, tzinfo
 
 from textual.content import Content
@@ -10,6 +11,8 @@ from textual.widget import Widget
 from ..domain.alerts import Alert
 from ..domain.escalation import Escalation
 from ..domain.journal import Record
+from ..domain.metric import MetricHistory
+from ..domain.sparkline import presence_strip, sparkline
 from ..domain.durations import format_duration
 from ..domain.severity import SeverityPolicy
 
@@ -31,7 +34,8 @@ class AlertDetail(Widget):
         return self._alert
 
     def show(self, alert: Alert | None, now: datetime, escalation: Escalation | None = None,
-             notes: list[Record] | None = None, force: bool = False) -> None:
+             notes: list[Record] | None = None, metric: MetricHistory | None = None,
+             force: bool = False) -> None:
         same = alert is self._alert and escalation is self._escalation
         if same and alert is not None and not force:
             return
@@ -41,7 +45,7 @@ class AlertDetail(Widget):
             self._content = Content.styled("No alert selected.", "$text-muted")
         else:
             self._content = render_detail(alert, self._policy, now, escalation, self._zone,
-                                          notes or [])
+                                          notes or [], metric, max(20, self.size.width - 4))
         # A layout pass repaints the whole screen; only pay for it when the height changes.
         self.refresh(layout=self._height() != height_before)
 
@@ -55,7 +59,8 @@ class AlertDetail(Widget):
 
 def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
                   escalation: Escalation | None = None, zone: tzinfo | None = None,
-                  notes: list[Record] | None = None) -> Content:
+                  notes: list[Record] | None = None, metric: MetricHistory | None = None,
+                  width: int = 60) -> Content:
     level = alert.level or "?"
     lines: list[Content] = [
         Content.assemble(
@@ -85,7 +90,30 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
         lines += render_ladder(escalation, zone)
     promql = alert.promql
     lines += _section("Expression", [("", promql or "(unknown: no rule or generatorURL)")])
+    if metric is not None:
+        lines += render_metric(metric, width)
     return Content("\n").join(lines)
+
+
+def render_metric(metric: MetricHistory, width: int) -> list[Content]:
+    """The expression's last hour as a sparkline, and the alert's firing in the last 24h."""
+    if metric.error:
+        return [Content.styled(f"  metric: {metric.error}", "$warning")]
+    values = [v for _, v in metric.hour]
+    out = [Content.styled("\nLast hour", "bold $accent")]
+    if values:
+        finite = [v for v in values if math.isfinite(v)]
+        span = f"  min {min(finite):.4g}  max {max(finite):.4g}  now {values[-1]:.4g}" \
+            if finite else ""
+        out += [Content.styled("  " + sparkline(values, width - 2), "$warning"),
+                Content.styled(span, "$text-muted")]
+    else:
+        out.append(Content.styled("  no data for the expression in the last hour", "$text-muted"))
+    end = metric.fetched_at.timestamp()
+    strip = presence_strip([t.timestamp() for t in metric.firing], end - 86400, end, width - 2)
+    out += [Content.styled("\nFiring, last 24h (█ firing)", "bold $accent"),
+            Content.assemble("  ", (strip, "$error"))]
+    return out
 
 
 def render_ladder(escalation: Escalation, zone: tzinfo | None) -> list[Content]:
