@@ -17,6 +17,14 @@ from shiftdeck.config import (
     load_config,
     load_config_text,
 )
+from shiftdeck.domain.commands import (
+    DEFAULT_DANGEROUS,
+    DEFAULT_READ_ONLY,
+    CommandPatterns,
+    CommandSettings,
+)
+from shiftdeck.domain.kube import KubernetesSettings
+from shiftdeck.domain.runbooks import RunbookSettings
 from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.domain.silences import AckSettings, SilenceSettings
 
@@ -614,3 +622,107 @@ def test_journal_that_is_a_directory_reports_file_line_and_key(tmp_path: Path) -
 def test_journal_must_not_be_empty(tmp_path: Path) -> None:
     err = load_error(tmp_path, MINIMAL + "journal: ''\n")
     assert (err.line, err.key, err.reason) == (4, "journal", "must not be empty")
+
+
+# -- runbooks, commands, kubernetes --------------------------------------------- #
+
+def test_investigation_sections_default_to_nothing_configured() -> None:
+    config = load_config_text(MINIMAL, environ={})
+    assert config.runbooks == RunbookSettings()
+    assert config.commands == CommandSettings()
+    assert config.commands.timeout == timedelta(seconds=30)
+    assert config.commands.patterns.read_only == DEFAULT_READ_ONLY
+    assert config.kubernetes == KubernetesSettings()
+
+
+def test_sample_config_points_at_the_example_runbooks() -> None:
+    config = load_config(SAMPLE, environ={})
+    assert config.runbooks.dirs == (SAMPLE.parent / "examples" / "runbooks",)
+    assert config.runbooks.map["QAWaveBackendHighErrorRate"] == "backend-high-error-rate.md"
+    assert config.kubernetes.selectors["service"] == "app.kubernetes.io/name"
+
+
+def test_runbooks_section_is_read_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "rb").mkdir()
+    (tmp_path / "rb" / "shared.md").write_text("# shared\n")
+    text = MINIMAL + (
+        "runbooks:\n"
+        "  dirs: [rb]\n"
+        "  base_url: https://wiki.example/runbooks/\n"
+        "  map: {A: shared.md, B: 'https://wiki.example/b?raw=1', C: /etc/hostname}\n")
+    config = load_config(write(tmp_path, text), environ={})
+    assert config.runbooks.dirs == (tmp_path / "rb",)
+    assert config.runbooks.base_url == "https://wiki.example/runbooks/"
+    assert dict(config.runbooks.map) == {"A": "shared.md", "B": "https://wiki.example/b?raw=1",
+                                         "C": "/etc/hostname"}
+    assert config.masked()["runbooks"]["dirs"] == [str(tmp_path / "rb")]
+    assert config.masked()["runbooks"]["map"]["B"] == "https://wiki.example/b?***"
+
+
+@pytest.mark.parametrize("section, line, key, reason", [
+    ("runbooks:\n  dirs: [nowhere]\n", 5, "runbooks.dirs[0]", "no such directory"),
+    ("runbooks:\n  base_url: ftp://x/\n", 5, "runbooks.base_url", "expected a URL"),
+    ("runbooks:\n  map: {A: x.md}\n", 5, "runbooks.map.A", "a relative path is looked up"),
+    ("runbooks:\n  dirs: [.]\n  map: {A: x.md}\n", 6, "runbooks.map.A",
+     "'x.md' is in none of runbooks.dirs"),
+    ("runbooks:\n  map: {A: ../x.md}\n", 5, "runbooks.map.A", "must not use '..'"),
+    ("runbooks:\n  map: {A: 'file:///x'}\n", 5, "runbooks.map.A", "http(s) URL or a file path"),
+    ("runbooks:\n  dir: [.]\n", 5, "runbooks.dir", "did you mean 'dirs'"),
+])
+def test_bad_runbooks_section(tmp_path: Path, section: str, line: int, key: str,
+                              reason: str) -> None:
+    err = load_error(tmp_path, MINIMAL + section)
+    assert (err.line, err.key) == (line, key) and reason in err.reason
+
+
+def test_commands_patterns_are_added_to_the_built_in_ones() -> None:
+    config = load_config_text(MINIMAL + (
+        "commands:\n  timeout: 1m\n  read_only: ['mytool status']\n"
+        "  dangerous: ['kubectl get +-w']\n"), environ={})
+    assert config.commands.timeout == timedelta(minutes=1)
+    assert config.commands.patterns == CommandPatterns(
+        DEFAULT_READ_ONLY + ("mytool status",), DEFAULT_DANGEROUS + ("kubectl get +-w",))
+    assert config.masked()["commands"]["read_only"][-1] == "mytool status"
+    bare = load_config_text(MINIMAL + "commands: {defaults: false, read_only: [ls]}\n",
+                            environ={})
+    assert bare.commands.patterns == CommandPatterns(("ls",), ())
+
+
+@pytest.mark.parametrize("section, line, key, reason", [
+    ("commands:\n  read_only: ['kubectl get -o']\n", 5, "commands.read_only[0]",
+     "bad command pattern: '-o': options are not positional"),
+    ("commands:\n  dangerous: ['']\n", 5, "commands.dangerous[0]", "must not be empty"),
+    ("commands:\n  timeout: 0s\n", 5, "commands.timeout", "must be longer than 0s"),
+])
+def test_bad_commands_section(tmp_path: Path, section: str, line: int, key: str,
+                              reason: str) -> None:
+    err = load_error(tmp_path, MINIMAL + section)
+    assert (err.line, err.key) == (line, key) and reason in err.reason
+
+
+def test_kubernetes_section_is_read(tmp_path: Path) -> None:
+    (tmp_path / "kubeconfig").write_text("apiVersion: v1\n")
+    text = MINIMAL + (
+        "kubernetes:\n  kubeconfig: kubeconfig\n  contexts: {prod-eu: qawave-prod-eu}\n"
+        "  selectors: {component: app.kubernetes.io/component}\n  timeout: 5s\n")
+    config = load_config(write(tmp_path, text), environ={})
+    assert config.kubernetes.kubeconfig == str(tmp_path / "kubeconfig")
+    assert dict(config.kubernetes.contexts) == {"prod-eu": "qawave-prod-eu"}
+    assert dict(config.kubernetes.selectors) == {"component": "app.kubernetes.io/component"}
+    assert config.kubernetes.timeout == timedelta(seconds=5)
+    assert config.masked()["kubernetes"]["timeout"] == "5s"
+
+
+@pytest.mark.parametrize("section, line, key, reason", [
+    ("kubernetes:\n  kubeconfig: nope\n", 5, "kubernetes.kubeconfig", "no such file"),
+    ("kubernetes:\n  selectors: {service: 'not a key'}\n", 5, "kubernetes.selectors.service",
+     "not a Kubernetes label key"),
+    ("kubernetes:\n  selectors: {bad-label: app}\n", 5, "kubernetes.selectors.bad-label",
+     "not an alert label name"),
+    ("kubernetes:\n  contexts: {prod: ''}\n", 5, "kubernetes.contexts.prod", "must not be empty"),
+    ("kubernetes:\n  timeout: soon\n", 5, "kubernetes.timeout", "not a duration"),
+])
+def test_bad_kubernetes_section(tmp_path: Path, section: str, line: int, key: str,
+                                reason: str) -> None:
+    err = load_error(tmp_path, MINIMAL + section)
+    assert (err.line, err.key) == (line, key) and reason in err.reason

@@ -398,7 +398,8 @@ def test_concurrent_posts_get_distinct_ids(am: httpx.Client) -> None:
 def test_config_text(demo: DemoEnvironment) -> None:
     config = yaml.safe_load(demo.config_text())
     assert set(config) == {"title", "user", "refresh", "alertmanagers", "prometheus", "timezone",
-                           "people", "rotations", "overrides", "escalation"}
+                           "people", "rotations", "overrides", "escalation", "runbooks",
+                           "kubernetes"}
     assert config["user"] == "alice"  # the demo plays as a rostered engineer
     assert "alice" in config["people"]
     assert config["refresh"] == "5s"

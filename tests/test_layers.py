@@ -12,6 +12,8 @@ PURE_MODULES = [
     "shiftdeck.domain.roster", "shiftdeck.domain.escalation", "shiftdeck.sources.schedule",
     "shiftdeck.domain.journal", "shiftdeck.domain.status", "shiftdeck.domain.metrics",
     "shiftdeck.domain.handoff", "shiftdeck.domain.clipboard", "shiftdeck.sources.journal",
+    "shiftdeck.domain.runbooks", "shiftdeck.domain.commands", "shiftdeck.sources.runbooks",
+    "shiftdeck.sources.runner",
 ]
 
 

@@ -94,3 +94,31 @@ def test_status_update_composer(snap_compare):
 
 def test_handoff_preview(snap_compare):
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded, press=["H"])
+
+
+def test_runbook_screen(snap_compare, tmp_path):
+    from .test_app_runbooks import _app
+    from .test_app_live import wait_until
+
+    async def opened(pilot):
+        await loaded(pilot)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: pilot.app.screen.commands)
+        await pilot.pause()
+
+    assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=opened)
+
+
+def test_diagnostics_screen(snap_compare, tmp_path):
+    from .kube_server import cluster
+    from .test_app_diagnostics import _app
+    from .test_app_live import wait_until
+
+    async def opened(pilot):
+        await loaded(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: pilot.app.screen.pods)
+        await pilot.pause()
+
+    with cluster(tmp_path) as (_server, kubeconfig):
+        assert snap_compare(_app(kubeconfig), terminal_size=(120, 40), run_before=opened)

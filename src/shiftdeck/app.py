@@ -23,6 +23,7 @@ from .domain.alerts import Alert
 from .domain.journal import Record, lifecycle_records
 from .domain.metric import MetricHistory, alerts_selector
 from .domain.notify import RateLimit, desktop_notification
+from .investigate import InvestigateMixin
 from .messages import SourceFailed, SourceReported
 from .screens.dashboard import DashboardScreen
 from .screens.help import HelpScreen, binding_rows
@@ -57,7 +58,7 @@ def _feed_health(health: SourceHealth, result: FeedResult, now) -> SourceHealth:
     return failed
 
 
-class ShiftdeckApp(SilencingMixin, ShiftLogMixin, App[None]):
+class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "shiftdeck"
     BINDINGS = [
@@ -95,6 +96,9 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, App[None]):
         self.dashboard = DashboardScreen(config, clock)
         self._pager = RateLimit(config.notify.min_interval)
         self._metrics: dict[str, MetricHistory] = {}
+        # runbooks, commands and Kubernetes (investigate.py)
+        self._runner = None
+        self._kube = None
         # writes to Alertmanager (silencing.py)
         self.writer = writer if writer is not None else SilenceWriter(config)
         self._extending: set[str] = set()
@@ -157,6 +161,8 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, App[None]):
         )
 
     async def on_unmount(self) -> None:
+        if self._kube is not None:
+            self._kube.close()
         closers = [s.aclose() for s in self._sources]
         if hasattr(self.writer, "aclose"):
             closers.append(self.writer.aclose())

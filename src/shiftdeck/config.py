@@ -29,11 +29,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .domain.commands import (
+    DEFAULT_DANGEROUS,
+    DEFAULT_READ_ONLY,
+    CommandPatterns,
+    CommandSettings,
+    parse_pattern,
+)
 from .domain.durations import parse_duration
 from .domain.escalation import EscalationPolicy, NotifySettings, Step
+from .domain.kube import KubernetesSettings, is_label_key
 from .domain.matchers import Matcher, MatcherError, parse_matchers
 from .domain.severity import DEFAULT_POLICY, SeverityLevel, SeverityPolicy
 from .domain.roster import IcsFeed, Person, Roster, Rotation, Shift, localize
+from .domain.runbooks import RunbookSettings
 from .domain.silences import AckSettings, SilenceSettings
 from .sources.journal import default_journal_path
 
@@ -172,6 +181,12 @@ class Config:
     journal: Path = field(default_factory=lambda: default_journal_path(os.environ))
     """The shift journal (JSON lines): every ack, silence, command, note, status update and
     alert seen firing or resolved. Default $XDG_STATE_HOME/shiftdeck/journal.jsonl."""
+    runbooks: RunbookSettings = RunbookSettings()
+    """Where runbooks are found (key ``runbooks``): dirs, base_url, map. None by default."""
+    commands: CommandSettings = CommandSettings()
+    """Runbook commands (key ``commands``): timeout, read-only and dangerous patterns."""
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    """Kubernetes diagnostics (key ``kubernetes``): kubeconfig, contexts, selectors, timeout."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.keymap, MappingProxyType):
@@ -203,6 +218,22 @@ class Config:
             },
             **_oncall_data(self),
             "journal": str(self.journal),
+            "runbooks": {
+                "dirs": [str(d) for d in self.runbooks.dirs],
+                "base_url": _masked_url(self.runbooks.base_url) or "",
+                "map": {name: _masked_reference(ref) for name, ref in self.runbooks.map.items()},
+            },
+            "commands": {
+                "timeout": _duration_text(self.commands.timeout),
+                "read_only": list(self.commands.patterns.read_only),
+                "dangerous": list(self.commands.patterns.dangerous),
+            },
+            "kubernetes": {
+                "kubeconfig": self.kubernetes.kubeconfig or None,
+                "contexts": dict(self.kubernetes.contexts),
+                "selectors": dict(self.kubernetes.selectors),
+                "timeout": _duration_text(self.kubernetes.timeout),
+            },
         }
 
 
@@ -665,7 +696,8 @@ def _parse_proxy(value: _Value) -> str:
     return _checked_url(value, _PROXY_SCHEMES, credentials=True)
 
 
-def _checked_url(value: _Value, schemes: tuple[str, ...], *, credentials: bool) -> str:
+def _checked_url(value: _Value, schemes: tuple[str, ...], *, credentials: bool,
+                 query: bool = False) -> str:
     """Validate a URL without ever echoing it (it may carry credentials)."""
     url = value.nonempty_text().strip()
     parts = urlsplit(url)
@@ -681,7 +713,7 @@ def _checked_url(value: _Value, schemes: tuple[str, ...], *, credentials: bool) 
         raise value.error("the URL has an invalid port") from None
     if "@" in parts.netloc and not credentials:
         raise value.error("credentials in the URL are not allowed; use basic_auth instead")
-    if parts.query or parts.fragment:
+    if (parts.query or parts.fragment) and not query:
         raise value.error("the URL must not have a ?query or #fragment")
     return url
 
@@ -769,6 +801,129 @@ def _parse_key_labels(value: _Value) -> tuple[str, ...]:
 
 def _parse_keymap(value: _Value) -> Mapping[str, str]:
     return MappingProxyType({name: item.nonempty_text() for name, item in value.entries()})
+
+
+# --------------------------------------------------------------------------- #
+# Investigating: runbooks, commands, kubernetes
+# --------------------------------------------------------------------------- #
+
+
+def _parse_runbooks(value: _Value) -> RunbookSettings:
+    """dirs (relative to this file, must exist), base_url (http(s)), map (alertname → a file
+    or URL; a relative file must exist in one of dirs unless base_url is set)."""
+    f = value.fields(("dirs", "base_url", "map"))
+    dirs_value = f.get("dirs")
+    dirs = tuple(_existing_dir(item) for item in dirs_value.items()) if dirs_value else ()
+    base_url = f.opt("base_url", _parse_base_url, "")
+    mapping = {}
+    map_value = f.get("map")
+    for name, item in (map_value.entries() if map_value is not None else []):
+        mapping[name] = _parse_runbook_reference(item, dirs, base_url)
+    return RunbookSettings(dirs=dirs, base_url=base_url, map=MappingProxyType(mapping))
+
+
+def _existing_dir(value: _Value) -> Path:
+    path = value.file_path()
+    if not path.is_dir():
+        raise value.error(f"no such directory: {path}" if not path.exists()
+                          else f"{path} is not a directory")
+    return path
+
+
+def _parse_base_url(value: _Value) -> str:
+    if not value.text().strip():
+        return ""
+    return _checked_url(value, _URL_SCHEMES, credentials=False)
+
+
+def _parse_runbook_reference(value: _Value, dirs: tuple[Path, ...], base_url: str) -> str:
+    reference = value.nonempty_text().strip()
+    scheme = urlsplit(reference).scheme.lower()
+    if len(scheme) > 1:
+        if scheme not in _URL_SCHEMES:
+            raise value.error(f"expected an http(s) URL or a file path, not a {scheme}: URL")
+        _checked_url(value, _URL_SCHEMES, credentials=False, query=True)
+        return reference
+    path = Path(reference).expanduser()
+    if path.is_absolute():
+        if not path.is_file():
+            raise value.error(f"no such file: {path}")
+        return str(path)
+    if ".." in Path(reference).parts:
+        raise value.error("a relative path must not use '..' (give an absolute path)")
+    if base_url:
+        return reference
+    if not dirs:
+        raise value.error("a relative path is looked up in runbooks.dirs or under "
+                          "runbooks.base_url: set one, or give an absolute path")
+    if not any((directory / reference).is_file() for directory in dirs):
+        listed = ", ".join(str(d) for d in dirs)
+        raise value.error(f"{reference!r} is in none of runbooks.dirs ({listed})")
+    return reference
+
+
+def _masked_reference(reference: str) -> str:
+    """A runbook URL's ?query may hold a token: masked, like a password in it."""
+    if "://" not in reference:
+        return reference
+    parts = urlsplit(_masked_url(reference) or "")
+    return parts._replace(query=MASK if parts.query else "").geturl()
+
+
+def _parse_commands(value: _Value) -> CommandSettings:
+    """timeout; read_only and dangerous: patterns added to the built-in ones (``defaults:
+    false`` starts from none)."""
+    f = value.fields(("timeout", "read_only", "dangerous", "defaults"))
+    defaults = f.opt("defaults", _Value.flag, True)
+    read_only = f.opt("read_only", _parse_patterns, ())
+    dangerous = f.opt("dangerous", _parse_patterns, ())
+    patterns = CommandPatterns(
+        read_only=(DEFAULT_READ_ONLY if defaults else ()) + read_only,
+        dangerous=(DEFAULT_DANGEROUS if defaults else ()) + dangerous,
+    )
+    return CommandSettings(
+        timeout=f.opt("timeout", _positive_duration, CommandSettings().timeout),
+        patterns=patterns,
+    )
+
+
+def _parse_patterns(value: _Value) -> tuple[str, ...]:
+    patterns = []
+    for item in value.items():
+        text = item.nonempty_text().strip()
+        try:
+            patterns.append(parse_pattern(text).text)
+        except ValueError as err:
+            raise item.error(f"bad command pattern: {err}") from None
+    return tuple(patterns)
+
+
+def _parse_kubernetes(value: _Value) -> KubernetesSettings:
+    f = value.fields(("kubeconfig", "contexts", "selectors", "timeout"))
+    defaults = KubernetesSettings()
+    contexts = {}
+    contexts_value = f.get("contexts")
+    for cluster, item in (contexts_value.entries() if contexts_value is not None else []):
+        contexts[cluster] = item.nonempty_text().strip()
+    selectors = defaults.selectors
+    selectors_value = f.get("selectors")
+    if selectors_value is not None:
+        parsed = {}
+        for label, item in selectors_value.entries():
+            if not _LABEL_NAME.fullmatch(label):
+                raise item.error(f"not an alert label name: {label!r}")
+            key = item.nonempty_text().strip()
+            if not is_label_key(key):
+                raise item.error(f"not a Kubernetes label key: {key!r} (e.g. "
+                                 "app.kubernetes.io/name)")
+            parsed[label] = key
+        selectors = MappingProxyType(parsed)
+    return KubernetesSettings(
+        kubeconfig=f.opt("kubeconfig", _existing_file, ""),
+        contexts=MappingProxyType(contexts),
+        selectors=selectors,
+        timeout=f.opt("timeout", _positive_duration, defaults.timeout),
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -1090,6 +1245,9 @@ _SECTIONS: dict[str, _Section] = {
     "silences": _Section("silences", _parse_silences),
     "timezone": _Section("timezone", _parse_zone),
     "journal": _Section("journal", _parse_journal, lambda ctx: default_journal_path(ctx.environ)),
+    "runbooks": _Section("runbooks", _parse_runbooks),
+    "commands": _Section("commands", _parse_commands),
+    "kubernetes": _Section("kubernetes", _parse_kubernetes),
 }
 
 

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from shiftdeck.clock import Clock
 from shiftdeck.domain.roster import Rotation, localize
 
 from .alertmanager_api import AlertmanagerApi
+from .kube_api import KubeApiServer, demo_cluster
 from .prometheus_api import PrometheusApi
 from .scenario import Scenario, build_scenario
 from .server import LoopbackServer
 from .silences import SilenceStore
 
 
+RUNBOOKS = Path(__file__).parent / "runbooks"
+"""The example runbooks (examples/runbooks in the repository), shipped inside the package."""
+
+
 class DemoEnvironment:
-    """Two real HTTP servers (127.0.0.1, free ports, daemon threads) answering like
-    Alertmanager 0.25 and Prometheus 2.42, driven by the scenario and the injected clock.
+    """Real HTTP servers (127.0.0.1, free ports, daemon threads) answering like
+    Alertmanager 0.25 and Prometheus 2.42, driven by the scenario and the injected clock, and
+    a demo Kubernetes API holding the alerts' pods (see kube_api.demo_cluster).
 
         with DemoEnvironment(SystemClock()) as demo:
             config = demo.config_text()
@@ -33,6 +44,8 @@ class DemoEnvironment:
         self.silences.add_seeds(self.scenario.silences)
         self._alertmanager: LoopbackServer | None = None
         self._prometheus: LoopbackServer | None = None
+        self._kube: KubeApiServer | None = None
+        self._kube_dir: Path | None = None
 
     def start(self) -> None:
         if self._alertmanager is not None:
@@ -43,17 +56,48 @@ class DemoEnvironment:
         except OSError:
             prometheus.stop()
             raise
+        try:
+            self._start_kube()
+        except BaseException:
+            prometheus.stop()
+            alertmanager.stop()
+            raise
         prometheus.start(PrometheusApi(self.scenario, self.clock))
         alertmanager.start(
             AlertmanagerApi(self.scenario, self.silences, self.clock, prometheus.url, self.clock.now())
         )
         self._prometheus, self._alertmanager = prometheus, alertmanager
 
+    def _start_kube(self) -> None:
+        """The demo cluster: a Kubernetes API on loopback holding the alerts' pods, and a
+        kubeconfig (context `demo`) for it in a private temporary directory."""
+        kube = KubeApiServer(clock=self.clock.now)
+        try:
+            kube.load(demo_cluster(self.scenario, self.clock.now(), self.seed))
+            _remove_orphaned_kube_dirs()
+            self._kube_dir = Path(tempfile.mkdtemp(prefix=f"{_KUBE_DIR_PREFIX}{os.getpid()}-"))
+            kube.kubeconfig(self._kube_dir / "kubeconfig", contexts=("demo",))
+        except BaseException:
+            kube.stop()
+            self._remove_kube_dir()
+            raise
+        kube.start()
+        self._kube = kube
+
     def stop(self) -> None:
         for server in (self._alertmanager, self._prometheus):
             if server is not None:
                 server.stop()
         self._alertmanager = self._prometheus = None
+        if self._kube is not None:
+            self._kube.stop()
+            self._kube = None
+        self._remove_kube_dir()
+
+    def _remove_kube_dir(self) -> None:
+        if self._kube_dir is not None:
+            shutil.rmtree(self._kube_dir, ignore_errors=True)
+            self._kube_dir = None
 
     @property
     def running(self) -> bool:
@@ -66,6 +110,22 @@ class DemoEnvironment:
     @property
     def prometheus_url(self) -> str:
         return self._started(self._prometheus).url
+
+    @property
+    def kube(self) -> KubeApiServer:
+        """The demo cluster's API server (its objects, logs and request log)."""
+        return self._started(self._kube)
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        """The demo cluster's kubeconfig (current context `demo`); removed by stop()."""
+        if self._kube is None or self._kube_dir is None:
+            raise RuntimeError("the demo environment is not running: call start() first")
+        return self._kube_dir / "kubeconfig"
+
+    def kube_config_text(self) -> str:
+        """The `kubernetes:` section of a shiftdeck config pointing at the demo cluster."""
+        return f"kubernetes:\n  kubeconfig: {_quote(str(self.kubeconfig_path))}\n"
 
     def config_text(self) -> str:
         """A shiftdeck config (YAML) pointing at the two demo servers, with the handbooks'
@@ -83,6 +143,8 @@ class DemoEnvironment:
             f"  - {{name: demo, url: {_quote(self.prometheus_url)}}}\n"
             + DEMO_ROSTER
             + demo_override(self.clock.now())
+            + f"runbooks:\n  dirs: [{_quote(str(RUNBOOKS))}]\n"
+            + self.kube_config_text()
         )
 
     def __enter__(self) -> DemoEnvironment:
@@ -94,10 +156,29 @@ class DemoEnvironment:
         self.stop()
 
     @staticmethod
-    def _started(server: LoopbackServer | None) -> LoopbackServer:
+    def _started(server: _Server | None) -> _Server:
         if server is None:
             raise RuntimeError("the demo environment is not running: call start() first")
         return server
+
+
+_Server = TypeVar("_Server", LoopbackServer, KubeApiServer)
+_KUBE_DIR_PREFIX = "shiftdeck-demo-kube-"
+
+
+def _remove_orphaned_kube_dirs() -> None:
+    """Remove the kubeconfig directories of demos that were killed before stop() ran (their
+    names carry the process id)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_KUBE_DIR_PREFIX}*-*"):
+        pid = path.name[len(_KUBE_DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not path.is_dir() or path.is_symlink():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (PermissionError, OverflowError):  # alive (someone else's), or not a pid
+            pass
 
 
 DEMO_ZONE = ZoneInfo("Europe/Berlin")

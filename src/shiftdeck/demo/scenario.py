@@ -335,7 +335,7 @@ def _rules() -> dict[str, Rule]:
             "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}) in "
             "{{ $labels.namespace }}. Check pod status and events; if pods crash after a "
             "rollout, roll back: kubectl rollout undo deployment/backend -n qawave.",
-            healthy=1, alerting=0, runbook="runbooks/backend-down.md")),
+            healthy=1, alerting=0, runbook="qa-wave-backend-down.md")),
         ("backend_errors", _rule(
             "QAWaveBackendHighErrorRate", "qawave.rules", "qawave-platform", "warning",
             'sum(rate(http_requests_total{job="backend", namespace="qawave", status=~"5.."}[5m]))'
@@ -344,14 +344,14 @@ def _rules() -> dict[str, Rule]:
             "QAWave backend is answering {{ $value | humanizePercentage }} errors",
             "More than 5% of backend requests fail with 5xx. Check recent deployments, the "
             "application logs and database connectivity (pg_isready on postgresql-0).",
-            healthy=0.008, alerting=0.083, wobble=0.12, runbook="runbooks/backend-high-error-rate.md")),
+            healthy=0.008, alerting=0.083, wobble=0.12, runbook="backend-high-error-rate.md")),
         ("postgres_down", _rule(
             "PostgreSQLDown", "qawave.rules", "qawave-platform", "critical",
             'pg_up{namespace="qawave"} == 0', 1 * _MIN,
             "PostgreSQL {{ $labels.pod }} is down",
             "The postgres exporter reports pg_up == 0 for {{ $labels.pod }}. Check the pod and "
             "its PVC; as a last resort delete the pod to restart it.",
-            healthy=1, alerting=0, runbook="runbooks/postgresql-down.md")),
+            healthy=1, alerting=0, runbook="postgresql-down.md")),
         ("replication_lag", _rule(
             "PostgreSQLReplicationLag", "qawave.rules", "qawave-platform", "warning",
             'pg_replication_lag_seconds{namespace="qawave"} > 30', 2 * _MIN,
@@ -367,7 +367,7 @@ def _rules() -> dict[str, Rule]:
             "Clipper API burns its error budget 14x too fast",
             "The 1h error rate is {{ $value | humanizePercentage }} against a 0.5% SLO: at this "
             "rate the 30-day budget is gone in two days.",
-            healthy=0.004, alerting=0.11, wobble=0.1, runbook="runbooks/slo-breach-response.md",
+            healthy=0.004, alerting=0.11, wobble=0.1, runbook="slo-error-budget-burn.md",
             category="slo")),
         ("slo_slow", _rule(
             "SLOErrorBudgetBurn", "clipper.rules", "clipper-sre", "warning",
@@ -376,7 +376,7 @@ def _rules() -> dict[str, Rule]:
             1 * _HOUR,
             "Clipper API burns its error budget 6x too fast",
             "The 6h error rate is {{ $value | humanizePercentage }} against a 0.5% SLO.",
-            healthy=0.004, alerting=0.041, wobble=0.1, runbook="runbooks/slo-breach-response.md",
+            healthy=0.004, alerting=0.041, wobble=0.1, runbook="slo-error-budget-burn.md",
             category="slo")),
         ("redis_down", _rule(
             "RedisDown", "clipper.rules", "clipper-sre", "critical",
@@ -384,7 +384,7 @@ def _rules() -> dict[str, Rule]:
             "Redis {{ $labels.pod }} is not responding",
             "The Redis cache does not answer PING. Sessions and rate limits degrade; check the "
             "pod and restart it if needed.",
-            healthy=1, alerting=0, runbook="runbooks/redis-down.md")),
+            healthy=1, alerting=0, runbook="redis-down.md")),
         ("memory_critical", _rule(
             "HighMemoryUsage", "clipper.rules", "clipper-sre", "critical",
             'container_memory_working_set_bytes{namespace="clipper", container="api"}'
@@ -392,7 +392,7 @@ def _rules() -> dict[str, Rule]:
             5 * _MIN,
             "{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its memory limit",
             "The container will be OOM-killed soon. Look for a leak; restart or raise the limit.",
-            healthy=0.61, alerting=0.972, wobble=0.008, runbook="runbooks/high-memory-usage.md")),
+            healthy=0.61, alerting=0.972, wobble=0.008, runbook="high-memory-usage.md")),
         ("memory_warning", _rule(
             "HighMemoryUsage", "clipper.rules", "clipper-sre", "warning",
             'container_memory_working_set_bytes{namespace="clipper", container="api"}'
@@ -400,7 +400,7 @@ def _rules() -> dict[str, Rule]:
             10 * _MIN,
             "{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its memory limit",
             "Memory above 85% for 10 minutes. Check for leaks, scale if needed.",
-            healthy=0.61, alerting=0.972, wobble=0.008, runbook="runbooks/high-memory-usage.md")),
+            healthy=0.61, alerting=0.972, wobble=0.008, runbook="high-memory-usage.md")),
         ("failed_auth", _rule(
             "FailedAuthSpike", "clipper.rules", "clipper-sre", "warning",
             'sum by (username) (rate(auth_failures_total{namespace="clipper"}[5m])) > 5',
@@ -410,7 +410,7 @@ def _rules() -> dict[str, Rule]:
             "203.0.113.0/24. Last client banner: \"" + HOSTILE_BANNER + "\". Possible brute "
             "force: block the range at the ingress. Never silence without manager and security "
             "approval.",
-            healthy=0.4, alerting=38.5, wobble=0.3, runbook="runbooks/security-events.md",
+            healthy=0.4, alerting=38.5, wobble=0.3, runbook="security-events.md",
             category="security")),
         ("latency", _rule(
             "HighResponseTime", "clipper.rules", "clipper-sre", "warning",
@@ -418,7 +418,7 @@ def _rules() -> dict[str, Rule]:
             '{namespace="clipper"}[5m]))) > 1.5', 3 * _MIN,
             "Clipper p99 latency is {{ $value | humanize }}s",
             "p99 above 1.5 s. Check slow queries and the database; scale the API if CPU bound.",
-            healthy=0.35, alerting=2.7, wobble=0.2, runbook="runbooks/high-latency.md")),
+            healthy=0.35, alerting=2.7, wobble=0.2, runbook="high-latency.md")),
         # profile -----------------------------------------------------------
         ("crashloop", _rule(
             "PodCrashLooping", "profile.rules", "profile-services", "warning",
@@ -427,7 +427,7 @@ def _rules() -> dict[str, Rule]:
             "{{ $labels.pod }} is crash looping",
             "Container {{ $labels.container }} restarted {{ $value }} times in 15 minutes. "
             "Check its previous logs.",
-            healthy=0, alerting=5, runbook="runbooks/pod-crashloop.md")),
+            healthy=0, alerting=5, runbook="pod-crashloop.md")),
         ("disk", _rule(
             "DiskSpaceLow", "profile.rules", "profile-services", "warning",
             'kubelet_volume_stats_available_bytes{namespace="profile"}'
@@ -436,7 +436,7 @@ def _rules() -> dict[str, Rule]:
             "Volume {{ $labels.persistentvolumeclaim }} has {{ $value | humanize }}% free",
             "Less than 20% free on {{ $labels.persistentvolumeclaim }}. Clean up old logs or WAL "
             "segments, expand the volume if needed.",
-            healthy=46, alerting=11.4, wobble=0.05, runbook="runbooks/low-disk-space.md")),
+            healthy=46, alerting=11.4, wobble=0.05, runbook="low-disk-space.md")),
         ("backup", _rule(
             "BackupJobFailed", "profile.rules", "profile-services", "info",
             'kube_job_status_failed{namespace="profile", job_name=~"db-backup-.*"} > 0', 0,
@@ -451,7 +451,7 @@ def _rules() -> dict[str, Rule]:
             "{{ $value | humanizePercentage }} of Stripe webhooks fail verification",
             "Signature checks fail. Was the webhook secret rotated without updating the "
             "service? Check the Stripe dashboard for delivery errors.",
-            healthy=0.002, alerting=0.27, wobble=0.15, runbook="runbooks/webhook-failures.md")),
+            healthy=0.002, alerting=0.27, wobble=0.15, runbook="webhook-verification-failures.md")),
         ("payments", _rule(
             "PaymentFailuresElevated", "payments.rules", "payments", "critical",
             'sum(rate(payment_attempts_total{namespace="payments", outcome="failed"}[5m]))'
@@ -459,7 +459,7 @@ def _rules() -> dict[str, Rule]:
             "{{ $value | humanizePercentage }} of payments fail",
             "Checkout payment failures above 2%. Check the Stripe status page and the checkout "
             "logs; enable the fallback provider if Stripe is degraded.",
-            healthy=0.004, alerting=0.064, wobble=0.1, runbook="runbooks/payment-failures.md")),
+            healthy=0.004, alerting=0.064, wobble=0.1, runbook="payment-failures.md")),
         ("certificate", _rule(
             "CertificateExpiringSoon", "payments.rules", "payments", "info",
             'certmanager_certificate_expiration_timestamp_seconds{namespace="payments"}'
@@ -467,7 +467,7 @@ def _rules() -> dict[str, Rule]:
             "Certificate {{ $labels.name }} expires in {{ $value | humanizeDuration }}",
             "cert-manager has not renewed {{ $labels.name }}. Check the Certificate's events and "
             "the ACME challenge.",
-            healthy=5_000_000, alerting=1_036_800, runbook="runbooks/certificate-expiry.md")),
+            healthy=5_000_000, alerting=1_036_800, runbook="certificate-expiry.md")),
         # mahavishnu --------------------------------------------------------
         ("queue", _rule(
             "TaskQueueBackedUp", "mahavishnu.rules", "orchestration", "warning",
@@ -475,7 +475,7 @@ def _rules() -> dict[str, Rule]:
             "{{ $value | humanize }} tasks waiting in the queue",
             "More than 100 pending tasks. Check worker health and blocked tasks; scale "
             "mahavishnu-worker if workers are healthy but saturated.",
-            healthy=12, alerting=240, wobble=0.2, runbook="runbooks/task-queue.md")),
+            healthy=12, alerting=240, wobble=0.2, runbook="task-queue-backed-up.md")),
         ("pool", _rule(
             "DatabaseConnectionPoolExhausted", "mahavishnu.rules", "orchestration", "warning",
             'sum(pg_stat_activity_count{namespace="mahavishnu"})'
@@ -483,7 +483,7 @@ def _rules() -> dict[str, Rule]:
             "Database connections at {{ $value | humanizePercentage }} of max",
             "Look for long-running queries (pg_stat_activity) and terminate them if needed; "
             "restart the application to reset its pool.",
-            healthy=0.42, alerting=0.96, wobble=0.02, runbook="runbooks/database-pool.md")),
+            healthy=0.42, alerting=0.96, wobble=0.02, runbook="database-connection-pool-exhausted.md")),
         ("task_errors", _rule(
             "HighErrorRate", "mahavishnu.rules", "orchestration", "warning",
             'sum(rate(mahavishnu_task_errors_total{namespace="mahavishnu"}[5m]))'

@@ -46,6 +46,10 @@ class DashboardScreen(Screen):
         Binding("S", "show_silences", "Silences", id="show_silences", tooltip="List silences"),
         Binding("z", "toggle_detail", "Zoom", show=False, id="toggle_detail",
                 tooltip="Hide / show the detail pane (the table takes the screen)"),
+        Binding("r", "runbook", "Runbook", id="runbook",
+                tooltip="The alert's runbook, its commands runnable inline"),
+        Binding("d", "diagnostics", "Diagnose", show=False, id="diagnostics",
+                tooltip="Kubernetes: pods, events, logs, rollout history"),
         Binding("n", "add_note", "Note", show=False, id="add_note",
                 tooltip="Add a note to the highlighted alert (journal)"),
         Binding("u", "status_update", "Update", show=False, id="status_update",
@@ -334,6 +338,16 @@ class DashboardScreen(Screen):
         alert = self.highlighted()
         if alert is not None:
             self.app.compose_status_update(alert)
+
+    def action_runbook(self) -> None:
+        alert = self.highlighted()
+        if alert is not None:
+            self.app.show_runbook(alert)
+
+    def action_diagnostics(self) -> None:
+        alert = self.highlighted()
+        if alert is not None:
+            self.app.show_diagnostics(alert)
 
     def action_handoff(self) -> None:
         self.app.show_handoff()

@@ -1,0 +1,107 @@
+"""Investigating an alert: its runbook and commands, and Kubernetes diagnostics. A mixin of
+ShiftdeckApp: the I/O (httpx, subprocesses, the kubernetes client in thread workers) happens
+here; the screens only show what they are given."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.content import Content
+
+from .domain.alerts import Alert
+from .domain.commands import Command, parse_command
+from .domain.durations import format_duration
+from .domain.journal import command_record
+from .domain.kube import scope_for
+from .screens.confirm import ConfirmScreen
+from .screens.diagnostics import DiagnosticsScreen
+from .screens.runbook import RunbookScreen
+from .sources.kube import KubeClient, KubeError
+from .sources.runbooks import load_runbook
+from .sources.runner import Runner
+
+
+class InvestigateMixin:
+    # -- runbooks and their commands -----------------------------------------------------
+
+    def show_runbook(self, alert: Alert) -> None:
+        self.push_screen(RunbookScreen(alert))
+
+    @work(group="runbook", exclusive=True)
+    async def load_runbook_for(self, screen: RunbookScreen) -> None:
+        runbook = await load_runbook(screen.alert, self.config.runbooks)
+        scope = scope_for(screen.alert, self.config.kubernetes)
+        kubeconfig = str(self.config.kubernetes.kubeconfig or "")
+        # Commands come from the runbook's template (never from the filled text), so a label
+        # value is put into exactly one argument; kubectl gets the alert's context.
+        commands = [parse_command(line, screen.alert, self.config.commands.patterns,
+                                  context=scope.context, kubeconfig=kubeconfig)
+                    for line in runbook.commands]
+        screen.show_runbook(runbook, commands)
+
+    def run_runbook_command(self, screen: RunbookScreen, command: Command) -> None:
+        if command.refused:
+            # The clipboard text fills in only values that are harmless in any shell.
+            self.copy_text(command.clipboard, "Command")
+            screen.output(f"✗ {command.refused}")
+            return
+        if not command.dangerous:
+            self._run_command(screen, command)
+            return
+        if self.config.read_only:
+            screen.output("✗ read-only: dangerous commands are refused")
+            return
+        argv = "\n".join(f"  argv: {list(stage)!r}" for stage in command.stages)
+        where = (f"  kube context: {command.context or '(current)'}   "
+                 f"namespace: {command.namespace or '-'}")
+        self.push_screen(ConfirmScreen("Run this dangerous command?",
+                                       Content(f"{command.text}\n{argv}\n{where}")),
+                         lambda yes: self._run_command(screen, command) if yes else None)
+
+    @work(group="command")
+    async def _run_command(self, screen: RunbookScreen, command: Command) -> None:
+        screen.running = True
+        screen.output(f"$ {command.text}")
+        self._runner = Runner()
+        try:
+            result = await self._runner.run(command, screen.output, self.config.commands.timeout)
+        except (OSError, ValueError) as err:
+            screen.output(f"✗ could not run: {err}")
+            return
+        finally:
+            screen.running = False
+        how = " (timed out)" if result.timed_out else " (cancelled)" if result.cancelled else ""
+        screen.output(f"── exit {result.exit_code} in {format_duration(result.duration) or '0s'}"
+                      f"{how}{' (output truncated)' if result.truncated else ''}")
+        argv = [arg for i, stage in enumerate(command.stages)
+                for arg in (["|"] if i else []) + list(stage)]
+        self.record(command_record(screen.alert, self.config.user, self.clock.now(), argv,
+                                   result.exit_code, result.duration))
+
+    def cancel_runbook_command(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+
+    # -- Kubernetes diagnostics ----------------------------------------------------------
+
+    def show_diagnostics(self, alert: Alert) -> None:
+        self.push_screen(DiagnosticsScreen(alert, scope_for(alert, self.config.kubernetes)))
+
+    @property
+    def kube(self) -> KubeClient:
+        if self._kube is None:
+            self._kube = KubeClient(self.config.kubernetes)
+        return self._kube
+
+    @work(group="kube", thread=True, exclusive=True)
+    def diagnose(self, screen: DiagnosticsScreen) -> None:
+        now = self.clock.now()
+        diagnostics = self.kube.diagnose(screen.scope, now)
+        self.call_from_thread(screen.show_diagnostics, diagnostics, now)
+
+    @work(group="kube-logs", thread=True, exclusive=True)
+    def pod_logs(self, screen: DiagnosticsScreen, pod: str, previous: bool) -> None:
+        try:
+            lines = self.kube.logs(screen.scope, pod, previous=previous)
+        except KubeError as err:
+            lines = [f"✗ {err}"]
+        self.call_from_thread(screen.show_logs, pod, previous, lines)

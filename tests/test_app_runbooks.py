@@ -1,0 +1,166 @@
+"""The runbook screen: commands classified, run safely inline, journaled; refusals explained."""
+
+from dataclasses import replace
+from pathlib import Path
+
+from shiftdeck.domain.journal import Kind
+from shiftdeck.screens.confirm import ConfirmScreen
+from shiftdeck.screens.runbook import RunbookScreen
+
+from .app_factory import SEED_ALERTS, loaded
+from .test_app_live import wait_until
+
+RUNBOOK = """---
+title: Backend down
+owner: platform
+---
+# Backend down
+
+```bash
+# what is running
+kubectl version --client
+kubectl rollout undo deployment/backend -n {{ $labels.namespace }}
+kubectl get pods -n {{ $labels.namespace }} && kubectl delete pod x
+```
+"""
+
+
+def _app(tmp_path: Path, **config):
+    from shiftdeck.app import ShiftdeckApp
+    from shiftdeck.clock import FrozenClock
+
+    from .factories import NOW
+    from .helpers import ROSTER_YAML, config_for
+
+    books = tmp_path / "runbooks"
+    books.mkdir()
+    (books / "QAWaveBackendDown.md").write_text(RUNBOOK)
+    extra = ROSTER_YAML + f"runbooks: {{dirs: ['{books}']}}\n"
+    settings = {"user": "alice", **config}
+    return ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, **settings),
+                        FrozenClock(NOW), poll=False, sources=[], cursor_blink=False)
+
+
+async def _open_runbook(pilot) -> RunbookScreen:
+    await loaded(pilot)
+    await pilot.press("r")
+    screen = pilot.app.screen
+    assert isinstance(screen, RunbookScreen)
+    await wait_until(pilot, lambda: screen.commands)
+    return screen
+
+
+def _output(screen) -> str:
+    return "\n".join(screen.query_one("#runbook-output").lines)
+
+
+async def test_r_shows_the_runbook_with_its_commands_templated_and_classified(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_runbook(pilot)
+        texts = [c.text for c in screen.commands]
+        assert texts[0] == "kubectl version --client"
+        assert texts[1] == "kubectl rollout undo deployment/backend -n qawave"
+        assert [bool(c.refused) for c in screen.commands] == [False, False, True]
+        assert [c.dangerous for c in screen.commands][:2] == [False, True]
+
+
+async def test_enter_runs_a_read_only_command_streams_output_and_journals_it(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_runbook(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "── exit 0" in _output(screen))
+        assert "Client Version" in _output(screen)
+        (record,) = [r for r in app.records if r.kind is Kind.COMMAND]
+        assert record.data["argv"] == ("kubectl", "version", "--client")
+        assert record.data["exit_code"] == 0
+
+
+async def test_a_dangerous_command_asks_first_showing_argv_and_where(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_runbook(pilot)
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        body = str(app.screen.query_one("#confirm-body").render())
+        assert "['kubectl', 'rollout', 'undo', 'deployment/backend', '-n', 'qawave']" in body
+        assert "namespace: qawave" in body
+        await pilot.press("n")
+        assert isinstance(app.screen, RunbookScreen)
+        assert not [r for r in app.records if r.kind is Kind.COMMAND]
+
+
+async def test_read_only_refuses_dangerous_commands(tmp_path):
+    app = _app(tmp_path, read_only="true")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_runbook(pilot)
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, RunbookScreen)
+        assert "read-only" in _output(screen)
+
+
+async def test_a_command_that_needs_a_shell_is_copied_not_run(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_runbook(pilot)
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert "needs a shell" in _output(screen)
+        assert any("Command copied to the clipboard" in n.message for n in app._notifications)
+        assert not [r for r in app.records if r.kind is Kind.COMMAND]
+
+
+async def test_a_hostile_label_value_is_never_executed(tmp_path):
+    marker = tmp_path / "pwned"
+    hostile = replace(SEED_ALERTS[0], labels={**SEED_ALERTS[0].labels,
+                                             "namespace": f"x; touch {marker}"})
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, (hostile,))
+        await pilot.press("r")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.commands)
+        undo = screen.commands[1]
+        assert undo.refused and "not a valid Kubernetes name" in undo.refused
+        await pilot.press("down", "enter")
+        await pilot.pause(0.3)
+    assert not marker.exists()
+
+
+async def test_no_runbook_says_where_it_looked_and_shows_the_checklist(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("j", "r")  # PostgreSQLDown has no runbook here
+        screen = app.screen
+        title = screen.query_one("#runbook-title")
+        await wait_until(pilot, lambda: "no runbook" in str(title.render()))
+        markdown = screen.query_one("#runbook-markdown").source
+        assert "postgresql-down.md: no such file" in markdown  # where it looked, and why not
+        assert "No runbook: the P1 checklist" in markdown
+
+
+async def test_runbook_kubectl_reaches_the_configured_cluster(tmp_path):
+    from .kube_server import CRASHING, cluster
+
+    with cluster(tmp_path) as (_server, kubeconfig):
+        books = tmp_path / "books"
+        books.mkdir()
+        (books / "QAWaveBackendDown.md").write_text(
+            "```bash\nkubectl get pods -n {{ $labels.namespace }}\n```\n")
+        from shiftdeck.app import ShiftdeckApp
+        from shiftdeck.clock import FrozenClock
+
+        from .factories import NOW
+        from .helpers import config_for
+
+        extra = (f"runbooks: {{dirs: ['{books}']}}\n"
+                 f"kubernetes: {{kubeconfig: '{kubeconfig}'}}\n")
+        app = ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, user="alice"),
+                           FrozenClock(NOW), poll=False, sources=[], cursor_blink=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await _open_runbook(pilot)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "── exit 0" in _output(screen))
+            assert CRASHING in _output(screen)
