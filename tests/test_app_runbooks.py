@@ -164,3 +164,22 @@ async def test_runbook_kubectl_reaches_the_configured_cluster(tmp_path):
             await pilot.press("enter")
             await wait_until(pilot, lambda: "── exit 0" in _output(screen))
             assert CRASHING in _output(screen)
+
+
+async def test_a_runbook_is_fetched_once_per_alert(tmp_path, monkeypatch):
+    import shiftdeck.investigate as investigate
+
+    calls = []
+    real = investigate.load_runbook
+
+    async def counting(alert, settings, client=None):
+        calls.append(alert.name)
+        return await real(alert, settings, client)
+
+    monkeypatch.setattr(investigate, "load_runbook", counting)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_runbook(pilot)
+        await pilot.press("escape", "r")
+        await wait_until(pilot, lambda: pilot.app.screen.commands)
+    assert calls == ["QAWaveBackendDown"]

@@ -22,6 +22,7 @@ from .domain.health import SourceHealth
 from .domain.alerts import Alert
 from .domain.journal import Record, lifecycle_records
 from .domain.metric import MetricHistory, alerts_selector
+from .domain.runbooks import Runbook
 from .domain.notify import RateLimit, desktop_notification
 from .investigate import InvestigateMixin
 from .messages import SourceFailed, SourceReported
@@ -99,6 +100,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         # runbooks, commands and Kubernetes (investigate.py)
         self._runner = None
         self._kube = None
+        self._runbooks: dict[str, Runbook] = {}
         # writes to Alertmanager (silencing.py)
         self.writer = writer if writer is not None else SilenceWriter(config)
         self._extending: set[str] = set()

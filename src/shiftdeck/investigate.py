@@ -28,7 +28,12 @@ class InvestigateMixin:
 
     @work(group="runbook", exclusive=True)
     async def load_runbook_for(self, screen: RunbookScreen) -> None:
-        runbook = await load_runbook(screen.alert, self.config.runbooks)
+        """The alert's runbook (fetched once per alert and session), its commands parsed."""
+        runbook = self._runbooks.get(screen.alert.fingerprint)
+        if runbook is None:
+            runbook = await load_runbook(screen.alert, self.config.runbooks)
+            if runbook.found:
+                self._runbooks[screen.alert.fingerprint] = runbook
         scope = scope_for(screen.alert, self.config.kubernetes)
         kubeconfig = str(self.config.kubernetes.kubeconfig or "")
         # Commands come from the runbook's template (never from the filled text), so a label
