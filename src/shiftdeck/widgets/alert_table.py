@@ -70,7 +70,7 @@ def layout_columns(width: int, longest_name: int, escalations: bool = False) -> 
     elif width >= 100:
         name, state, labels, escalation = 22, 13, 14 if escalations else 18, 20
     else:
-        name, state, labels, escalation = 22, 12, 0 if escalations or width < 70 else 18, 20
+        name, state, labels, escalation = 22, 13, 0 if escalations or width < 70 else 18, 20
     name = max(12, min(longest_name, name))
     escalation = escalation - COUNTDOWN - 1 if escalations else 0
     countdown = COUNTDOWN if escalations else 0
