@@ -17,20 +17,25 @@ FAULTS = {
 
 
 class FaultServer:
-    """Answers every GET with the current fault; `fault = None` passes through to `upstream`."""
+    """Answers every request with the current fault (`fault = None`: 200 with `body_ok`), or
+    with `answer` (status, content type, body) when set; records (method, path) in `requests`."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: tuple[int, str, bytes] | None = None) -> None:
         self.fault: str | None = "500"
+        self.answer = answer
         self.delay = 0.0
         self.body_ok = b"[]"
+        self.requests: list[tuple[str, str]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+            def respond(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server.requests.append((self.command, self.path))
                 if server.delay:
                     time.sleep(server.delay)
-                status, kind, body = FAULTS.get(server.fault or "", (200, "application/json",
-                                                                       server.body_ok))
+                status, kind, body = server.answer or FAULTS.get(
+                    server.fault or "", (200, "application/json", server.body_ok))
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
@@ -39,6 +44,8 @@ class FaultServer:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up first (the timeout test does exactly that)
+
+            do_GET = do_POST = do_PUT = do_DELETE = respond
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -23,48 +21,14 @@ from shiftdeck.sources.http import SourceError
 from shiftdeck.sources.silence_writer import ReadOnlyError, SilenceWriter
 
 from .factories import make_alert
+from .faults import FaultServer
 from .helpers import config_for
 
 
-class RecordingServer:
-    """A loopback HTTP server that records every request and answers each with `status`/`body`.
-
-    Used where a real Alertmanager cannot show the point: counting the requests a read-only
-    shiftdeck sends (none), or an upstream answering 500 to writes.
-    """
-
-    def __init__(self, status: int = 500, body: bytes = b'"internal error"') -> None:
-        self.status, self.body = status, body
-        self.requests: list[tuple[str, str]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def answer(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                server.requests.append((self.command, self.path))
-                self.send_response(server.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(server.body)))
-                self.end_headers()
-                self.wfile.write(server.body)
-
-            do_GET = do_POST = do_PUT = do_DELETE = answer
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> RecordingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+def recording_server(status: int = 500, body: bytes = b'"internal error"') -> FaultServer:
+    """Where a real Alertmanager cannot show the point: counting the requests a read-only
+    shiftdeck sends (none), or an upstream answering 500 to writes."""
+    return FaultServer(answer=(status, "application/json", body))
 
 
 def now() -> datetime:
@@ -215,7 +179,7 @@ async def test_refused_write_raises_alertmanagers_reason_and_leaves_no_silence(a
 
 
 async def test_write_to_a_server_error_raises_and_stores_nothing():
-    with RecordingServer(500, b"internal error") as broken:
+    with recording_server(500, b"internal error") as broken:
         writer = SilenceWriter(config_for([broken.url]))
         with pytest.raises(SourceError, match="cluster test: am0: HTTP 500: internal error"):
             await writer.write(ack_for({"alertname": "X"}))
@@ -300,7 +264,7 @@ async def test_all_members_down_names_each_reason(alertmanager_cluster):
 
 
 async def test_after_a_failover_the_member_that_answered_is_tried_first(alertmanager):
-    with RecordingServer(500) as broken:
+    with recording_server(500) as broken:
         writer = SilenceWriter(config_for([broken.url, alertmanager.url]))
         await writer.write(ack_for({"alertname": "A"}))
         await writer.write(ack_for({"alertname": "B"}))
@@ -313,7 +277,7 @@ async def test_after_a_failover_the_member_that_answered_is_tried_first(alertman
 
 
 async def test_read_only_sends_zero_requests():
-    with RecordingServer(200, b'{"silenceID": "x"}') as server:
+    with recording_server(200, b'{"silenceID": "x"}') as server:
         config = config_for([server.url], read_only="true")
         writer = SilenceWriter(config)
         assert not writer.can_write()
@@ -326,7 +290,7 @@ async def test_read_only_sends_zero_requests():
 
 
 async def test_read_only_upstream_is_skipped_and_never_written_to(alertmanager):
-    with RecordingServer(200, b'{"silenceID": "x"}') as guarded:
+    with recording_server(200, b'{"silenceID": "x"}') as guarded:
         config = load_config_text(
             "alertmanagers:\n"
             f"  - {{name: ro, url: '{guarded.url}', cluster: prod, read_only: true}}\n"

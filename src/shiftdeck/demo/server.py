@@ -57,7 +57,10 @@ def not_found(_request: Request | None = None) -> Response:
     return text_response("404 page not found\n", 404)
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    """A loopback server that never prints and can end its kept-alive connections on stop
+    (shared by the demo's Alertmanager/Prometheus and its Kubernetes API)."""
+
     daemon_threads = True
     request_queue_size = 128  # the default 5 drops SYNs under a burst: 1 s retransmit stalls
     app: App | None = None
@@ -98,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 30  # idle keep-alive connections go away eventually
     disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
-    server: _QuietServer
+    server: QuietServer
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Silence: the default writes every request to stderr, under the TUI."""
@@ -154,7 +157,7 @@ class LoopbackServer:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+        self._httpd = QuietServer(("127.0.0.1", 0), _Handler)
         self._thread: threading.Thread | None = None
 
     @property

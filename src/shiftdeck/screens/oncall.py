@@ -4,32 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer, Static
 
 from ..domain.durations import format_duration
 from ..domain.roster import Holding, Roster
+from .page import PageScreen
 
 
-class OnCallScreen(Screen):
+class OnCallScreen(PageScreen):
     BINDINGS = [Binding("escape,O", "app.pop_screen", "Back", id="close_oncall")]
+    PAGE_ID = "oncall"
 
     def __init__(self, roster: Roster, now: datetime, zone: tzinfo | None, user: str,
                  weeks: int = 4) -> None:
-        super().__init__()
-        self._content = render_oncall_page(roster, now, zone, user, weeks)
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="oncall-scroll"):
-            yield Static(self._content, id="oncall", markup=False)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#oncall-scroll").focus()
+        super().__init__(render_oncall_page(roster, now, zone, user, weeks))
 
 
 def _when(at: datetime, zone: tzinfo | None) -> str:

@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta, tzinfo
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer, Static
 
 from ..domain.durations import format_duration
 from ..domain.metrics import ShiftMetrics
+from .page import PageScreen
 
 
-class ShiftScreen(Screen):
+class ShiftScreen(PageScreen):
     BINDINGS = [Binding("escape,M", "app.pop_screen", "Back", id="close_shift")]
+    PAGE_ID = "shift"
 
     def __init__(self, metrics: ShiftMetrics, zone: tzinfo | None) -> None:
-        super().__init__()
-        self._content = render_metrics(metrics, zone)
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="shift-scroll"):
-            yield Static(self._content, id="shift", markup=False)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#shift-scroll").focus()
+        super().__init__(render_metrics(metrics, zone))
 
 
 def _span(delta: timedelta | None) -> str:
