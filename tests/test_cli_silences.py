@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from .test_sources_silences import RecordingServer
+from .test_sources_silences import recording_server
 
 
 def run(*args: str, urls: list[str], tmp_path, extra: str = "") -> subprocess.CompletedProcess:
@@ -149,7 +149,7 @@ def test_expire_an_unknown_id_exits_1(alertmanager, tmp_path):
 
 
 def test_read_only_refuses_every_write_with_exit_2_and_sends_nothing(tmp_path):
-    with RecordingServer(200, b"[]") as server:
+    with recording_server(200, b"[]") as server:
         for args in (["ack", "DiskFull"],
                      ["silence", "DiskFull", "--duration", "1h", "--comment", "x"],
                      ["expire", "4f0c1f5e-0000-4000-8000-000000000000", "--cluster", "test"]):
@@ -160,7 +160,7 @@ def test_read_only_refuses_every_write_with_exit_2_and_sends_nothing(tmp_path):
 
 
 def test_read_only_upstream_refuses_with_exit_2(tmp_path):
-    with RecordingServer(200, b"[]") as server:
+    with recording_server(200, b"[]") as server:
         result = run("expire", "4f0c1f5e-0000-4000-8000-000000000000", "--cluster", "test",
                      urls=[], tmp_path=tmp_path,
                      extra=f"  - {{name: ro, url: '{server.url}', cluster: test, "
