@@ -54,6 +54,7 @@ from functools import partial
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent / "tests"))  # the real-server fixtures and the pty driver
 sys.path.insert(0, str(BENCH))
 
 import cli_bench  # noqa: E402

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from contextlib import ExitStack
+from typing import NoReturn
 
 from .clock import SystemClock
 
@@ -82,8 +84,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> NoReturn:
+    """The console script. A one-shot command runs without the cyclic garbage collector and
+    skips interpreter teardown: at 10k alerts that is ~0.25 s of a ~1 s command (measured), and
+    nothing it made needs a cycle collected or a finaliser run (output is flushed here, journal
+    records were fsynced when written)."""
+    args = build_parser().parse_args()
+    if args.command is None:
+        sys.exit(run(args))
+    gc.disable()
+    code = run(args)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     from .config import ConfigError, find_config_path, load_config, load_config_text
 
     clock = SystemClock()
@@ -139,4 +161,4 @@ def _dispatch(args: argparse.Namespace, config, clock) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -33,6 +33,7 @@ from .screens.silences import SilencesScreen
 from .shiftlog import ShiftLogMixin
 from .silencing import SilencingMixin
 from .sources.journal import Journal
+from .sources.bulk import freeze_startup_heap, off_loop
 from .sources.http import SourceError
 from .sources.poll import Source, make_sources, poll_forever
 from .sources.prometheus import PrometheusClient
@@ -208,7 +209,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         try:
             while self._rebuild_wanted:
                 self._rebuild_wanted = False
-                self._show(await asyncio.to_thread(self._build))
+                self._show(await off_loop(self._build))
         finally:
             self._rebuilding = False
 
@@ -217,6 +218,8 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         for record in lifecycle_records(previous, board, self.config.user, self.clock.now()):
             self.record(record)
         self.dashboard.show_board(self.board)
+        if board.alerts:
+            freeze_startup_heap()
         if isinstance(self.screen, SilencesScreen):
             self.screen.show_board(self.board)
         self._extend_acks()

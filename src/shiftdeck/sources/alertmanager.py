@@ -15,6 +15,7 @@ from ..domain.board import SourceReport
 from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
 from ..domain.silences import Silence, SilenceRequest, SilenceState
+from .bulk import off_loop
 from .http import SourceError, build_client, delete, get_json, post_json
 from .timeparse import parse_time
 
@@ -167,7 +168,7 @@ class AlertmanagerClient:
         payload = await get_json(self._client, "/api/v2/alerts")
         if isinstance(payload, list) and len(payload) >= LARGE_BATCH:
             # Keep the event loop free for key presses while thousands of alerts are parsed.
-            return await asyncio.to_thread(parse_alerts, payload, self.name)
+            return await off_loop(parse_alerts, payload, self.name)
         return parse_alerts(payload, self.name)
 
     async def silences(self) -> tuple[Silence, ...]:

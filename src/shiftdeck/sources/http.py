@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from typing import Any
 
@@ -10,6 +9,7 @@ import httpx
 import orjson
 
 from ..domain.sanitize import clean_line
+from .bulk import off_loop
 
 
 class SourceError(Exception):
@@ -59,7 +59,7 @@ async def get_json(client: httpx.AsyncClient, path: str, params: Any = None) -> 
     """GET and decode JSON, or raise SourceError with the reason in words."""
     response = await _send(client, "GET", path, params=params)
     if len(response.content) >= LARGE_ANSWER:
-        return await asyncio.to_thread(decode_json, response)
+        return await off_loop(decode_json, response)
     return decode_json(response)
 
 

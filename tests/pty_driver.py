@@ -54,13 +54,13 @@ def set_size(fd: int, cols: int, rows: int) -> None:
 
 
 class PtySession:
-    """A child process on a fresh pty of `cols` x `rows`, with TERM=xterm-256color."""
+    """A child process on a fresh pty of `cols` x `rows`, with TERM=`term`."""
 
     def __init__(self, argv: Sequence[str], *, cols: int = 120, rows: int = 40,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, term: str = "xterm-256color") -> None:
         self.argv = list(argv)
         self.cols, self.rows = cols, rows
-        self.env = {**(env if env is not None else os.environ), "TERM": "xterm-256color",
+        self.env = {**(env if env is not None else os.environ), "TERM": term,
                     "COLUMNS": str(cols), "LINES": str(rows)}
         self.proc: subprocess.Popen[bytes] | None = None
         self.master = -1
