@@ -27,6 +27,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+_ESCAPES = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|P[^\x1b]*\x1b\\|.)", re.S)
+
 QUIET = 0.020
 """Output is 'settled' once nothing arrived for this long (seconds)."""
 
@@ -162,6 +164,12 @@ class PtySession:
     def output(self) -> bytes:
         with self._cond:
             return b"".join(c for _, c in self._chunks)
+
+    def text(self, since: int = 0) -> str:
+        """What was written after position `since`, escape sequences removed (for messages)."""
+        with self._cond:
+            data = b"".join(c for _, c in self._chunks[since:])
+        return _ESCAPES.sub(b"", data).decode(errors="replace")
 
     # -- questions about the output ----------------------------------------------------------
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 
 from shiftdeck.domain.durations import format_age, format_duration, parse_duration
+from shiftdeck.domain.notify import name_list
 from shiftdeck.domain.sanitize import clean, clean_mapping
 
 
@@ -95,3 +96,10 @@ def test_presence_strip_marks_slices_with_samples():
     from shiftdeck.domain.sparkline import presence_strip
 
     assert presence_strip([0, 5, 95], 0, 100, 10) == "█····" "····█"
+
+
+def test_a_storm_or_a_huge_name_makes_a_short_toast() -> None:
+    assert name_list(["b", "a", "b"]) == "a, b"
+    assert name_list(f"Alert{i:03d}" for i in range(100)) == (
+        "Alert000, Alert001, Alert002 and 97 more")
+    assert name_list(["A" * 100_000]) == "A" * 59 + "…"

@@ -1,16 +1,15 @@
 """Hostile label values, annotations and names go through ingest and the whole dashboard
 without crashing, without becoming markup, and without control sequences."""
 
+from pathlib import Path
+
 from shiftdeck.screens.detail import DetailScreen
 from shiftdeck.sources.alertmanager import parse_alerts
 
+from . import hostile
 from .app_factory import loaded, make_app
 
-HOSTILE = [
-    "[/", "[/]", "[@click=app.quit]x[/]", "[link=file:///etc/passwd]x", "[bold red]loud",
-    "\x1b]0;pwned\x07", "\x1b[2J\x1b[H", "\x9b31m", "\x90qdcs\x9c", "nul\x00byte",
-    "\u202eevil\u202c", "zero\u200bwidth", "双宽字符", "$(id); `id`", "--kubeconfig=/etc/x",
-]
+HOSTILE = hostile.texts(Path("/nonexistent") / hostile.MARKER_NAME)
 
 
 def _raw_alerts():
@@ -46,3 +45,13 @@ async def test_hostile_alerts_render_literally_on_every_screen():
         assert app.is_running
         for char in "\x1b\x07\x9b\x90\x9c\x00\u202e":
             assert char not in _screen_text(app)
+
+
+async def test_toasts_never_parse_markup_even_when_a_widget_asks():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.screen.notify("H02[/] moved up", title="[@click=app.quit]x[/]")  # markup=True
+        await pilot.pause()
+        assert app.is_running
+        assert [n.markup for n in app._notifications] == [False]

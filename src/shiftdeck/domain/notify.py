@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,15 @@ def desktop_notification(title: str, body: str, in_tmux: bool) -> str:
     if in_tmux:
         sequence = "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
     return sequence
+
+
+def name_list(names: Iterable[str], most: int = 3, width: int = 60) -> str:
+    """A few names for a one-glance message: an alert storm, or one 64 KB alertname, must not
+    fill the screen with a toast."""
+    unique = sorted(set(names))
+    shown = [name if len(name) <= width else name[:width - 1] + "…" for name in unique[:most]]
+    more = len(unique) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from ..domain.alerts import Alert, AlertState
 from ..domain.escalation import Escalation, crossed, escalate
 from ..domain.journal import Kind, Record, next_update_due, notes_for
 from ..domain.metric import MetricHistory
+from ..domain.notify import name_list
 from ..domain.roster import Roster
 from ..domain.view import AlertRow, Grouping, alert_matches, expiring_soon, select_rows
 from ..widgets.alert_detail import AlertDetail
@@ -158,7 +159,7 @@ class DashboardScreen(Screen):
                     rung = self.escalations[alert.fingerprint].current
                     self.app.note(Kind.ESCALATED, alert, step=rung.index + 1 if rung else 0,
                                   person=rung.person.id if rung and rung.person else "")
-                names = ", ".join(sorted({a.name for a in moved}))
+                names = name_list(a.name for a in moved)
                 self.app.page("Escalated", f"{len(moved)} alert(s) moved up the ladder: {names}",
                               [a.level for a in moved])
         self.query_one(AlertTable).refresh_countdowns()
@@ -170,8 +171,8 @@ class DashboardScreen(Screen):
                  and (fp not in previous.alerts
                       or previous.alerts[fp].state is AlertState.PENDING)]
         if fresh:
-            names = ", ".join(sorted({a.name for a in fresh}))
-            self.app.page("Firing", f"{len(fresh)} new: {names}", [a.level for a in fresh])
+            self.app.page("Firing", f"{len(fresh)} new: {name_list(a.name for a in fresh)}",
+                          [a.level for a in fresh])
 
     def _show_health(self) -> None:
         levels = self._config.severity.names()
