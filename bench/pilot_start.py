@@ -4,7 +4,8 @@
 
 Prints one JSON line: seconds from constructing ShiftdeckApp until the dashboard shows N
 alerts (`to_rows`), until the next idle point after that (`to_idle`, i.e. the frame is
-rendered), and the import time of shiftdeck.app. Headless: no terminal output is written.
+rendered), the import time of shiftdeck.app, and how many table rows a refresh that brought
+no change touched (`unchanged_poll_mutations`). Headless: no terminal output is written.
 """
 
 from __future__ import annotations
@@ -34,10 +35,28 @@ async def measure(config_path: str, expect: int, size: tuple[int, int], timeout:
                 result["to_rows"] = time.perf_counter() - t0
                 await pilot.pause()
                 result["to_idle"] = time.perf_counter() - t0
+                result["unchanged_poll_mutations"] = await unchanged_poll_mutations(app, pilot)
                 break
             await asyncio.sleep(0.01)
         await pilot.press("q")
     return result
+
+
+async def unchanged_poll_mutations(app, pilot, timeout: float = 60.0) -> int | None:
+    """Poll every source now (Alertmanager answers the same alerts) and count the table rows
+    changed by that refresh: the goal is none."""
+    from shiftdeck.widgets.alert_table import AlertTable
+
+    table = app.dashboard.query_one(AlertTable)
+    before, board = table.mutations, app.board
+    app.action_refresh_now(quiet=True)
+    deadline = time.perf_counter() + timeout
+    while app.board is board:
+        if time.perf_counter() > deadline:
+            return None
+        await asyncio.sleep(0.01)
+    await pilot.pause()
+    return table.mutations - before
 
 
 def main() -> int:

@@ -49,6 +49,8 @@ class SizeReport:
     size: int
     metrics: list[Metric] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    title: str = ""
+    """Heading; default "N alerts"."""
 
     def add(self, *args: object, **kwargs: object) -> Metric:
         metric = Metric(*args, **kwargs)  # type: ignore[arg-type]
@@ -68,7 +70,7 @@ def fmt(value: float | None, unit: str) -> str:
 
 def size_table(report: SizeReport) -> str:
     lines = [
-        f"### {report.size:,} alerts",
+        f"### {report.title or f'{report.size:,} alerts'}",
         "",
         "| measurement | median | min | max | unit | n | goal | meets goal | note |",
         "|---|---:|---:|---:|---|---:|---:|:---:|---|",

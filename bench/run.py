@@ -2,16 +2,15 @@
 
 Run (from the repository root, with shiftdeck installed, e.g. `pip install -e .`):
 
-    python3 bench/run.py                                   # sizes 1000,10000, 3 runs
-    python3 bench/run.py --sizes 1000,10000 --runs 5 --out bench/results/latest.md
-    python3 bench/run.py --sizes 50000 --runs 1            # slow; not part of the default
-    python3 bench/run.py --rev HEAD                        # a commit's src/, not the working tree
+    python3 bench/run.py                          # 1k, 10k and 50k alerts -> docs/benchmarks.md
+    python3 bench/run.py --sizes 1000 --runs 1 --out /tmp/quick.md   # a quick look
+    python3 bench/run.py --rev HEAD               # a commit's src/, not the working tree
 
 Needs `prometheus-alertmanager` (or `alertmanager`, or $SHIFTDECK_ALERTMANAGER_BIN) and `amtool`
 on $PATH; `curl` and `/usr/bin/time` are used when present. shiftdeck runs as
 `<this python> -m shiftdeck` (same code as the console script, without a $PATH shim). Takes
-~2.5 minutes for the default sizes on 2 cores. Everything listens on 127.0.0.1; every process started here is stopped at the
-end, on errors and on Ctrl-C (the pty child and the servers also die with this process).
+~8 minutes on 2 cores. Everything listens on 127.0.0.1; every process started here is stopped
+at the end, on errors and on Ctrl-C (the pty child and the servers also die with this process).
 
 For each size N it starts a fresh Alertmanager, pushes N alerts (bench/load.py) and waits until
 GET /api/v2/alerts returns N, then measures:
@@ -30,6 +29,10 @@ GET /api/v2/alerts returns N, then measures:
 4. Peak RSS (VmHWM) of the TUI before quitting, and of the CLI command.
 5. Bytes per second written to the terminal while idle for 10 s at 120x40 and 80x24, and while
    holding `j` at 20 presses/s for 3 s (plus how long output continued after the last press).
+6. Table rows touched by a refresh that brought no change (Pilot; the goal is 0).
+
+Then, once: bytes per second at 120x40 and 80x24 while 30 P1 alerts count down to their next
+escalation step (bench/countdown_bench.py; goal 1.5 KB/s).
 
 Output: one Markdown table per size with the goal beside each figure ("**NO**" = above its
 goal), machine info and the date; printed and written to --out (plus the raw figures as JSON
@@ -58,6 +61,7 @@ sys.path.insert(0, str(BENCH.parent / "tests"))  # the real-server fixtures and 
 sys.path.insert(0, str(BENCH))
 
 import cli_bench  # noqa: E402
+import countdown_bench  # noqa: E402
 import load  # noqa: E402
 import report  # noqa: E402
 import tui_bench  # noqa: E402
@@ -68,6 +72,8 @@ GOAL_RATIO = 0.9
 GOAL_CURSOR_MS = 50.0
 GOAL_FILTER_MS = 100.0
 GOAL_RSS_MIB = 200.0
+GOAL_COUNTDOWN_BPS = 1536.0
+COUNTDOWNS = 30
 FILTER_TEXT = "namespace=ns-3"
 FILTER_CLEARED = re.compile(rb"ns-(?!3/)\d+/")
 """A label cell of another namespace (the label column shows namespace/service/pod)."""
@@ -76,11 +82,11 @@ FILTER_CLEARED = re.compile(rb"ns-(?!3/)\d+/")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark shiftdeck against a real Alertmanager (see the module docstring).")
-    parser.add_argument("--sizes", default="1000,10000",
-                        help="comma-separated alert counts (default 1000,10000; 50000 works but is slow)")
+    parser.add_argument("--sizes", default="1000,10000,50000",
+                        help="comma-separated alert counts (default 1000,10000,50000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per timed measurement (default 3)")
-    parser.add_argument("--out", default=str(BENCH / "results" / "latest.md"),
-                        help="Markdown output path (default bench/results/latest.md)")
+    parser.add_argument("--out", default=str(BENCH.parent / "docs" / "benchmarks.md"),
+                        help="Markdown output path (default docs/benchmarks.md)")
     parser.add_argument("--presses", type=int, default=30, help="cursor key presses (default 30)")
     parser.add_argument("--idle", type=float, default=10.0, help="idle window, seconds (default 10)")
     parser.add_argument("--rev", metavar="GIT_REV",
@@ -221,6 +227,10 @@ def bench_pilot(rep: report.SizeReport, config: Path, n: int, runs: int, timeout
             [r["to_idle"] for r in results if r.get("to_idle") is not None], "s")
     rep.add("import shiftdeck.app (Pilot process)",
             [r["import_seconds"] for r in results if "import_seconds" in r], "s")
+    rep.add("refresh where nothing changed: table rows touched",
+            [r["unchanged_poll_mutations"] for r in results
+             if r.get("unchanged_poll_mutations") is not None], "rows", 0.0,
+            note="Pilot: `refresh now` after the table is shown; Alertmanager answers the same N")
     rep.notes.extend(f"Pilot run failed: {e.strip().splitlines()[-1]}" for e in errors[:1])
 
 
@@ -243,6 +253,20 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> tuple[report.
         bench_pilot(rep, config, n, args.runs, start_timeout)
     rep.notes.append(f"expected header counts: {counts}")
     return rep, version
+
+
+def bench_countdowns(seconds: float) -> report.SizeReport:
+    """Output while 30 P1 alerts count down to their next escalation step (the table only)."""
+    rep = report.SizeReport(COUNTDOWNS, title=f"{COUNTDOWNS} P1 alerts with live escalation "
+                            "countdowns (roster and ladders configured, detail pane hidden)")
+    print(f"== {COUNTDOWNS} live countdowns", file=sys.stderr, flush=True)
+    settings = argparse.Namespace(alerts=COUNTDOWNS, seconds=seconds)
+    for cols, rows in ((120, 40), (80, 24)):
+        rate, writes = countdown_bench.run_one(settings, False, cols, rows)
+        rep.add(f"output with live countdowns {cols}x{rows} ({seconds:g} s)", [rate], "B/s",
+                GOAL_COUNTDOWN_BPS, note=f"{writes} writes; {min(COUNTDOWNS, rows - 4)} rows "
+                "visible, each countdown showing seconds")
+    return rep
 
 
 def _step(name: str) -> None:
@@ -286,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             for n in args.sizes:
                 rep, version = bench_size(n, args, Path(tmp))
                 reports.append(rep)
+            reports.append(bench_countdowns(args.idle))
     except KeyboardInterrupt:
         print("\ninterrupted: every process started by the benchmark was stopped",
               file=sys.stderr)
