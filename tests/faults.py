@@ -1,10 +1,15 @@
-"""A loopback HTTP server that answers the way broken upstreams do: 500, 401, an HTML login
-page, truncated JSON, or a very slow answer. Tests point shiftdeck's real clients at it."""
+"""Loopback HTTP servers that answer the way broken upstreams do: 500, 401, an HTML login
+page, truncated JSON, or a very slow answer. Tests point shiftdeck's real clients at them:
+`FaultServer` answers everything itself; `FaultProxy` stands in front of a real upstream and
+forwards to it whenever no fault is set."""
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
+import urllib.parse
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULTS = {
@@ -60,5 +65,126 @@ class FaultServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+PROXY_FAULTS = ("500", "401", "html", "truncated", "slow")
+
+
+class FaultProxy:
+    """A loopback HTTP proxy in front of one real upstream (a real Alertmanager, say).
+
+    With `fault = None` every request is forwarded and the upstream's own answer returned, so a
+    test sees the real alerts; an unreachable upstream is a 502. With a fault set, requests are
+    answered the way a broken upstream (or a proxy in front of it) answers:
+
+    - "500", "401", "html": as in FAULTS (the 401 also carries a WWW-Authenticate header);
+    - "truncated": reads get the upstream's real answer cut in half; writes get cut JSON;
+    - "slow": reads are held `delay` seconds, then forwarded (a late, real answer); writes are
+      held as long, then answered 504.
+
+    A faulted write never reaches the upstream, so nothing is stored behind the client's back
+    and a failed ack really changed nothing. Clearing the fault releases held requests at once.
+    `requests` records (method, path, fault or None) for every request, in arrival order.
+    """
+
+    def __init__(self, upstream: str, delay: float = 10.0) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.delay = delay
+        self._fault: str | None = None
+        self._released = threading.Event()
+        self._released.set()
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, str, str | None]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def respond(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fault = proxy.fault
+                with proxy._lock:
+                    proxy.requests.append((self.command, self.path, fault))
+                status, kind, payload = proxy.answer(fault, self.command, self.path, body,
+                                                     self.headers)
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(payload)))
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="alertmanager"')
+                self.end_headers()
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (a timeout)
+
+            do_GET = do_POST = do_PUT = do_DELETE = respond
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def fault(self) -> str | None:
+        return self._fault
+
+    @fault.setter
+    def fault(self, value: str | None) -> None:
+        if value is not None and value not in PROXY_FAULTS:
+            raise ValueError(f"unknown fault {value!r} (known: {', '.join(PROXY_FAULTS)})")
+        if value is None:
+            self._fault = None
+            self._released.set()  # held requests go on now
+        else:
+            self._released.clear()
+            self._fault = value
+
+    def count(self, path: str, fault: str | None = None) -> int:
+        """Requests for `path` (query string ignored) answered with `fault`."""
+        with self._lock:
+            return sum(1 for _m, p, f in self.requests if p.split("?")[0] == path and f == fault)
+
+    def answer(self, fault: str | None, method: str, path: str, body: bytes,
+               headers: Mapping[str, str]) -> tuple[int, str, bytes]:
+        """(status, content type, body) for one request under `fault`."""
+        write = method != "GET"
+        if fault == "slow":
+            self._released.wait(self.delay)
+            if write:
+                return 504, "text/plain", b"gateway timeout"
+            fault = None  # late, but the real answer
+        if fault is None:
+            return self.forward(method, path, body, headers)
+        if fault == "truncated" and not write:
+            status, kind, real = self.forward(method, path, body, headers)
+            return status, kind, real[:len(real) // 2]
+        return FAULTS[fault]
+
+    def forward(self, method: str, path: str, body: bytes,
+                headers: Mapping[str, str]) -> tuple[int, str, bytes]:
+        url = urllib.parse.urlsplit(self.upstream)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            keep = {k: v for k, v in headers.items()
+                    if k.lower() in ("content-type", "accept", "authorization")}
+            connection.request(method, path, body=body or None, headers=keep)
+            response = connection.getresponse()
+            return (response.status, response.getheader("Content-Type", "application/json"),
+                    response.read())
+        except OSError as err:
+            return 502, "text/plain", f"upstream unreachable: {err}".encode()
+        finally:
+            connection.close()
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._released.set()
         self._httpd.shutdown()
         self._httpd.server_close()

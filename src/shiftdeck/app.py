@@ -91,6 +91,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
                              for feed in config.schedules_ics})
         self._feed_problems: dict[str, list[str]] = {}
         self._wake = {source_key(s): asyncio.Event() for s in self._sources}
+        self._cluster = {source_key(s): getattr(s, "cluster", "") for s in self._sources}
         # the board and the screen that shows it
         self.board: Board = EMPTY_BOARD
         self._rebuilding = False
@@ -199,23 +200,37 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         poll; rebuilds never overlap (the newest reports win)."""
         size = sum(len(r.alerts) for r in self._reports.values())
         if size < THREADED_REBUILD_FROM and not self._rebuilding:
-            self._show(self._build())
+            self._show(build_board(*self._board_inputs()))
         else:
             self._rebuild_wanted = True
             if not self._rebuilding:
                 self._rebuilding = True
                 self._rebuild_in_thread()
 
-    def _build(self) -> Board:
-        return build_board(self._reports, tuple(self._health.values()), self.board,
-                           self.config.severity, self.clock.now(), self.config.resolved_retention)
+    def _board_inputs(self) -> tuple[Any, ...]:
+        """build_board's arguments, copied on the event loop so the build can run in a thread
+        while new reports arrive."""
+        return (self._current_reports(), tuple(self._health.values()), self.board,
+                self.config.severity, self.clock.now(), self.config.resolved_retention)
+
+    def _current_reports(self) -> dict[str, SourceReport]:
+        """Every source's last good report, except a failing HA member's while a peer in its
+        cluster answers: the peer holds the same alerts and newer silences, and the stale copy
+        would win the merge (firing outranks acked), hiding an ack made during the outage."""
+        def failing(key: str) -> bool:
+            return self._health[key].failing_since is not None
+
+        answering = {self._cluster[k] for k in self._reports
+                     if self._cluster.get(k) and not failing(k)}
+        return {k: r for k, r in self._reports.items()
+                if not (failing(k) and self._cluster.get(k) in answering)}
 
     @work(group="board")
     async def _rebuild_in_thread(self) -> None:
         try:
             while self._rebuild_wanted:
                 self._rebuild_wanted = False
-                self._show(await off_loop(self._build))
+                self._show(await off_loop(build_board, *self._board_inputs()))
         finally:
             self._rebuilding = False
 

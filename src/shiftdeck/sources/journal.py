@@ -8,7 +8,8 @@ next append starts on a fresh line (it checks the last byte under the lock), so 
 is reported and skipped by readers and never glues onto a good record.
 
 Errors (``ENOSPC``, ``EACCES``...) are raised as OSError to the caller, which decides how to
-tell the user and whether to retry: nothing here swallows them.
+tell the user and whether to retry: nothing here swallows them. A failed append leaves the file
+as it was, so retrying the same records writes each exactly once.
 
 The file is ``$XDG_STATE_HOME/shiftdeck/journal.jsonl`` by default (``journal:`` in the
 config), created 0600 in a directory created 0700: it records what the on-call engineer did.
@@ -131,13 +132,20 @@ class Journal:
             size = os.fstat(fd).st_size
             if size and _last_byte(fd, size) != b"\n":
                 data = b"\n" + data  # a torn line before us: start ours on a line of its own
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                if written <= 0:
-                    raise OSError(errno.EIO, "write wrote nothing")
-                view = view[written:]
-            os.fsync(fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    if written <= 0:
+                        raise OSError(errno.EIO, "write wrote nothing")
+                    view = view[written:]
+                os.fsync(fd)
+            except OSError:
+                # A full disk can take part of the batch before it refuses the rest: cut that
+                # part off (we still hold the lock), so the caller's retry of the whole batch
+                # neither duplicates records nor leaves a torn line.
+                _truncate(fd, size)
+                raise
         finally:
             os.close(fd)  # releases the lock
         if created:
@@ -150,6 +158,13 @@ def _older(line: bytes, since_key: bytes) -> bool:
     """True for a line shiftdeck wrote (``{"at":"<fixed-width UTC time>"``) before since_key."""
     return (line.startswith(_PREFIX) and line[_STAMP_END - 1:_STAMP_END + 1] == b'Z"'
             and line[len(_PREFIX):_STAMP_END] < since_key)
+
+
+def _truncate(fd: int, size: int) -> None:
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass  # not a regular file (/dev/full), or truly stuck: the caller hears the first error
 
 
 def _last_byte(fd: int, size: int) -> bytes:
