@@ -498,7 +498,9 @@ async def test_a_full_disk_keeps_every_record_says_so_and_writes_them_when_space
         await pilot.press("n", *"written on a full disk", "enter")
         await wait_until(pilot, lambda: any("Journal not written (No space left on device)" in t
                                             for t in toasts(app)), "the full disk reported")
-        assert any("record(s) kept, retrying" in t for t in toasts(app))
+        assert any("record(s) kept in memory, retrying" in t for t in toasts(app))
+        await wait_until(pilot, lambda: "journal journal.jsonl not written (No space left on "
+                         "device)" in banner_text(app), "a banner while the journal is not written")
         assert note_shown(app, "written on a full disk"), "the note stays in the session"
         await ack_lands(pilot, "FaultCanary")  # Alertmanager is fine: the ack works
         assert app.is_running and attempts[-1] == ["No space left on device"]
@@ -506,6 +508,7 @@ async def test_a_full_disk_keeps_every_record_says_so_and_writes_them_when_space
         point_journal_at(real)
         freed_at = len(attempts)
         await wait_until(pilot, lambda: not app._unwritten, "every kept record written")
+        await wait_until(pilot, lambda: "journal" not in banner_text(app), "the banner cleared")
         after = attempts[freed_at:]
         assert after and all(a == ["ok"] for a in after), f"after the disk freed: {after}"
     read = app.journal.read()

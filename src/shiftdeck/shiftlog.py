@@ -14,6 +14,7 @@ from textual import work
 from .domain.alerts import Alert
 from .domain.clipboard import osc52_copy
 from .domain.handoff import handoff_report
+from .domain.health import SourceHealth
 from .domain.journal import Kind, Record, alert_record
 from .domain.metrics import shift_metrics
 from .domain.sanitize import clean
@@ -25,6 +26,8 @@ from .screens.status_update import StatusUpdateScreen
 
 
 JOURNAL_RETRY_SECONDS = 10.0
+JOURNAL_HEALTH = "journal/journal"
+"""The journal's entry among the sources' health while it cannot be written."""
 
 
 class ShiftLogMixin:
@@ -70,15 +73,29 @@ class ShiftLogMixin:
                 try:
                     await asyncio.to_thread(self.journal.extend, batch)
                 except OSError as err:
-                    self.notify(f"Journal not written ({err.strerror or err}): "
-                                f"{len(self._unwritten)} record(s) kept, retrying in "
-                                f"{JOURNAL_RETRY_SECONDS:g} s", severity="error", timeout=10)
+                    self._journal_failed(err)
                     await asyncio.sleep(JOURNAL_RETRY_SECONDS)
                     continue
                 for _ in batch:
                     self._unwritten.popleft()
+                self._journal_written()
         finally:
             self._journal_writing = False
+
+    def _journal_failed(self, err: OSError) -> None:
+        """A banner while the journal cannot be written (a toast when that starts)."""
+        reason = (f"not written ({err.strerror or err}): {len(self._unwritten)} record(s) kept "
+                  f"in memory, retrying every {JOURNAL_RETRY_SECONDS:g} s")
+        known = self._health.get(JOURNAL_HEALTH)
+        if known is None:
+            self.notify(f"Journal {reason}", severity="error", timeout=10)
+            known = SourceHealth(self.config.journal.name, "journal")
+        self._health[JOURNAL_HEALTH] = known.failed(self.clock.now(), reason)
+        self._rebuild()
+
+    def _journal_written(self) -> None:
+        if self._health.pop(JOURNAL_HEALTH, None) is not None:
+            self._rebuild()
 
     def add_note(self, alert: Alert) -> None:
         def answered(text: str | None) -> None:

@@ -34,7 +34,9 @@ class SourceBanner(Widget):
 
 def banner_line(source: SourceHealth) -> Content:
     since = clock_time(source.failing_since)
-    if source.last_ok:
+    if source.kind == "journal":
+        tail = ""  # nothing is shown from it: the error says what is kept
+    elif source.last_ok:
         tail = f" — showing data from {clock_time(source.last_ok)}"
     else:
         tail = " — no data from it yet"
