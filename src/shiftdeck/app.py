@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -13,9 +13,10 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.screen import Screen
 
-from . import writes
+from . import terminal, writes
 from .clock import Clock
 from .domain.board import EMPTY_BOARD, Board, SourceReport, build_board
 from .domain.health import SourceHealth
@@ -69,8 +70,8 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         Binding("t", "next_theme", "Theme", show=False, id="theme", tooltip="Next theme"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh",
                 tooltip="Poll every source now"),
-        Binding("colon", "command_palette", "Commands", show=False, id="palette",
-                tooltip="Command palette (also ctrl+p)"),
+        Binding("colon,ctrl+p", "command_palette", "Commands", show=False, id="palette",
+                tooltip="Command palette"),
         Binding("O", "show_oncall", "On call", show=False, id="show_oncall",
                 tooltip="Who is on call, the next weeks, coverage gaps"),
     ]
@@ -79,6 +80,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
                  sources: list[Source] | None = None, cursor_blink: bool = True,
                  writer: writes.Writer | None = None, journal: Journal | None = None) -> None:
         super().__init__()
+        self._terminal_filters = terminal.line_filters(os.environ)
         self.config = config
         self.clock = clock
         self.cursor_blink = cursor_blink
@@ -113,6 +115,9 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         self._unwritten: deque[Record] = deque()
         self._journal_writing = False
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return [*super().get_line_filters(), *self._terminal_filters]
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return VARIABLE_DEFAULTS
 
@@ -127,8 +132,9 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         for theme in builtin_themes():
             self.register_theme(theme)
             self._theme_names.append(theme.name)
-        self.theme = self.config.theme if self.config.theme in self.available_themes \
+        configured = self.config.theme if self.config.theme in self.available_themes \
             else "shiftdeck-dark"
+        self.theme = terminal.theme_for(self, configured)
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
         self.push_screen(self.dashboard)

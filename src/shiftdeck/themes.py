@@ -21,7 +21,7 @@ VARIABLE_DEFAULTS = {
     "state-resolved": "#5C8A5C",
 }
 
-_THEME_KEYS = {"name", "dark", "primary", "secondary", "accent", "foreground", "background",
+_THEME_KEYS = {"name", "dark", "ansi", "primary", "secondary", "accent", "foreground", "background",
                "surface", "panel", "success", "warning", "error", "boost", "luminosity_spread",
                "text_alpha", "variables"}
 

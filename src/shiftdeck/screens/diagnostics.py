@@ -78,6 +78,8 @@ class DiagnosticsScreen(Screen):
             self.app.diagnose(self)
 
     def show_diagnostics(self, diagnostics, now: datetime) -> None:
+        if not self.is_attached:
+            return  # closed (esc) before the cluster answered
         errors = "\n".join(f" ✗ {e}" for e in diagnostics.errors)
         self.query_one("#diag-errors", Static).update(Content(errors))
         self.pods = list(diagnostics.pods)
@@ -108,6 +110,8 @@ class DiagnosticsScreen(Screen):
             self.notify("previous logs: " + ("on" if self.previous else "off"), timeout=2)
 
     def show_logs(self, pod: str, previous: bool, lines: list[str]) -> None:
+        if not self.is_attached:
+            return  # closed before the logs came
         log = self.query_one("#diag-logs", Log)
         log.clear()
         log.write_line(f"── {pod} {'(previous container) ' if previous else ''}"

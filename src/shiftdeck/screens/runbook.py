@@ -7,6 +7,8 @@ Output is plain text (a Log, never markup), capped, and can be cancelled.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -20,6 +22,12 @@ from ..domain.commands import Command
 from ..domain.runbooks import Runbook
 
 MAX_OUTPUT_LINES = 5000
+
+
+def source_label(source: str) -> str:
+    """A URL as it is; a file by its name, as its directory is in the config (on one line at 80
+    columns, the name is what would be cut off)."""
+    return source if "://" in source else PurePath(source).name
 
 
 def command_label(command: Command) -> Content:
@@ -37,7 +45,8 @@ class RunbookScreen(Screen):
         Binding("tab", "app.focus_next", "Next pane", show=False, id="runbook_focus"),
     ]
     DEFAULT_CSS = """
-    RunbookScreen #runbook-title { height: 1; background: $panel; text-style: bold; }
+    RunbookScreen #runbook-title { height: 1; background: $panel; text-style: bold;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     RunbookScreen #runbook-body { height: 1fr; }
     RunbookScreen #runbook-commands { height: 7; border-top: solid $panel; }
     RunbookScreen #runbook-output { height: 8; border-top: solid $panel; }
@@ -68,9 +77,12 @@ class RunbookScreen(Screen):
     def show_runbook(self, runbook: Runbook, commands: list[Command]) -> None:
         """Called by the app once the runbook (or the level's checklist) and its commands are
         ready."""
+        if not self.is_attached:
+            return  # closed (esc) before the runbook arrived
         title = self.query_one("#runbook-title", Static)
         if runbook.found:
-            title.update(Content(f" Runbook: {self.alert.name} ({runbook.source})"))
+            source = source_label(runbook.source)
+            title.update(Content(f" Runbook: {self.alert.name} ({source})"))
         else:
             title.update(Content(f" {self.alert.name}: no runbook — the {self.alert.level} "
                                  "checklist"))
@@ -93,6 +105,8 @@ class RunbookScreen(Screen):
             self.app.run_runbook_command(self, self.commands[event.option_index])
 
     def output(self, line: str) -> None:
+        if not self.is_attached:
+            return  # a command still running after the screen was closed
         self.query_one("#runbook-output", Log).write_line(line)
 
     def action_cancel_command(self) -> None:
