@@ -57,6 +57,14 @@ async def test_a_p1_row_says_when_its_status_update_is_due_and_stops_after_one()
         assert SEED_ALERTS[0].fingerprint not in table._update_due
 
 
+async def test_a_row_already_due_is_marked_in_the_first_frame_not_at_the_next_tick():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)  # DatabaseConnectionPoolExhausted: P2 (every 30m), firing 130m
+        pool = next(a for a in SEED_ALERTS if a.name == "DatabaseConnectionPoolExhausted")
+        assert pool.fingerprint in app.dashboard.query_one("#alerts")._update_due
+
+
 async def test_H_previews_the_handoff_report():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

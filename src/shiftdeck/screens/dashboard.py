@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from textual.app import ComposeResult
@@ -80,6 +80,7 @@ class DashboardScreen(Screen):
         self.records: list[Record] = []
         self._metrics: dict[str, MetricHistory] = {}
         self._next_deadline = None
+        self._next_update_due: datetime | None = None
 
     def compose(self) -> ComposeResult:
         fresh = 2 * self._config.refresh + timedelta(seconds=5)
@@ -110,6 +111,7 @@ class DashboardScreen(Screen):
         if alerts_changed:
             self._show_rows()
             self._escalate()
+            self._show_updates_due()
             self._show_detail()
             self._page_new_alerts(previous)
 
@@ -211,7 +213,8 @@ class DashboardScreen(Screen):
     def _tick(self) -> None:
         self._show_health()
         self.query_one(AlertTable).refresh_ages()
-        self._show_updates_due()
+        if self._next_update_due is not None and self._clock.now() >= self._next_update_due:
+            self._show_updates_due()
 
     def show_records(self, records: list[Record]) -> None:
         """The journal changed: notes in the detail pane, 'update due' in the rows."""
@@ -222,7 +225,7 @@ class DashboardScreen(Screen):
     def _show_updates_due(self) -> None:
         updates = [r for r in self.records if r.kind is Kind.STATUS_UPDATE]
         now = self._clock.now()
-        due = set()
+        due, later = set(), []
         for fp, alert in self.board.alerts.items():
             level = self._config.severity.level_of(alert.labels)
             if level.update_every is None or alert.state not in (AlertState.FIRING,
@@ -231,6 +234,10 @@ class DashboardScreen(Screen):
             when = next_update_due(updates, alert, level, now)
             if when is not None and when <= now:
                 due.add(fp)
+            elif when is not None:
+                later.append(when)
+        # Nothing can fall due before this unless the alerts or the journal change.
+        self._next_update_due = min(later, default=None)
         self.query_one(AlertTable).show_update_due(frozenset(due))
 
     # -- events ----------------------------------------------------------------------------
