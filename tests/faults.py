@@ -9,8 +9,9 @@ import http.client
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 FAULTS = {
     "500": (500, "text/plain", b"internal error"),
@@ -21,36 +22,32 @@ FAULTS = {
 }
 
 
-class FaultServer:
-    """Answers every request with the current fault (`fault = None`: 200 with `body_ok`), or
-    with `answer` (status, content type, body) when set; records (method, path) in `requests`."""
+Respond = Callable[[str, str, bytes, Mapping[str, str]], tuple[int, str, bytes]]
+"""(method, path, body, headers) -> (status, content type, body)."""
 
-    def __init__(self, answer: tuple[int, str, bytes] | None = None) -> None:
-        self.fault: str | None = "500"
-        self.answer = answer
-        self.delay = 0.0
-        self.body_ok = b"[]"
-        self.requests: list[tuple[str, str]] = []
-        server = self
+
+class _Loopback:
+    """A loopback HTTP server handing every request to `respond`; started and stopped as a
+    context manager."""
+
+    def __init__(self, respond: Respond) -> None:
 
         class Handler(BaseHTTPRequestHandler):
-            def respond(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                server.requests.append((self.command, self.path))
-                if server.delay:
-                    time.sleep(server.delay)
-                status, kind, body = server.answer or FAULTS.get(
-                    server.fault or "", (200, "application/json", server.body_ok))
+            def handle_any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, kind, payload = respond(self.command, self.path, body, self.headers)
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(payload)))
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="alertmanager"')
                 self.end_headers()
                 try:
-                    self.wfile.write(body)
+                    self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up first (the timeout test does exactly that)
+                    pass  # the client gave up first (a timeout)
 
-            do_GET = do_POST = do_PUT = do_DELETE = respond
+            do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -60,7 +57,7 @@ class FaultServer:
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> FaultServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -69,10 +66,30 @@ class FaultServer:
         self._httpd.server_close()
 
 
+class FaultServer(_Loopback):
+    """Answers every request with the current fault (`fault = None`: 200 with `body_ok`), or
+    with `answer` (status, content type, body) when set; records (method, path) in `requests`."""
+
+    def __init__(self, answer: tuple[int, str, bytes] | None = None) -> None:
+        super().__init__(self.respond)
+        self.fault: str | None = "500"
+        self.answer = answer
+        self.delay = 0.0
+        self.body_ok = b"[]"
+        self.requests: list[tuple[str, str]] = []
+
+    def respond(self, method: str, path: str, body: bytes,
+                headers: Mapping[str, str]) -> tuple[int, str, bytes]:
+        self.requests.append((method, path))
+        if self.delay:
+            time.sleep(self.delay)
+        return self.answer or FAULTS.get(self.fault or "", (200, "application/json", self.body_ok))
+
+
 PROXY_FAULTS = ("500", "401", "html", "truncated", "slow")
 
 
-class FaultProxy:
+class FaultProxy(_Loopback):
     """A loopback HTTP proxy in front of one real upstream (a real Alertmanager, say).
 
     With `fault = None` every request is forwarded and the upstream's own answer returned, so a
@@ -90,6 +107,7 @@ class FaultProxy:
     """
 
     def __init__(self, upstream: str, delay: float = 10.0) -> None:
+        super().__init__(self.respond)
         self.upstream = upstream.rstrip("/")
         self.delay = delay
         self._fault: str | None = None
@@ -97,36 +115,6 @@ class FaultProxy:
         self._released.set()
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str, str | None]] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def respond(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fault = proxy.fault
-                with proxy._lock:
-                    proxy.requests.append((self.command, self.path, fault))
-                status, kind, payload = proxy.answer(fault, self.command, self.path, body,
-                                                     self.headers)
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(payload)))
-                if status == 401:
-                    self.send_header("WWW-Authenticate", 'Basic realm="alertmanager"')
-                self.end_headers()
-                try:
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up first (a timeout)
-
-            do_GET = do_POST = do_PUT = do_DELETE = respond
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
     def fault(self) -> str | None:
@@ -148,9 +136,12 @@ class FaultProxy:
         with self._lock:
             return sum(1 for _m, p, f in self.requests if p.split("?")[0] == path and f == fault)
 
-    def answer(self, fault: str | None, method: str, path: str, body: bytes,
-               headers: Mapping[str, str]) -> tuple[int, str, bytes]:
-        """(status, content type, body) for one request under `fault`."""
+    def respond(self, method: str, path: str, body: bytes,
+                headers: Mapping[str, str]) -> tuple[int, str, bytes]:
+        """(status, content type, body) for one request under the current fault."""
+        fault = self.fault
+        with self._lock:
+            self.requests.append((method, path, fault))
         write = method != "GET"
         if fault == "slow":
             self._released.wait(self.delay)
@@ -180,11 +171,6 @@ class FaultProxy:
         finally:
             connection.close()
 
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
         self._released.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__exit__(*exc)
