@@ -49,6 +49,21 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+_SERVER_FIXTURES = {"alertmanager", "alertmanager_cluster", "prometheus",
+                    "prometheus_with_alertmanager"}
+_SLOW_MODULES = {"test_hostile_terminal", "test_terminals", "test_faults", "test_hostile_config"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start real servers or a terminal are `slow`: `pytest -m 'not slow'` is the
+    quick loop while editing; the README's test command runs everything."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if fixtures & _SERVER_FIXTURES or module in _SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def _require_binaries() -> None:
     missing = servers.missing_binaries()
     if missing:

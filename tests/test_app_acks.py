@@ -1,11 +1,13 @@
 """Acknowledge, silence and expire from the keyboard, against a real Alertmanager."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import datetime, timedelta
 
 from shiftdeck.app import ShiftdeckApp
-from shiftdeck.clock import FrozenClock, SystemClock
+from shiftdeck.clock import SystemClock
 from shiftdeck.domain.alerts import AlertState
+from shiftdeck.domain.journal import Kind
 from shiftdeck.screens.confirm import ConfirmScreen
 from shiftdeck.screens.silence_form import SilenceForm
 from shiftdeck.screens.silences import SilencesScreen
@@ -119,7 +121,8 @@ async def test_silence_form_refuses_p1_without_approver_then_creates_it(alertman
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.SILENCED)
     (silence,) = alertmanager.silences()
-    assert silence["comment"] == "deploy in progress (approved by carol)"
+    assert re.fullmatch(r"deploy in progress \(approved by carol\) \[sd:[0-9a-f]{10}\]",
+                        silence["comment"])
     ends = datetime.fromisoformat(silence["endsAt"]) - datetime.fromisoformat(silence["startsAt"])
     assert ends <= timedelta(hours=1)
 
@@ -172,19 +175,46 @@ async def test_read_only_hides_write_keys_and_writes_nothing(alertmanager):
 
 
 async def test_ack_is_extended_keeping_its_id_when_less_than_5_minutes_remain(alertmanager):
+    # Due on the server's clock: an ACK! silence (karma's, say) with 4 minutes left.
     alertmanager.push_alerts([{"labels": CRITICAL}])
     alertmanager.wait_for_alerts(1)
-    clock = FrozenClock(datetime.now(UTC))
-    app = _app(alertmanager, clock=clock)
+    first_id = alertmanager.add_silence(CRITICAL, duration=timedelta(minutes=4),
+                                        comment="ACK! bob via karma", created_by="bob")
+    (first,) = alertmanager.silences()
+    app = _app(alertmanager)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _loaded(pilot, app, 1)
-        await pilot.press("a")
-        await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.ACKED)
-        (first,) = alertmanager.silences()
-        clock.advance(timedelta(minutes=11))  # 4 minutes left on the ack
         await wait_until(pilot, lambda: alertmanager.silences()[0]["endsAt"] != first["endsAt"])
         await asyncio.sleep(1.5)  # a few more polls: no fork, no second extension
     silences = alertmanager.silences()
-    assert [s["id"] for s in silences] == [first["id"]]
+    assert [s["id"] for s in silences] == [first_id]
     new_end = datetime.fromisoformat(silences[0]["endsAt"])
     assert new_end >= datetime.fromisoformat(first["endsAt"]) + timedelta(minutes=10)
+
+
+async def test_a_pressed_twice_writes_one_ack(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}])
+    alertmanager.wait_for_alerts(1)
+    app = _app(alertmanager, refresh="60s")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 1)
+        await pilot.press("a", "a")
+        await wait_until(pilot, lambda: any("already acknowledged by alice" in n.message
+                                            for n in app._notifications))
+        assert any(n.message == "Ack 1 alert(s): done." for n in app._notifications)
+    (silence,) = alertmanager.silences()
+    assert silence["comment"].startswith("ACK! alice via shiftdeck at ")
+
+
+async def test_each_ack_record_names_its_own_silence(alertmanager):
+    alertmanager.push_alerts([{"labels": CRITICAL}, {"labels": WARNING}])
+    alertmanager.wait_for_alerts(2)
+    app = _app(alertmanager)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _loaded(pilot, app, 2)
+        await pilot.press("space", "space", "a")
+        await wait_until(pilot, lambda: sum(r.kind is Kind.ACK for r in app.records) == 2)
+    silence_of = {next(m["value"] for m in s["matchers"] if m["name"] == "alertname"): s["id"]
+                  for s in alertmanager.silences()}
+    for record in (r for r in app.records if r.kind is Kind.ACK):
+        assert record.silence_ids == (silence_of[record.alertname],)
+        assert record.data["duration"] == 900

@@ -2,21 +2,26 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from .test_sources_silences import recording_server
 
 
-def run(*args: str, urls: list[str], tmp_path, extra: str = "") -> subprocess.CompletedProcess:
+def run(*args: str, urls: list[str], tmp_path, extra: str = "",
+        timeout: float = 60) -> subprocess.CompletedProcess:
     path = tmp_path / "config.yaml"
     path.write_text("user: alice\nalertmanagers:\n"
                     + "".join(f"  - {{name: am{i}, url: '{u}', cluster: test, timeout: 3s}}\n"
                               for i, u in enumerate(urls)) + extra)
     environ = {**os.environ, "SHIFTDECK_CONFIG": str(path)}
     return subprocess.run([sys.executable, "-m", "shiftdeck", *args], capture_output=True,
-                          text=True, env=environ, timeout=60)
+                          text=True, env=environ, timeout=timeout)
 
 
 def push(am, *alerts: dict[str, str]) -> None:
@@ -41,7 +46,7 @@ def test_ack_writes_one_ack_silence_per_matching_alert_and_prints_ids(alertmanag
     for silence in silences.values():
         assert silence["createdBy"] == "alice"
         assert silence["comment"].startswith("ACK! alice via shiftdeck at ")
-        assert silence["comment"].endswith(" UTC — on it")
+        assert re.search(r" UTC — on it \[sd:[0-9a-f]{10}\]$", silence["comment"])
     again = run("ack", "DiskFull", urls=[alertmanager.url], tmp_path=tmp_path)
     assert again.returncode == 0 and again.stdout == ""
     assert again.stderr.count("already acknowledged by alice") == 2
@@ -83,7 +88,7 @@ def test_p1_silence_needs_an_approver_who_is_recorded(alertmanager, tmp_path):
     assert approved.returncode == 0, approved.stderr
     (silence,) = alertmanager.silences()
     assert approved.stdout.split()[0] == silence["id"]
-    assert silence["comment"] == "deploy (approved by carol)"
+    assert re.fullmatch(r"deploy \(approved by carol\) \[sd:[0-9a-f]{10}\]", silence["comment"])
     assert silence["matchers"] == [{"isEqual": True, "isRegex": False, "name": "namespace",
                                     "value": "qawave"}]
 
@@ -168,3 +173,61 @@ def test_read_only_upstream_refuses_with_exit_2(tmp_path):
         assert result.returncode == 2
         assert "every member of cluster test is read_only" in result.stderr
     assert server.requests == []
+
+
+# --------------------------------------------------------------------------- #
+# Regexes as Alertmanager evaluates them: RE2 syntax, linear time (issue 11)
+# --------------------------------------------------------------------------- #
+
+def regex_silence(am, name: str, value: str, **kwargs) -> str:
+    return am.add_silence([{"name": name, "value": value, "isRegex": True, "isEqual": True}],
+                          **kwargs)
+
+
+@pytest.mark.timeout(90)
+def test_a_backtracking_bomb_in_a_pending_silence_does_not_hang_silences(alertmanager, tmp_path):
+    pod = "a" * 5000 + "c"
+    push(alertmanager, {"alertname": "CrashLoop", "severity": "warning", "pod": pod})
+    start = datetime.now(UTC) + timedelta(hours=1)
+    bomb = regex_silence(alertmanager, "pod", "(a+)+b", starts_at=start, comment="bomb")
+    result = run("silences", "--json", urls=[alertmanager.url], tmp_path=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr
+    (listed,) = json.loads(result.stdout)
+    assert (listed["id"], listed["state"], listed["silencedAlerts"]) == (bomb, "pending", 0)
+    assert listed["matchers"] == ['pod=~"(a+)+b"']
+
+
+@pytest.mark.timeout(90)
+def test_a_silence_in_re2_syntax_is_listed_evaluated_and_expirable(alertmanager, tmp_path):
+    push(alertmanager, {"alertname": "Hidden", "severity": "warning"})
+    silence_id = regex_silence(alertmanager, "alertname", r"\pLidden", comment="RE2 class")
+    deadline = time.monotonic() + 10
+    while not alertmanager.alerts(active=False) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until Alertmanager itself marks the alert silenced
+    listed = run("silences", "--json", urls=[alertmanager.url], tmp_path=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    (silence,) = json.loads(listed.stdout)
+    assert (silence["id"], silence["state"]) == (silence_id, "active")
+    assert silence["matchers"] == [r'alertname=~"\\pLidden"']
+    assert silence["silencedAlerts"] == 1 and silence["warnings"] == []
+
+    expired = run("expire", silence_id[:8], urls=[alertmanager.url], tmp_path=tmp_path)
+    assert expired.returncode == 0, expired.stderr
+    assert expired.stdout.strip() == f"{silence_id} expired (test)"
+    assert [s["status"]["state"] for s in alertmanager.silences()] == ["expired"]
+
+
+@pytest.mark.timeout(90)
+def test_a_silence_re2_cannot_evaluate_is_shown_as_such_and_expirable(alertmanager, tmp_path):
+    # Go compiles this; RE2 refuses it as too large for its memory budget.
+    silence_id = regex_silence(alertmanager, "alertname", r"\pL{1000}", comment="huge")
+    listed = run("silences", "--json", urls=[alertmanager.url], tmp_path=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    (silence,) = json.loads(listed.stdout)
+    assert silence["id"] == silence_id
+    assert silence["warnings"] == [
+        r'alertname=~"\\pL{1000}": cannot evaluate: pattern too large - compile failed']
+    text = run("silences", urls=[alertmanager.url], tmp_path=tmp_path)
+    assert "cannot evaluate: pattern too large" in text.stdout
+    expired = run("expire", silence_id, urls=[alertmanager.url], tmp_path=tmp_path)
+    assert expired.returncode == 0, expired.stderr

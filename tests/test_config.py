@@ -689,7 +689,7 @@ def test_commands_patterns_are_added_to_the_built_in_ones() -> None:
 
 
 @pytest.mark.parametrize("section, line, key, reason", [
-    ("commands:\n  read_only: ['kubectl get -o']\n", 5, "commands.read_only[0]",
+    ("commands:\n  dangerous: ['kubectl get -o']\n", 5, "commands.dangerous[0]",
      "bad command pattern: '-o': options are not positional"),
     ("commands:\n  dangerous: ['']\n", 5, "commands.dangerous[0]", "must not be empty"),
     ("commands:\n  timeout: 0s\n", 5, "commands.timeout", "must be longer than 0s"),
@@ -726,3 +726,179 @@ def test_bad_kubernetes_section(tmp_path: Path, section: str, line: int, key: st
                                 reason: str) -> None:
     err = load_error(tmp_path, MINIMAL + section)
     assert (err.line, err.key) == (line, key) and reason in err.reason
+
+
+# --------------------------------------------------------------------------- #
+# Hostile config files (issue 11): bounded YAML, values in range, strings safe to draw
+# --------------------------------------------------------------------------- #
+
+
+def merge_bomb(levels: int = 7, width: int = 6) -> str:
+    """A few hundred bytes whose nested merge keys ask for width**(levels+2) keys."""
+    node = "&a0 {" + ", ".join(f"k{i}: {i}" for i in range(width)) + "}"
+    for level in range(1, levels + 1):
+        node = f"&a{level} {{<<: [{node}" + f", *a{level - 1}" * (width - 1) + "]}"
+    return "<<: [" + node + f", *a{levels}" * (width - 1) + "]\n"
+
+
+@pytest.mark.timeout(5)
+def test_yaml_merge_key_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    text = merge_bomb()
+    assert len(text) < 400
+    err = load_error(tmp_path, text + MINIMAL)
+    assert err.line == 1
+    assert "merge keys (<<) bring in more than 10000 keys: a config never needs this many" \
+        in err.reason
+
+
+@pytest.mark.timeout(5)
+def test_too_many_yaml_aliases_are_refused(tmp_path: Path) -> None:
+    text = MINIMAL + "key_labels: &l [pod]\n" + "".join(
+        f"x{i}: *l\n" for i in range(150))
+    err = load_error(tmp_path, text)
+    assert err.line == 5 + 100  # the 101st alias
+    assert err.reason == "too many YAML aliases (more than 100): a config never needs this many"
+
+
+@pytest.mark.timeout(5)
+def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "title: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert err.line == 4 and "nested more than 64 levels deep" in err.reason
+
+
+def test_a_few_aliases_and_merges_still_work() -> None:
+    text = ("alertmanagers:\n"
+            "  - &am {name: a, url: 'http://127.0.0.1:9093', timeout: 3s}\n"
+            "  - {<<: *am, name: b}\n")
+    config = load_config_text(text)
+    assert [(u.name, u.timeout) for u in config.alertmanagers] == [
+        ("a", timedelta(seconds=3)), ("b", timedelta(seconds=3))]
+
+
+@pytest.mark.parametrize("section, key, reason", [
+    ("refresh: 9999999999d\n", "refresh", "'9999999999d' is too long: at most 1d"),
+    ("refresh: 2d\n", "refresh", "at most 1d"),
+    ("resolved_retention: 99999999999999999999999w\n", "resolved_retention",
+     "too long: at most 3650d"),
+    ("ack: {duration: 99999999d}\n", "ack.duration", "too long: at most 3650d"),
+    ("commands: {timeout: 2h}\n", "commands.timeout", "too long: at most 1h"),
+    ("kubernetes: {timeout: 9999999999d}\n", "kubernetes.timeout", "too long: at most 1h"),
+    ("silences: {warn_before: 99999999d}\n", "silences.warn_before", "too long"),
+    ("severities: [{level: P1, ack_within: 99999999d}]\n", "severities[0].ack_within",
+     "too long"),
+])
+def test_durations_out_of_range_are_config_errors(tmp_path: Path, section: str, key: str,
+                                                  reason: str) -> None:
+    err = load_error(tmp_path, MINIMAL + section)
+    assert (err.line, err.key) == (4, key) and reason in err.reason
+
+
+def test_upstream_timeout_out_of_range_is_a_config_error(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + "    timeout: 9999999999d\n")
+    assert (err.line, err.key) == (4, "alertmanagers[0].timeout")
+    assert "too long" in err.reason
+
+
+@pytest.mark.parametrize("change, key, reason", [
+    (("length: 1w", "length: 99999999w"), "rotations[0].length", "too long"),
+    (("length: 1w", "length: 1m"), "rotations[0].length", "must be at least 1h"),
+    (("start: 2026-01-05T09:00", "start: 9999-12-31T23:59"), "rotations[0].start",
+     "out of range: give a time between 1970 and 2200"),
+    (("start: 2026-01-05T09:00", "start: 0001-01-01T00:00+14:00"), "rotations[0].start",
+     "out of range"),
+])
+def test_roster_values_out_of_range_are_config_errors(tmp_path: Path, change: tuple[str, str],
+                                                      key: str, reason: str) -> None:
+    err = load_error(tmp_path, ROSTER.replace(*change))
+    assert err.key == key and reason in err.reason
+
+
+def test_ics_refresh_out_of_range_is_a_config_error(tmp_path: Path) -> None:
+    feed = "schedules_ics:\n  - {role: primary, file: feed.ics, refresh: 9999999999d}\n"
+    (tmp_path / "feed.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+    err = load_error(tmp_path, MINIMAL + feed)
+    assert err.key == "schedules_ics[0].refresh" and "too long" in err.reason
+
+
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202eevil\x1b]52;c;cHduZWQ=\x07\r\x00x"
+SAFE = "]0;pwned[2J31mevil]52;c;cHduZWQ=x"
+
+
+def _quoted(text: str) -> str:
+    import yaml
+
+    return yaml.safe_dump(text, allow_unicode=False).strip().removesuffix("...").strip()
+
+
+def test_displayed_config_strings_are_sanitised(tmp_path: Path) -> None:
+    q = _quoted(HOSTILE)
+    text = f"""title: {q}
+user: {q}
+alertmanagers:
+  - {{name: {_quoted(HOSTILE + "a")}, cluster: {q}, url: 'http://127.0.0.1:9093'}}
+prometheus:
+  - {{name: {q}, url: 'http://127.0.0.1:9090'}}
+severities: [{{level: {q}, match: ['severity=critical']}}]
+key_labels: [pod]
+people:
+  {q}: {{name: {q}, handle: {q}, phone: {q}, email: {q}}}
+rotations:
+  - {{role: {_quoted(HOSTILE + "r")}, members: [{q}], start: 2026-01-05T09:00, length: 1w}}
+"""
+    config = load_config(write(tmp_path, text), environ={})
+    am, = config.alertmanagers
+    person, = config.roster.people.values()
+    shown = [config.title, config.user, am.name, am.cluster, config.prometheus[0].name,
+             config.severity.levels[0].level, person.id, person.name, person.handle,
+             person.phone, person.email, config.roster.rotations[0].role]
+    assert shown == [SAFE, SAFE, SAFE + "a", SAFE, SAFE, SAFE, SAFE, SAFE, SAFE, SAFE, SAFE,
+                     SAFE + "r"]
+
+
+def test_env_expansions_are_sanitised_too() -> None:
+    config = load_config_text(MINIMAL + "title: '${T}'\n", environ={"T": "a\x1b[2Jb\nc"})
+    assert config.title == "a[2Jb c"
+
+
+def test_secrets_and_header_values_stay_byte_exact(tmp_path: Path) -> None:
+    secret = "p\x1b\u202e\x9bw"
+    text = f"""alertmanagers:
+  - name: a
+    url: 'http://127.0.0.1:9093'
+    basic_auth: {{username: {_quoted(secret)}, password: {_quoted(secret)}}}
+    headers: {{X-Scope-OrgID: {_quoted(secret)}}}
+  - name: b
+    url: 'http://127.0.0.1:9094'
+    bearer_token: '${{TOKEN}}'
+"""
+    config = load_config(write(tmp_path, text), environ={"TOKEN": secret})
+    a, b = config.alertmanagers
+    assert a.basic_auth is not None
+    assert (a.basic_auth.username, a.basic_auth.password) == (secret, secret)
+    assert a.headers["X-Scope-OrgID"] == secret
+    assert b.bearer_token == secret
+
+
+@pytest.mark.parametrize("section, key, what", [
+    ("journal: \"/tmp/j\\e]0;x\\a.jsonl\"\n", "journal", "a path"),
+    ("kubernetes: {kubeconfig: \"/tmp/k\\x9b\"}\n", "kubernetes.kubeconfig", "a path"),
+    ("runbooks: {dirs: [\"/tmp/\\u202e\"]}\n", "runbooks.dirs[0]", "a path"),
+])
+def test_control_characters_in_paths_are_refused_not_removed(tmp_path: Path, section: str,
+                                                             key: str, what: str) -> None:
+    err = load_error(tmp_path, MINIMAL + section)
+    assert (err.line, err.key) == (4, key)
+    assert err.reason == f"{what} must not contain control characters"
+
+
+def test_control_characters_in_urls_are_refused(tmp_path: Path) -> None:
+    err = load_error(tmp_path, "alertmanagers:\n  - {name: a, url: \"http://h\\e]0;x\\a/\"}\n")
+    assert err.key == "alertmanagers[0].url"
+    assert err.reason == "a URL must not contain control characters"
+
+
+def test_config_errors_carry_no_control_sequences(tmp_path: Path) -> None:
+    err = load_error(tmp_path, MINIMAL + f"{_quoted(HOSTILE)}: 1\n")
+    message = str(err)
+    assert "unknown key" in message
+    assert not any(c in message for c in "\x1b\x07\x9b\u202e\r\x00")

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from shiftdeck.domain.alerts import (
@@ -61,3 +62,18 @@ def test_default_policy_follows_the_seed_table():
     assert policy.level_of({"severity": "info"}).level == "P3"
     assert policy.level_of({}).level == "P4"
     assert policy.level_of({"severity": "critical"}).silence_approval
+
+
+def test_a_muted_alert_names_its_time_intervals_and_keeps_them_through_a_merge():
+    muted = replace(make_alert(instance="am-1"), state=AlertState.MUTED,
+                    muted_by=("weekends",))
+    other = replace(make_alert(instance="am-2"), state=AlertState.MUTED, muted_by=("nights",))
+    (merged,) = merge_alerts([[muted], [other]])
+    assert merged.state_text == "muted by weekends, nights"
+    assert make_alert().state_text == "firing"
+
+
+def test_a_clamped_time_survives_a_merge_as_a_warning():
+    clamped = replace(make_alert(instance="am-1"), clamped=("startsAt",))
+    (merged,) = merge_alerts([[make_alert(instance="am-2")], [clamped]])
+    assert merged.warnings == ("startsAt out of range: clamped",)

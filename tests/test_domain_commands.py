@@ -115,6 +115,7 @@ def test_kube_context_and_kubeconfig_are_added_to_kubectl_stages() -> None:
     assert command.context == "prod-eu"
     explicit = parse_command("kubectl --context=lab get pods", ALERT, context="prod-eu")
     assert explicit.stages == (("kubectl", "--context=lab", "get", "pods"),)
+    assert explicit.context == "lab" and explicit.dangerous   # the runbook chose the cluster
 
 
 # -- classification --------------------------------------------------------------- #
@@ -170,14 +171,26 @@ def test_dangerous_commands(line: str) -> None:
     assert command.refused == "" and command.dangerous
 
 
-def test_configured_patterns_add_and_dangerous_wins() -> None:
-    patterns = CommandPatterns(read_only=("mytool status|health", "kubectl get"),
+def test_configured_patterns_allow_exactly_the_shapes_written_and_dangerous_wins() -> None:
+    patterns = CommandPatterns(read_only=("mytool status|health --all", "kubectl get ... -w"),
                                dangerous=("kubectl get +-w|--watch*",))
     assert not parse_command("mytool status --all", ALERT, patterns).dangerous
+    assert parse_command("mytool status --all --verbose", ALERT, patterns).dangerous  # unnamed
+    assert parse_command("mytool status extra", ALERT, patterns).dangerous  # no `...`
     assert parse_command("mytool restart", ALERT, patterns).dangerous
     assert not parse_command("kubectl get pods", ALERT, patterns).dangerous
+    assert parse_command("kubectl get pods -n qawave", ALERT, patterns).dangerous  # -n unnamed
     assert parse_command("kubectl get pods -w", ALERT, patterns).dangerous
     assert parse_command("kubectl describe pods", ALERT, patterns).dangerous   # not in this list
+
+
+def test_a_team_pattern_cannot_lift_the_floor() -> None:
+    patterns = CommandPatterns(read_only=("kubectl get ... --kubeconfig=*",
+                                          "curl ... -o|--output=*", "hostname ..."),
+                               dangerous=())
+    assert parse_command("kubectl get pods --kubeconfig=/tmp/k", ALERT, patterns).dangerous
+    assert parse_command("curl -o /tmp/x http://x", ALERT, patterns).dangerous
+    assert parse_command("hostname evil", ALERT, patterns).dangerous
 
 
 def test_pattern_words() -> None:
@@ -195,12 +208,23 @@ def test_pattern_words() -> None:
     ("+kubectl get", "first word names the program"),
     ("kubectl get -o", "options are not positional"),
     ("kubectl + get", "needs a glob"),
+    ("kubectl get ...", "is for read_only patterns"),
     ("kubectl +-w get", "must come before"),
     ("kubectl get||describe", "empty alternative"),
 ])
 def test_bad_patterns(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_pattern(text)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("kubectl get ... pods", "must come before"),
+    ("kubectl get -o=", "give the value's shape"),
+    ("kubectl get -o|wide=x", "must be an option"),
+])
+def test_bad_read_only_patterns(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_pattern(text, read_only=True)
 
 
 # -- shell syntax is refused ------------------------------------------------------ #

@@ -1,6 +1,6 @@
 import pytest
 
-from shiftdeck.domain.matchers import MatcherError, Op, parse_matchers
+from shiftdeck.domain.matchers import MatcherError, Op, make_matcher, parse_matchers
 
 
 def test_bare_first_word_means_alertname():
@@ -58,3 +58,54 @@ def test_empty_filter_has_no_matchers():
 def test_acked_shorthand_means_state_acked():
     (matcher,) = parse_matchers("@acked")
     assert (matcher.name, matcher.op, matcher.value) == ("@state", Op.EQ, "acked")
+
+
+# --------------------------------------------------------------------------- #
+# Alertmanager's regex semantics: RE2, anchored, linear time (issue 11)
+# --------------------------------------------------------------------------- #
+
+@pytest.mark.timeout(5)
+def test_a_backtracking_bomb_runs_in_linear_time():
+    (bomb,) = parse_matchers('pod=~"(a+)+b"')
+    assert not bomb.matches({"pod": "a" * 5000 + "c"})
+    assert bomb.matches({"pod": "aaab"})
+
+
+def test_re2_syntax_is_understood():
+    (matcher,) = parse_matchers(r'alertname=~"\pLidden"')
+    assert matcher.matches({"alertname": "Hidden"})
+    assert not matcher.matches({"alertname": "1idden"})
+
+
+def test_regex_is_anchored_around_the_whole_alternation():
+    (matcher,) = parse_matchers('severity=~"crit|warn"')
+    assert matcher.matches({"severity": "warn"})
+    assert not matcher.matches({"severity": "critical"})
+    assert not matcher.matches({"severity": "crit\n"})  # `$` is the end of the text, as in Go
+
+
+def test_a_regex_re2_refuses_is_still_a_typed_filter_error():
+    with pytest.raises(MatcherError, match=r"invalid regex '\(a\)\\\\1'"):
+        parse_matchers(r'pod=~"(a)\1"')
+
+
+def test_a_regex_re2_refuses_from_a_server_is_kept_matching_nothing():
+    for op in ("=~", "!~"):
+        matcher = make_matcher("pod", op, r"(a)\1", lenient=True)
+        assert matcher.problem.startswith("cannot evaluate: invalid escape sequence")
+        assert not matcher.matches({"pod": "aa"}) and not matcher.matches({"pod": "b"})
+    assert str(matcher) == r'pod!~"(a)\\1"'
+
+
+def test_quoted_utf8_label_names_parse_and_print_quoted():
+    dotted, spaced = parse_matchers(r'"service.name"="api", "größe \"x\""=~"1.*"')
+    assert (dotted.name, dotted.value) == ("service.name", "api")
+    assert spaced.name == 'größe "x"' and spaced.matches({'größe "x"': "12"})
+    assert str(dotted) == '"service.name"="api"'
+    assert parse_matchers(str(spaced)) == (spaced,)
+    assert str(parse_matchers("alertname=X")[0]) == 'alertname="X"'
+
+
+def test_muted_is_a_state_filter():
+    (shorthand,) = parse_matchers("@muted")
+    assert (shorthand.name, shorthand.value) == ("@state", "muted")

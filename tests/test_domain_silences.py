@@ -13,6 +13,8 @@ from shiftdeck.domain.silences import (AckSettings, Refusal, Silence, SilenceReq
                                        check_silence, common_matchers, exact_matchers,
                                        extend_request, matching_alerts, plan_extensions)
 
+from shiftdeck.domain.view import silence_rows
+
 from .factories import NOW, make_alert
 
 MIN = timedelta(minutes=1)
@@ -219,3 +221,14 @@ def test_matching_alerts_are_current_alerts_selected_by_labels():
               replace(make_alert("C", namespace="prod"), state=AlertState.RESOLVED)]
     found = matching_alerts([make_matcher("namespace", "=", "prod")], alerts)
     assert [a.name for a in found] == ["A"]
+
+
+def test_a_silence_with_a_matcher_re2_refuses_matches_nothing_and_says_why():
+    matchers = (make_matcher("alertname", "=", "BackendDown"),
+                make_matcher("pod", "!~", r"(a)\1", lenient=True))
+    silence = replace(ack_silence(), matchers=matchers, state=SilenceState.PENDING)
+    alert = make_alert("BackendDown")
+    assert not silence.matches(alert.labels)
+    assert silence.problems == (r'pod!~"(a)\\1": cannot evaluate: invalid escape sequence: \1',)
+    (row,) = silence_rows([silence], [alert], NOW, timedelta(minutes=15))
+    assert (row.count_text, row.matches_nothing) == ("cannot evaluate", False)

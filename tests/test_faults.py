@@ -605,3 +605,41 @@ def test_under_tmux_the_banner_shows_when_alertmanager_dies_and_clears_when_it_r
                  "the banner gone and the alert back")
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=10, check=False)
+
+
+# -- an answer dripped a byte at a time (issue 11) ----------------------------------------
+
+
+class _GoodThenDripping:
+    """Answers `[]` at once until `drip` is set; then 40 bytes at one byte a second."""
+
+    def __init__(self) -> None:
+        from .raw_server import Drip, answer
+
+        self.drip = False
+        self._good = answer(200, {"Content-Type": "application/json"}, b"[]")
+        self._dripping = Drip(b"[" + b" " * 38 + b"]", interval=1.0)
+
+    def __call__(self, conn, head) -> None:
+        (self._dripping if self.drip else self._good)(conn, head)
+
+
+@pytest.mark.timeout(90)
+async def test_a_dripped_answer_is_a_banner_at_the_deadline_and_the_header_never_says_ok():
+    # Before: httpx's per-read timeout never fired, the poll took 40 s and the badge said ok.
+    from .raw_server import RawServer
+    from shiftdeck.widgets.header_bar import HeaderBar
+
+    stub = _GoodThenDripping()
+    with RawServer(stub) as server:
+        app, logs = live_app(live_config([server.url]))
+        log = logs["am0"]
+        async with running(app) as pilot:
+            header = app.dashboard.query_one(HeaderBar)
+            await wait_until(pilot, lambda: "am:am0 ok" in str(header.render()), "a good poll")
+            stub.drip = True
+            await fault_shown(pilot, log, len(log), "alertmanager am0",
+                              f"timed out after {TIMEOUT} (no complete answer within the "
+                              "deadline)", timeout=9.5)
+            assert "am:am0 ok" not in str(header.render())
+            assert "am:am0 stale since" in str(header.render())

@@ -158,3 +158,46 @@ def test_default_path_follows_xdg_state_home(tmp_path: Path) -> None:
         tmp_path / "shiftdeck" / "journal.jsonl")
     assert default_journal_path({"HOME": "/home/alice", "XDG_STATE_HOME": "relative"}) == (
         Path("/home/alice/.local/state/shiftdeck/journal.jsonl"))
+
+
+# -- paths that are not regular files: errors with a sentence, never a hang -----------------
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_journal_is_an_error_to_read_and_to_write(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    os.mkfifo(path)  # before: reading it waited for a writer forever
+    journal = Journal(path)
+    with pytest.raises(OSError) as read:
+        journal.read()
+    with pytest.raises(OSError) as write:
+        journal.extend([Record(NOW, Kind.NOTE, "alice", text="x")])
+    assert read.value.strerror == write.value.strerror == "a FIFO, not a regular file"
+
+
+@pytest.mark.timeout(30)
+def test_a_directory_journal_is_an_error_to_read(tmp_path: Path) -> None:
+    with pytest.raises(OSError) as read:
+        Journal(tmp_path).read()
+    assert read.value.strerror == "a directory, not a regular file"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.timeout(30)
+def test_a_character_device_reads_as_an_empty_journal() -> None:
+    # /dev/full reads endless zero bytes: before, read() grew a line without end.
+    assert Journal(Path("/dev/full")).read().records == ()
+
+
+@pytest.mark.timeout(60)
+def test_handoff_with_a_fifo_journal_says_so_and_ends(tmp_path: Path) -> None:
+    fifo = tmp_path / "journal.jsonl"
+    os.mkfifo(fifo)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"alertmanagers: [{{name: am, url: 'http://127.0.0.1:9'}}]\n"
+                      f"journal: '{fifo}'\n")
+    done = subprocess.run([sys.executable, "-m", "shiftdeck", "--config", str(config), "handoff"],
+                          capture_output=True, text=True, timeout=45)
+    assert done.returncode == 2, done.stderr
+    assert (f"journal: {fifo} is a FIFO, not a regular file: name a file, e.g. "
+            f"{tmp_path / 'journal.jsonl'}") in done.stderr

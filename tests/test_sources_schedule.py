@@ -86,7 +86,8 @@ GRAFANA = ics(
 
 
 def parse(text: str, feed: IcsFeed):
-    return parse_ics(text, feed, PEOPLE, *WINDOW, BERLIN)
+    """(shifts, unmatched)."""
+    return parse_ics(text, feed, PEOPLE, *WINDOW, BERLIN)[:2]
 
 
 # -- parsing -------------------------------------------------------------------------------------

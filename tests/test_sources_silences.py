@@ -82,9 +82,12 @@ def test_parse_silences_sanitises_and_skips_malformed_items():
     tainted = {**good, "id": "b", "matchers": [{"name": "ns", "value": "\x1b[31mprod",
                                                "isRegex": False, "isEqual": True}]}
     malformed = [{**good, "id": ""}, {**good, "status": {"state": "gone"}},
-                 {**good, "matchers": []}, {**good, "startsAt": "soon"}, 42,
-                 {**good, "matchers": [{"name": "x", "value": "(", "isRegex": True}]}]
-    first, second = parse_silences([good, tainted, *malformed], "prod")
+                 {**good, "matchers": []}, {**good, "startsAt": "soon"}, 42]
+    # A regex shiftdeck cannot evaluate is not malformed: kept, and says so (issue 11).
+    unevaluable = {**good, "id": "c",
+                   "matchers": [{"name": "x", "value": "(", "isRegex": True}]}
+    first, second, third = parse_silences([good, tainted, *malformed, unevaluable], "prod")
+    assert third.problems == ('x=~"(": cannot evaluate: missing ): (',)
     assert (first.created_by, first.comment) == ("eve[2J", "ACK! ]0;pwned")
     assert [str(m) for m in first.matchers] == ['alertname="X"', 'pod!~"a-.*"']
     assert first.starts_at_raw == "2026-11-22T14:00:00.123Z" and first.editable

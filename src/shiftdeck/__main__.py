@@ -11,6 +11,9 @@ from typing import NoReturn
 
 from .clock import SystemClock
 
+EXIT_INTERNAL = 70
+"""EX_SOFTWARE: shiftdeck itself failed (a bug): never 0, never the usage code 2."""
+
 NO_CONFIG = """shiftdeck: no configuration found.
   Looked at: --config, $SHIFTDECK_CONFIG, $XDG_CONFIG_HOME/shiftdeck/config.yaml
   Try the built-in demo:   shiftdeck --demo
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--json", action="store_true", help="JSON instead of text")
 
     schedule = commands.add_parser("schedule", help="the coming handoffs of every role")
-    schedule.add_argument("--weeks", type=int, default=4, metavar="N",
+    schedule.add_argument("--weeks", type=_weeks, default=4, metavar="N",
                           help="how far ahead (default 4)")
     schedule.add_argument("--from", dest="start", default="", metavar="TIME",
                           help="start there instead of now (ISO 8601, like --at)")
@@ -82,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     handoff.add_argument("--out", default="", metavar="FILE",
                          help="write the report to FILE instead of stdout")
     return parser
+
+
+def _weeks(text: str) -> int:
+    from .cli import MAX_WEEKS
+
+    text = text.strip()
+    if not (text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_WEEKS):
+        raise argparse.ArgumentTypeError(f"give a number of weeks from 1 to {MAX_WEEKS}")
+    return int(text)
 
 
 def entry() -> NoReturn:
@@ -106,6 +118,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit 0 done, 1 failed, 2 usage or config error, 70 a bug in shiftdeck (one line)."""
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `shiftdeck alerts | head`: the reader had enough
+        return 141
+    except Exception as error:
+        print(internal_error(error), file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def internal_error(error: BaseException) -> str:
+    from .domain.sanitize import clean_line
+
+    detail = clean_line(str(error), 200)
+    return (f"shiftdeck: internal error: {type(error).__name__}"
+            + (f": {detail}" if detail else "") + " (please report)")
+
+
+def _run(args: argparse.Namespace) -> int:
     from .config import ConfigError, find_config_path, load_config, load_config_text
 
     clock = SystemClock()
@@ -156,8 +189,12 @@ def _dispatch(args: argparse.Namespace, config, clock) -> int:
         return cli.run_handoff(config, clock, args.since, args.out)
     from .app import ShiftdeckApp
 
-    ShiftdeckApp(config, clock).run()
-    return 0
+    app = ShiftdeckApp(config, clock)
+    app.run()
+    if app.return_code:  # Textual printed the traceback of what ended it
+        print("shiftdeck: internal error: the dashboard stopped (please report the error "
+              "above)", file=sys.stderr)
+    return app.return_code or 0
 
 
 if __name__ == "__main__":

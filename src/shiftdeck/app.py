@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.filter import LineFilter
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from . import terminal, writes
 from .clock import Clock
@@ -25,6 +26,7 @@ from .domain.journal import Record, lifecycle_records
 from .domain.metric import MetricHistory, alerts_selector
 from .domain.runbooks import Runbook
 from .domain.notify import RateLimit, desktop_notification
+from .internal_errors import BOARD, error_text, worker_label
 from .investigate import InvestigateMixin
 from .messages import SourceFailed, SourceReported
 from .screens.dashboard import DashboardScreen
@@ -34,6 +36,7 @@ from .screens.silences import SilencesScreen
 from .shiftlog import ShiftLogMixin
 from .silencing import SilencingMixin
 from .sources.journal import Journal
+from .sources.alertmanager import silences_health
 from .sources.bulk import freeze_startup_heap, off_loop
 from .sources.http import SourceError
 from .sources.poll import Source, make_sources, poll_forever
@@ -106,7 +109,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         self._kube = None
         self._runbooks: dict[str, Runbook] = {}
         # writes to Alertmanager (silencing.py)
-        self.writer = writer if writer is not None else SilenceWriter(config)
+        self.writer = writer if writer is not None else SilenceWriter(config, clock=clock)
         self._extending: set[str] = set()
         # the journal (shiftlog.py)
         self.journal = journal if journal is not None else Journal(config.journal)
@@ -141,11 +144,54 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         self._load_journal()
         if self._poll:
             for source in self._sources:
-                self.run_worker(self._poll_source(source), name=source_key(source),
-                                group="poll", description=f"poll {source_key(source)}")
+                self._start_poller(source_key(source))
             if self.config.schedules_ics:
-                self.run_worker(self._poll_feeds(), name="ics", group="poll",
-                                description="refresh on-call feeds")
+                self._start_poller("ics")
+
+    def _start_poller(self, name: str) -> None:
+        """The long-lived worker of one source (by its key), or of the ICS feeds ("ics")."""
+        if name == "ics":
+            self.run_worker(self._poll_feeds(), name="ics", group="poll",
+                            description="refresh on-call feeds")
+            return
+        for source in self._sources:
+            if source_key(source) == name:
+                self.run_worker(self._poll_source(source), name=name, group="poll",
+                                description=f"poll {name}")
+
+    # -- unexpected exceptions: a banner, never the end of the app -----------------------
+
+    def run_worker(self, work: Any, name: str | None = "", group: str = "default",
+                   description: str = "", exit_on_error: bool = True, start: bool = True,
+                   exclusive: bool = False, thread: bool = False) -> Worker[Any]:
+        """Every worker of the app (@work methods too): one that raises is reported by
+        on_worker_state_changed instead of ending the app."""
+        return super().run_worker(work, name, group, description, exit_on_error=False,
+                                  start=start, exclusive=exclusive, thread=thread)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        self.internal_error(worker_label(worker.name, worker.group, worker.description),
+                            worker.error)
+        if worker.group == "poll":  # a dead poller would freeze its source: start it again
+            self.set_timer(self.config.refresh.total_seconds(),
+                           lambda: self._start_poller(worker.name))
+
+    def internal_error(self, what: str, error: BaseException | None) -> None:
+        """A bug met at run time: a banner naming it (a toast the first time); the rest goes
+        on."""
+        self.log.error(f"internal error in {what}", error)
+        key = f"internal/{what}"
+        first = key not in self._health
+        known = self._health.get(key) or SourceHealth(what, "internal")
+        self._health[key] = known.failed(self.clock.now(), error_text(error))
+        if first:
+            self.notify(f"Internal error in {what}: {error_text(error)} — the rest keeps "
+                        "running.", severity="error", timeout=15)
+        if what != BOARD:  # the banner is drawn from the board: it cannot show its own failure
+            self._rebuild()
 
     async def _poll_feeds(self) -> None:
         """Refresh the ICS schedules; a feed that fails keeps its cached shifts, and says so."""
@@ -187,10 +233,18 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
     # -- the board -------------------------------------------------------------------------
 
     def on_source_reported(self, message: SourceReported) -> None:
+        previous = self._reports.get(message.key)
         self._reports[message.key] = message.report
         report = message.report
         known = self._health.get(message.key) or SourceHealth(report.name, report.kind)
         self._health[message.key] = known.succeeded(report.fetched_at, message.skipped)
+        # Silences that could not be read get a banner of their own; the alerts are fresh.
+        silences_key = "silences/" + message.key
+        partial = silences_health(report, previous, self._health.get(silences_key))
+        if partial is None:
+            self._health.pop(silences_key, None)
+        else:
+            self._health[silences_key] = partial
         self._rebuild()
 
     def on_source_failed(self, message: SourceFailed) -> None:
@@ -204,6 +258,12 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
 
         A large board is built in a thread so key presses stay responsive during a 10k-alert
         poll; rebuilds never overlap (the newest reports win)."""
+        try:
+            self._rebuild_now()
+        except Exception as error:  # raised in a message handler, it would end the app
+            self.internal_error(BOARD, error)
+
+    def _rebuild_now(self) -> None:
         size = sum(len(r.alerts) for r in self._reports.values())
         if size < THREADED_REBUILD_FROM and not self._rebuilding:
             self._show(build_board(*self._board_inputs()))
@@ -244,6 +304,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         previous, self.board = self.board, board
         for record in lifecycle_records(previous, board, self.config.user, self.clock.now()):
             self.record(record)
+        self._show_clock_skews()
         self.dashboard.show_board(self.board)
         if board.alerts:
             freeze_startup_heap()

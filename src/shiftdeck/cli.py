@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -15,23 +16,30 @@ import orjson
 from .clock import Clock
 from .domain.alerts import Alert, AlertState
 from .domain.board import EMPTY_BOARD, Board, build_board
-from .domain.durations import format_age, format_duration, parse_duration
+from .domain.durations import (OutOfRange, check_year, format_age, format_duration,
+                               parse_duration)
 from .domain.handoff import handoff_report
 from .domain.health import SourceHealth
 from .domain.matchers import Matcher, MatcherError, parse_matchers
+from .domain.sanitize import clean_line
 from .domain.roster import (DISTANT_FUTURE, DISTANT_PAST, Holding, Person, Roster, coalesce,
                              localize)
-from .domain.silences import (Refusal, Silence, SilenceRequest, SilenceState, ack_request,
-                              check_silence, exact_matchers, matching_alerts)
+from .domain.silences import (Refusal, Silence, SilenceRequest, SilenceState, check_silence,
+                              matching_alerts)
 from .domain.view import AlertRow, Grouping, SilenceRow, select_rows, silence_rows
-from .sources.alertmanager import AlertmanagerClient
+from .sources.alertmanager import AlertmanagerClient, silences_health
 from .sources.http import SourceError
 from .sources.journal import Journal, JournalRead
 from .sources.poll import make_sources, poll_all_once
 from .sources.prometheus import PrometheusClient
 from .sources.schedule import fetch_feeds, read_feeds, roster_with_feeds
 from .sources.silence_writer import ReadOnlyError, SilenceWriter
+from . import writes
+from .domain.clockskew import noticeable, skew_warning
+from .domain.journal import Record
 
+MAX_WEEKS = 52
+"""schedule --weeks: a year ahead at most."""
 READ_ONLY = "shiftdeck: read-only mode (--read-only or read_only: true): nothing was written"
 MIN_ID_PREFIX = 8
 
@@ -69,6 +77,10 @@ async def _collect(config: Any, clock: Clock):
                    if isinstance(r, SourceError) else SourceHealth(s.name, s.kind, last_ok=now,
                                                                    skipped=r[1])
                    for s, r in results)
+    # Silences that could not be read fail on their own; the alerts are still good.
+    failures += [(f"{r.kind} {r.name}", r.silences_error) for r in reports.values()
+                 if r.silences_error]
+    health += tuple(h for r in reports.values() if (h := silences_health(r, None, None)))
     board = build_board(reports, health, EMPTY_BOARD, config.severity, now,
                         config.resolved_retention)
     return board, failures
@@ -98,23 +110,25 @@ def _as_json(alert: Alert, now: datetime) -> dict[str, Any]:
         "instances": alert.instances,
         "silencedBy": alert.silenced_by,
         "inhibitedBy": alert.inhibited_by,
+        "mutedBy": alert.muted_by,
         "expression": alert.expression,
+        "warnings": alert.warnings,
     }
 
 
 def _as_line(alert: Alert, clock: Clock, key_labels: tuple[str, ...]) -> str:
     age = format_age(clock.now() - alert.starts_at)
     labels = " ".join(f"{k}={alert.labels[k]}" for k in key_labels if k in alert.labels)
-    text = f"{alert.level:<3} {alert.state.value:<9} {age:>4} {alert.name} {labels}".rstrip()
+    text = f"{alert.level:<3} {alert.state_text:<9} {age:>4} {alert.name} {labels}".rstrip()
     # Terminal output: keep one alert per line whatever the labels hold.
     return text.replace("\n", " ").replace("\t", " ")
 
 
 def run_check(config: Any, out: TextIO = sys.stdout) -> int:
-    print(f"config: {config.source or '(built in)'}: ok", file=out)
+    print(clean_line(f"config: {config.source or '(built in)'}: ok"), file=out)
     lines = asyncio.run(_probe_all(config))
-    for ok, line in lines:
-        print(("ok   " if ok else "FAIL ") + line, file=out)
+    for ok, line in lines:  # servers' versions and errors: one line each, nothing raw
+        print(("ok   " if ok else "FAIL ") + clean_line(line), file=out)
     return 0 if all(ok for ok, _ in lines) else 1
 
 
@@ -178,31 +192,45 @@ async def _ack(config: Any, clock: Clock, text: str, matchers: tuple[Matcher, ..
     if not alerts:
         print(f"shiftdeck: no current alert matches {text!r}: nothing acknowledged", file=err)
         return 1
-    writer = SilenceWriter(config)
-    failed = refused = 0
+    writer = SilenceWriter(config, clock=clock)
     try:
-        for alert in alerts:
-            if alert.state is AlertState.ACKED:
-                print(f"shiftdeck: {_describe(alert)}: already acknowledged by {alert.acked_by}",
-                      file=err)
-                continue
-            clusters = writer.clusters_of(alert) or (writer.cluster_of(alert),)
-            for cluster in clusters:
-                request = ack_request(exact_matchers(alert.labels), cluster, config.user,
-                                      clock.now(), config.ack, note)
-                try:
-                    silence_id = await writer.write(request)
-                except ReadOnlyError as error:
-                    refused += 1
-                    print(f"shiftdeck: {_describe(alert)}: {error}", file=err)
-                except SourceError as error:
-                    failed += 1
-                    print(f"shiftdeck: {_describe(alert)}: not acknowledged: {error}", file=err)
-                else:
-                    print(f"{silence_id} {_describe(alert)} ({cluster})", file=out)
+        outcome = await writes.acknowledge(alerts, writer, config.user, config.ack, note)
     finally:
         await writer.aclose()
-    return 1 if failed else 2 if refused else 0
+    by_key = {alert.fingerprint: alert for alert in alerts}
+    for item in outcome.items:
+        what = _describe(by_key[item.key])
+        if item.silence_id:
+            print(f"{item.silence_id} {what} ({item.cluster})", file=out)
+        elif item.skipped or item.refused:
+            print(f"shiftdeck: {what}: {item.skipped or item.error}", file=err)
+        else:
+            print(f"shiftdeck: {what}: not acknowledged: {item.error}", file=err)
+    records = writes.ack_records(alerts, outcome, config.user, clock.now(), config.ack, note)
+    _after_writes(config, writer, outcome, records, err)
+    return _exit_code(outcome)
+
+
+def _after_writes(config: Any, writer: SilenceWriter, outcome: writes.Outcome,
+                  records: list[Record], err: TextIO) -> None:
+    """Warnings, clock skews over 30 s, and the journal records of what was written."""
+    for warning in outcome.warnings:
+        print(f"shiftdeck: warning: {warning}", file=err)
+    for cluster, ahead in noticeable(writer.skews()):
+        print(f"shiftdeck: warning: {skew_warning(cluster, ahead)}", file=err)
+    if not records:
+        return
+    try:
+        Journal(config.journal).extend(records)
+    except OSError as error:
+        print(f"shiftdeck: warning: journal {config.journal}: not written "
+              f"({error.strerror or error}); the write itself was done", file=err)
+
+
+def _exit_code(outcome: writes.Outcome) -> int:
+    if any(item.error and not item.refused for item in outcome.items):
+        return 1
+    return 2 if any(item.refused for item in outcome.items) else 0
 
 
 def run_silence(config: Any, clock: Clock, matchers_text: str, duration_text: str, comment: str,
@@ -228,12 +256,12 @@ def run_silence(config: Any, clock: Clock, matchers_text: str, duration_text: st
         print(f"shiftdeck: --start: {error}", file=err)
         return 2
     request = SilenceRequest(matchers, starts_at, starts_at + duration, config.user, comment, "")
-    return asyncio.run(_silence(config, clock, request, approver, cluster, out, err))
+    return asyncio.run(_silence(config, clock, request, start_text, approver, cluster, out, err))
 
 
-async def _silence(config: Any, clock: Clock, request: SilenceRequest, approver: str,
-                   cluster: str, out: TextIO, err: TextIO) -> int:
-    writer = SilenceWriter(config)
+async def _silence(config: Any, clock: Clock, request: SilenceRequest, start_text: str,
+                   approver: str, cluster: str, out: TextIO, err: TextIO) -> int:
+    writer = SilenceWriter(config, clock=clock)
     try:
         if cluster and cluster not in writer.clusters:
             print(f"shiftdeck: --cluster: no Alertmanager cluster named {cluster!r} "
@@ -252,20 +280,25 @@ async def _silence(config: Any, clock: Clock, request: SilenceRequest, approver:
             print("shiftdeck: no current alert matches, so the cluster is unknown: name it with "
                   f"--cluster (known: {', '.join(writer.clusters) or 'none'})", file=err)
             return 2
-        failed = refused = 0
-        for name in clusters:
-            try:
-                silence_id = await writer.write(replace(request, cluster=name))
-            except ReadOnlyError as error:
-                refused += 1
-                print(f"shiftdeck: {error}", file=err)
-            except SourceError as error:
-                failed += 1
-                print(f"shiftdeck: not silenced: {error}", file=err)
+        length = request.ends_at - request.starts_at
+        requests = []
+        for name in clusters:  # +30m is from now on the cluster's clock
+            starts = parse_start(start_text, await writer.server_now(name))
+            requests.append(replace(request, cluster=name, starts_at=starts,
+                                    ends_at=starts + length))
+        outcome = await writes.write_silences(requests, writer)
+        for item in outcome.items:
+            if item.silence_id:
+                print(f"{item.silence_id} silences {len(matched)} alert(s) for "
+                      f"{format_duration(length)} ({item.cluster})", file=out)
+            elif item.refused:
+                print(f"shiftdeck: {item.error}", file=err)
             else:
-                print(f"{silence_id} silences {len(matched)} alert(s) for "
-                      f"{format_duration(request.ends_at - request.starts_at)} ({name})", file=out)
-        return 1 if failed else 2 if refused else 0
+                print(f"shiftdeck: not silenced: {item.error}", file=err)
+        target = matched[0] if len(matched) == 1 else None
+        records = writes.silence_records(request, outcome, target, config.user, clock.now())
+        _after_writes(config, writer, outcome, records, err)
+        return _exit_code(outcome)
     finally:
         await writer.aclose()
 
@@ -290,6 +323,7 @@ def parse_start(text: str, now: datetime) -> datetime:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"not a time: {text!r} (use +30m or e.g. 2026-11-22T18:00Z)") from None
+    check_year(at)
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
@@ -304,7 +338,8 @@ def run_expire(config: Any, clock: Clock, silence_id: str, cluster: str = "",
 
 async def _expire(config: Any, clock: Clock, silence_id: str, cluster: str, out: TextIO,
                   err: TextIO) -> int:
-    writer = SilenceWriter(config)
+    writer = SilenceWriter(config, clock=clock)
+    found: Silence | None = None
     try:
         if cluster and cluster not in writer.clusters:
             print(f"shiftdeck: --cluster: no Alertmanager cluster named {cluster!r} "
@@ -327,6 +362,8 @@ async def _expire(config: Any, clock: Clock, silence_id: str, cluster: str, out:
             print(f"shiftdeck: not expired: {error}", file=err)
             return 1
         print(f"{silence_id} expired ({cluster})", file=out)
+        record = writes.expire_record(silence_id, found, config.user, clock.now())
+        _after_writes(config, writer, writes.Outcome(), [record], err)
         return 0
     finally:
         await writer.aclose()
@@ -392,6 +429,8 @@ def _silence_json(row: SilenceRow, now: datetime) -> dict[str, Any]:
         "silencedAlerts": row.silencing,
         "expiringSoon": row.expiring_soon,
         "matchesNothing": row.matches_nothing,
+        "annotations": silence.annotations,
+        "warnings": silence.warnings,
     }
 
 
@@ -401,9 +440,11 @@ def _silence_line(row: SilenceRow, now: datetime) -> str:
     flags = [flag for flag, on in (("EXPIRING-SOON", row.expiring_soon),
                                    ("MATCHES-NOTHING", row.matches_nothing)) if on]
     matchers = "{" + ", ".join(str(m) for m in silence.matchers) + "}"
+    notes = "".join(f" {k}={v}" for k, v in sorted(silence.annotations.items()))
     text = (f"{silence.id} {silence.state.value:<7} {when:<14} {row.silencing:>3} alert(s) "
-            f"{silence.created_by} {matchers} {silence.comment}"
-            + (" [" + " ".join(flags) + "]" if flags else ""))
+            f"{silence.created_by} {matchers} {silence.comment}{notes}"
+            + (" [" + " ".join(flags) + "]" if flags else "")
+            + "".join(f" [{warning}]" for warning in silence.warnings))
     return text.replace("\n", " ").replace("\t", " ")
 
 
@@ -486,8 +527,8 @@ def run_schedule(config: Any, clock: Clock, weeks: int = 4, as_json: bool = Fals
                  from_text: str = "", out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """The coming holdings (handoffs) per role over `weeks` from now (or `from_text`), the
     current one first."""
-    if weeks < 1:
-        print("shiftdeck: --weeks: give at least 1", file=err)
+    if not 1 <= weeks <= MAX_WEEKS:
+        print(f"shiftdeck: --weeks: give a number from 1 to {MAX_WEEKS}", file=err)
         return 2
     zone = config.timezone
     try:
@@ -528,6 +569,7 @@ def parse_at(text: str, zone: tzinfo, now: datetime) -> datetime:
     except ValueError:
         raise ValueError(f"not a time: {text!r} (use e.g. 2026-11-23T09:00 or "
                          "2026-11-23T08:00Z)") from None
+    check_year(at)  # before localize: year 1 with +14:00 overflows there
     return localize(at, zone)  # type: ignore[arg-type]
 
 
@@ -623,20 +665,24 @@ def parse_since(text: str, zone: tzinfo, now: datetime) -> datetime:
     """A duration back from now (`7d`, `12h`) or a time (ISO 8601; without an offset, in
     `zone`)."""
     text = text.strip()
+    if _DURATION_LIKE.fullmatch(text):
+        duration = parse_duration(text)  # says what is wrong with it (too long, say)
+        if duration <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return now - duration
     try:
-        duration = parse_duration(text)
+        at = parse_at(text, zone, now)
+    except OutOfRange:
+        raise
     except ValueError:
-        try:
-            at = parse_at(text, zone, now)
-        except ValueError:
-            raise ValueError(f"not a duration or a time: {text!r} (use e.g. 7d, 12h or "
-                             "2026-11-16T09:00)") from None
-        if at >= now:
-            raise ValueError(f"{text!r} is not in the past") from None
-        return at
-    if duration <= timedelta(0):
-        raise ValueError("must be longer than 0s")
-    return now - duration
+        raise ValueError(f"not a duration or a time: {text!r} (use e.g. 7d, 12h or "
+                         "2026-11-16T09:00)") from None
+    if at >= now:
+        raise ValueError(f"{text!r} is not in the past")
+    return at
+
+
+_DURATION_LIKE = re.compile(r"(?:\d+[a-z]+)+")
 
 
 def _write_atomically(name: str, text: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib.util
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -36,20 +37,33 @@ from .domain.commands import (
     CommandSettings,
     parse_pattern,
 )
-from .domain.durations import parse_duration
+from .domain.durations import MAX_DURATION, check_year, limit_text, parse_duration
+from .domain.sanitize import clean_line, has_unsafe
+from .domain.sizes import format_size, parse_size
+from .domain.urls import mask_url
 from .domain.escalation import EscalationPolicy, NotifySettings, Step
 from .domain.kube import KubernetesSettings, is_label_key
 from .domain.matchers import Matcher, MatcherError, parse_matchers
 from .domain.severity import DEFAULT_POLICY, SeverityLevel, SeverityPolicy
-from .domain.roster import IcsFeed, Person, Roster, Rotation, Shift, localize
-from .domain.runbooks import RunbookSettings
+from .domain.roster import ICS_MAX_BYTES, IcsFeed, Person, Roster, Rotation, Shift, localize
+from .domain.runbooks import RunbookSettings, origin_of
 from .domain.silences import AckSettings, SilenceSettings
-from .sources.journal import default_journal_path
+from .sources.journal import default_journal_path, special_file_kind
 
 MASK = "***"
 DEFAULT_TIMEOUT = timedelta(seconds=10)
 MIN_REFRESH = timedelta(seconds=1)
 MIN_ICS_REFRESH = timedelta(minutes=1)
+MAX_REFRESH = timedelta(days=1)
+MAX_TIMEOUT = timedelta(hours=1)
+"""Longer timeouts are mistakes; and socket waits of weeks overflow some system calls."""
+MIN_ROTATION = timedelta(hours=1)
+"""Shorter turns are typos (1m for 1w), and each turn costs work whenever the roster is drawn."""
+MAX_ALIASES = 100
+MAX_MERGED_KEYS = 10_000
+MAX_DEPTH = 64
+"""YAML aliases, keys brought in by merge keys (<<) and nesting: a config never needs more,
+and a few hundred bytes of aliases can otherwise expand to billions of keys."""
 UTC_ZONE = ZoneInfo("UTC")
 
 
@@ -67,7 +81,8 @@ class ConfigError(Exception):
         where = self.file or ""
         if self.line is not None:
             where = f"{where}:{self.line}" if where else f"line {self.line}"
-        return ": ".join(part for part in (where, self.key, self.reason) if part)
+        # Keys, file names and quoted values come from the file: never control sequences.
+        return clean_line(": ".join(part for part in (where, self.key, self.reason) if part))
 
 
 # --------------------------------------------------------------------------- #
@@ -124,9 +139,12 @@ class Upstream:
     proxy: str | None = field(default=None, repr=False)
     """HTTP(S)/SOCKS proxy URL; may carry credentials, so not in repr."""
     timeout: timedelta = DEFAULT_TIMEOUT
-    """Per-request timeout."""
+    """Deadline of one request, from connect to the last byte of the answer."""
     read_only: bool = False
     """Never write to this upstream (no acks, no silences). Also forced by Config.read_only."""
+    max_bytes: int | None = None
+    """Largest answer read, in bytes (config: ``256MiB``...); None: the kind's default
+    (256 MiB for Alertmanager, 64 MiB for Prometheus). A larger answer is cut: a source error."""
 
     def __post_init__(self) -> None:
         if not self.cluster:
@@ -222,6 +240,7 @@ class Config:
                 "dirs": [str(d) for d in self.runbooks.dirs],
                 "base_url": _masked_url(self.runbooks.base_url) or "",
                 "map": {name: _masked_reference(ref) for name, ref in self.runbooks.map.items()},
+                "trusted_origins": list(self.runbooks.trusted_origins),
             },
             "commands": {
                 "timeout": _duration_text(self.commands.timeout),
@@ -305,6 +324,15 @@ class _Context:
     source: str | None
     environ: Mapping[str, str]
     base_dir: Path
+    merged: _MergeBudget = field(default_factory=lambda: _MergeBudget())
+    """Shared by every value of one load."""
+
+
+class _MergeBudget:
+    """Keys (and mappings) brought in through merge keys so far, over the whole file."""
+
+    def __init__(self) -> None:
+        self.used = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,9 +365,13 @@ class _Value:
             values[key] = self.child(value_node, key)
         return _Fields(self, values)
 
-    def entries(self) -> list[tuple[str, _Value]]:
-        """A mapping with free-form keys (headers, keymap)."""
-        return [(key, self.child(node, key)) for key, (_, node) in self._pairs().items()]
+    def entries(self, raw: bool = False) -> list[tuple[str, _Value]]:
+        """A mapping with free-form keys (headers, keymap, people). Keys are made safe to draw,
+        like text(), unless `raw` (header names, checked as they are)."""
+        pairs = self._pairs().items()
+        if raw:
+            return [(key, self.child(node, key)) for key, (_, node) in pairs]
+        return [(clean_line(key, len(key)), self.child(node, key)) for key, (_, node) in pairs]
 
     def items(self) -> list[_Value]:
         self._expect(yaml.SequenceNode, "a list")
@@ -348,8 +380,25 @@ class _Value:
     # -- scalars ------------------------------------------------------------ #
 
     def text(self) -> str:
-        """Any scalar, as written, with ${VAR} expanded."""
+        """Any scalar, with ${VAR} expanded, made safe to draw: one line, no control
+        characters (a config string reaches the terminal like upstream text does)."""
+        raw = self.raw_text()
+        return clean_line(raw, len(raw))
+
+    def raw_text(self) -> str:
+        """Any scalar byte for byte, ${VAR} expanded: for secrets and header values, which must
+        reach the server unchanged and are never drawn."""
         return self._expand(self._scalar("text").value)
+
+    def literal_text(self, what: str) -> str:
+        """A path or URL byte for byte: a control character in it is refused, not removed
+        (removing it would name something else)."""
+        text = self.raw_text()
+        if has_unsafe(text) or "\n" in text or "\t" in text:
+            raise self.error(f"{what} must not contain control characters")
+        if not text.strip():
+            raise self.error("must not be empty")
+        return text
 
     def nonempty_text(self) -> str:
         value = self.text()
@@ -367,18 +416,18 @@ class _Value:
                 return word == "true"
         raise self.error(f"expected true or false, got {_describe(node)}")
 
-    def duration(self) -> timedelta:
+    def duration(self, maximum: timedelta = MAX_DURATION) -> timedelta:
         node = self._scalar("a duration like 15m")
         if node.tag not in (_STR, _INT):
             raise self.error(f"expected a duration like 15m, got {_describe(node)}")
         try:
-            return parse_duration(self._expand(node.value))
+            return parse_duration(self._expand(node.value), maximum)
         except ValueError as err:
             raise self.error(str(err)) from None
 
     def file_path(self) -> Path:
         """A path; ~ expanded, relative paths taken from the config file's directory."""
-        path = Path(self.nonempty_text()).expanduser()
+        path = Path(self.literal_text("a path")).expanduser()
         return path if path.is_absolute() else self.ctx.base_dir / path
 
     def secret_file(self) -> str:
@@ -501,8 +550,20 @@ def _merge_sources(
             raise _Value(value, where.path, where.ctx).error(
                 "<< must name a mapping (or a list of mappings) that does not contain itself"
             )
+        _charge_merge(where, value, source)
         pairs.extend(_merged_pairs(where, source, active))
     return pairs
+
+
+def _charge_merge(where: _Value, value: yaml.Node, source: yaml.MappingNode) -> None:
+    """Count the work of every merge, before doing it: nested merges of aliases multiply
+    (a 300-byte file can ask for billions of keys)."""
+    budget = where.ctx.merged
+    budget.used += 1 + len(source.value)
+    if budget.used > MAX_MERGED_KEYS:
+        raise _Value(value, where.path, where.ctx).error(
+            f"YAML merge keys (<<) bring in more than {MAX_MERGED_KEYS} keys: a config never "
+            "needs this many")
 
 
 def _describe(node: yaml.Node) -> str:
@@ -522,9 +583,44 @@ def _unknown_key(key: str, allowed: Collection[str]) -> str:
     return f"unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
 
 
+class _Refused(Exception):
+    def __init__(self, mark: yaml.Mark, reason: str) -> None:
+        super().__init__(reason)
+        self.mark = mark
+        self.reason = reason
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader's composer, refusing more than MAX_ALIASES aliases and nesting deeper than
+    MAX_DEPTH (which would otherwise end in a RecursionError)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _Refused(event.start_mark, f"too many YAML aliases (more than "
+                               f"{MAX_ALIASES}): a config never needs this many")
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep: a "
+                           "config never needs this")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _compose(text: str, ctx: _Context) -> _Value:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BoundedLoader)
+    except _Refused as err:
+        raise ConfigError(ctx.source, err.mark.line + 1, "", err.reason) from None
     except yaml.MarkedYAMLError as err:
         # problem/context only: str(err) quotes the source line, which may hold a secret.
         mark = err.problem_mark or err.context_mark
@@ -577,21 +673,36 @@ def _parse_journal(value: _Value) -> Path:
     path = value.file_path()
     if path.is_dir():
         raise value.error(f"{path} is a directory: name a file, e.g. {path / 'journal.jsonl'}")
+    kind = special_file_kind(path)
+    if kind:
+        raise value.error(f"{path} is {kind}, not a regular file: name a file, e.g. "
+                          f"{path.parent / 'journal.jsonl'}")
     return path
 
 
 def _parse_refresh(value: _Value) -> timedelta:
-    refresh = value.duration()
+    refresh = value.duration(MAX_REFRESH)
     if refresh < MIN_REFRESH:
         raise value.error(f"must be at least {_duration_text(MIN_REFRESH)}")
     return refresh
 
 
-def _positive_duration(value: _Value) -> timedelta:
-    duration = value.duration()
+def _positive_duration(value: _Value, maximum: timedelta = MAX_DURATION) -> timedelta:
+    duration = value.duration(maximum)
     if duration <= timedelta(0):
         raise value.error("must be longer than 0s")
     return duration
+
+
+def _timeout(value: _Value) -> timedelta:
+    return _positive_duration(value, MAX_TIMEOUT)
+
+
+def _rotation_length(value: _Value) -> timedelta:
+    length = _positive_duration(value)
+    if length < MIN_ROTATION:
+        raise value.error(f"must be at least {limit_text(MIN_ROTATION)} (a turn of the rotation)")
+    return length
 
 
 def _parse_alertmanagers(value: _Value) -> tuple[Upstream, ...]:
@@ -613,7 +724,7 @@ def _parse_upstreams(value: _Value, keys: tuple[str, ...]) -> tuple[Upstream, ..
 
 
 def _parse_upstream(value: _Value, keys: tuple[str, ...]) -> Upstream:
-    f = value.fields(keys)
+    f = value.fields(keys + ("max_bytes",))
     name = f.require("name").nonempty_text()
     basic_auth = f.opt("basic_auth", _parse_basic_auth, None)
     bearer = f.one_of("bearer_token", "bearer_token_file")
@@ -630,14 +741,23 @@ def _parse_upstream(value: _Value, keys: tuple[str, ...]) -> Upstream:
         proxy=f.opt("proxy", _parse_proxy, None),
         timeout=f.opt("timeout", _positive_duration, DEFAULT_TIMEOUT),
         read_only=f.opt("read_only", _Value.flag, False),
+        max_bytes=f.opt("max_bytes", _parse_size, None),
     )
+
+
+def _parse_size(value: _Value) -> int:
+    """A size: ``256MiB``, ``512KiB``, ``16MB`` or plain bytes."""
+    try:
+        return parse_size(value.text())
+    except ValueError as err:
+        raise value.error(str(err)) from None
 
 
 def _secret(key: str, value: _Value) -> str:
     """An inline secret (``password``) or one read from a file (``password_file``)."""
     if key.endswith("_file"):
         return value.secret_file()
-    secret = value.text()
+    secret = value.raw_text()
     if not secret:
         raise value.error("must not be empty")
     return secret
@@ -652,7 +772,7 @@ def _no_line_breaks(value: _Value, text: str) -> str:
 
 def _parse_basic_auth(value: _Value) -> BasicAuth:
     f = value.fields(("username", "password", "password_file"))
-    username = f.require("username").nonempty_text()
+    username = _secret("username", f.require("username"))
     password = f.one_of("password", "password_file")
     if password is None:
         raise value.error("needs password or password_file")
@@ -661,10 +781,10 @@ def _parse_basic_auth(value: _Value) -> BasicAuth:
 
 def _parse_headers(value: _Value) -> Mapping[str, str]:
     headers = {}
-    for name, item in value.entries():
+    for name, item in value.entries(raw=True):
         if not _HEADER_NAME.fullmatch(name):
             raise item.error("not a valid HTTP header name")
-        headers[name] = _no_line_breaks(item, item.text())
+        headers[name] = _no_line_breaks(item, item.raw_text())
     return MappingProxyType(headers)
 
 
@@ -693,13 +813,17 @@ def _parse_url(value: _Value) -> str:
 
 
 def _parse_proxy(value: _Value) -> str:
-    return _checked_url(value, _PROXY_SCHEMES, credentials=True)
+    url = _checked_url(value, _PROXY_SCHEMES, credentials=True)
+    if url.lower().startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise value.error("socks5 proxies need the socksio package: "
+                          "pip install 'httpx[socks]'")
+    return url
 
 
 def _checked_url(value: _Value, schemes: tuple[str, ...], *, credentials: bool,
                  query: bool = False) -> str:
     """Validate a URL without ever echoing it (it may carry credentials)."""
-    url = value.nonempty_text().strip()
+    url = value.literal_text("a URL").strip()
     parts = urlsplit(url)
     if any(c.isspace() for c in url):
         raise value.error("a URL must not contain spaces")
@@ -811,7 +935,7 @@ def _parse_keymap(value: _Value) -> Mapping[str, str]:
 def _parse_runbooks(value: _Value) -> RunbookSettings:
     """dirs (relative to this file, must exist), base_url (http(s)), map (alertname → a file
     or URL; a relative file must exist in one of dirs unless base_url is set)."""
-    f = value.fields(("dirs", "base_url", "map"))
+    f = value.fields(("dirs", "base_url", "map", "trusted_origins"))
     dirs_value = f.get("dirs")
     dirs = tuple(_existing_dir(item) for item in dirs_value.items()) if dirs_value else ()
     base_url = f.opt("base_url", _parse_base_url, "")
@@ -819,7 +943,20 @@ def _parse_runbooks(value: _Value) -> RunbookSettings:
     map_value = f.get("map")
     for name, item in (map_value.entries() if map_value is not None else []):
         mapping[name] = _parse_runbook_reference(item, dirs, base_url)
-    return RunbookSettings(dirs=dirs, base_url=base_url, map=MappingProxyType(mapping))
+    origins_value = f.get("trusted_origins")
+    origins = tuple(_parse_origin(item) for item in origins_value.items()) if origins_value else ()
+    return RunbookSettings(dirs=dirs, base_url=base_url, map=MappingProxyType(mapping),
+                           trusted_origins=origins)
+
+
+def _parse_origin(value: _Value) -> str:
+    """`https://wiki.example.com` (scheme, host, optional port; nothing else)."""
+    url = _checked_url(value, _URL_SCHEMES, credentials=False)
+    parts = urlsplit(url)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise value.error("an origin is scheme://host[:port], without a path: runbooks under "
+                          "a path belong in runbooks.base_url")
+    return origin_of(url)
 
 
 def _existing_dir(value: _Value) -> Path:
@@ -875,24 +1012,28 @@ def _parse_commands(value: _Value) -> CommandSettings:
     false`` starts from none)."""
     f = value.fields(("timeout", "read_only", "dangerous", "defaults"))
     defaults = f.opt("defaults", _Value.flag, True)
-    read_only = f.opt("read_only", _parse_patterns, ())
+    read_only = f.opt("read_only", _parse_read_only_patterns, ())
     dangerous = f.opt("dangerous", _parse_patterns, ())
     patterns = CommandPatterns(
         read_only=(DEFAULT_READ_ONLY if defaults else ()) + read_only,
         dangerous=(DEFAULT_DANGEROUS if defaults else ()) + dangerous,
     )
     return CommandSettings(
-        timeout=f.opt("timeout", _positive_duration, CommandSettings().timeout),
+        timeout=f.opt("timeout", _timeout, CommandSettings().timeout),
         patterns=patterns,
     )
 
 
-def _parse_patterns(value: _Value) -> tuple[str, ...]:
+def _parse_read_only_patterns(value: _Value) -> tuple[str, ...]:
+    return _parse_patterns(value, read_only=True)
+
+
+def _parse_patterns(value: _Value, *, read_only: bool = False) -> tuple[str, ...]:
     patterns = []
     for item in value.items():
         text = item.nonempty_text().strip()
         try:
-            patterns.append(parse_pattern(text).text)
+            patterns.append(parse_pattern(text, read_only=read_only).text)
         except ValueError as err:
             raise item.error(f"bad command pattern: {err}") from None
     return tuple(patterns)
@@ -922,7 +1063,7 @@ def _parse_kubernetes(value: _Value) -> KubernetesSettings:
         kubeconfig=f.opt("kubeconfig", _existing_file, ""),
         contexts=MappingProxyType(contexts),
         selectors=selectors,
-        timeout=f.opt("timeout", _positive_duration, defaults.timeout),
+        timeout=f.opt("timeout", _timeout, defaults.timeout),
     )
 
 
@@ -953,9 +1094,13 @@ def _parse_time(value: _Value) -> datetime:
     """An ISO 8601 time as written: naive (wall-clock) or aware (with an offset or Z)."""
     text = value.nonempty_text().strip()
     try:
-        return datetime.fromisoformat(text)
+        at = datetime.fromisoformat(text)
     except ValueError:
         raise value.error(f"not a time: {text!r} ({_TIME_EXAMPLE})") from None
+    try:
+        return check_year(at)
+    except ValueError as err:
+        raise value.error(str(err)) from None
 
 
 def _parse_instant(value: _Value, zone: ZoneInfo) -> datetime:
@@ -1021,7 +1166,7 @@ def _parse_rotations(value: _Value, people: Mapping[str, Person],
             role=role,
             members=members,
             start=_parse_wall_time(f.require("start"), rotation_zone),
-            length=_positive_duration(f.require("length")),
+            length=_rotation_length(f.require("length")),
             timezone=rotation_zone,
         )
         rotations[role] = (rotation, item.node.start_mark.line + 1)
@@ -1061,7 +1206,7 @@ def _parse_feeds(value: _Value) -> tuple[IcsFeed, ...]:
     feeds = []
     for item in value.items():
         f = item.fields(("name", "role", "url", "file", "headers", "refresh", "timeout",
-                         "levels"))
+                         "levels", "max_bytes"))
         source = f.one_of("url", "file")
         if source is None:
             raise item.error("needs url or file")
@@ -1078,6 +1223,7 @@ def _parse_feeds(value: _Value) -> tuple[IcsFeed, ...]:
             timeout=f.opt("timeout", _positive_duration, DEFAULT_TIMEOUT),
             levels=f.opt("levels", _parse_levels, _empty_mapping()),
             name=f.opt("name", _Value.nonempty_text, "").strip(),
+            max_bytes=f.opt("max_bytes", _parse_size, ICS_MAX_BYTES),
         ))
     return tuple(feeds)
 
@@ -1202,7 +1348,7 @@ def _oncall_data(config: Config) -> dict[str, Any]:
             "file": feed.file or None,
             "headers": {name: MASK for name in feed.headers},
             "refresh": _duration_text(feed.refresh), "timeout": _duration_text(feed.timeout),
-            "levels": dict(feed.levels),
+            "levels": dict(feed.levels), "max_bytes": format_size(feed.max_bytes),
         } for feed in config.schedules_ics],
         "escalation": {level: [{"after": _duration_text(step.after), "notify": step.notify}
                                for step in steps]
@@ -1281,17 +1427,12 @@ def _masked_upstream(upstream: Upstream, *, with_cluster: bool) -> dict[str, Any
     data["proxy"] = _masked_url(upstream.proxy)
     data["timeout"] = _duration_text(upstream.timeout)
     data["read_only"] = upstream.read_only
+    data["max_bytes"] = format_size(upstream.max_bytes) if upstream.max_bytes else None
     return data
 
 
 def _masked_url(url: str | None) -> str | None:
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{parts.username}:{MASK}@{host}").geturl()
+    return None if url is None else mask_url(url)
 
 
 def _level_data(level: SeverityLevel) -> dict[str, Any]:

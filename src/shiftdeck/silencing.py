@@ -15,12 +15,14 @@ from textual.content import Content
 from . import writes
 from .domain.alerts import Alert
 from .domain.durations import parse_duration
-from .domain.journal import Kind
+from .domain.clockskew import noticeable
 from .domain.silences import Silence, extend_request, plan_extensions
 from .screens.confirm import ConfirmScreen
 from .screens.prompt import PromptScreen
 from .screens.silence_form import FormContext, SilenceForm
 from .screens.silences import SilencesScreen
+from .sources.silence_writer import skew_of
+from .widgets.header_bar import HeaderBar
 
 
 class SilencingMixin:
@@ -32,48 +34,41 @@ class SilencingMixin:
     def acknowledge(self, alerts: list[Alert], note: str = "") -> None:
         if self._refuse_in_read_only():
             return
-        job = writes.acknowledge(alerts, self.writer, self.config.user, self.clock.now(),
-                                 self.config.ack, note)
+        job = writes.acknowledge(alerts, self.writer, self.config.user, self.config.ack, note)
 
         def done(outcome: writes.Outcome) -> None:
-            acked = set(outcome.keys)
-            for alert in alerts:
-                if alert.fingerprint in acked:
-                    self.note(Kind.ACK, alert, note, silences=outcome.done,
-                              duration=self.config.ack.duration.total_seconds())
+            self._journal_all(writes.ack_records(alerts, outcome, self.config.user,
+                                                 self.clock.now(), self.config.ack, note))
 
         self._write(f"Ack {len(alerts)} alert(s)", job, retry_key="a", on_done=done)
 
     def acknowledge_group(self, alerts: list[Alert]) -> None:
         if self._refuse_in_read_only():
             return
-        job = writes.acknowledge_group(alerts, self.writer, self.config.user, self.clock.now(),
-                                       self.config.ack)
+        job = writes.acknowledge_group(alerts, self.writer, self.config.user, self.config.ack)
 
         def done(outcome: writes.Outcome) -> None:
-            acked = set(outcome.keys)  # clusters whose group silence was stored
-            for alert in alerts:
-                if self.writer.cluster_of(alert) in acked:
-                    self.note(Kind.ACK, alert, "group ack", silences=outcome.done)
+            self._journal_all(writes.group_ack_records(alerts, outcome, self.writer,
+                                                       self.config.user, self.clock.now()))
 
         self._write(f"Ack group of {len(alerts)} alert(s)", job, retry_key="A", on_done=done)
 
     def open_silence_form(self, targets: list[Alert]) -> None:
         if self._refuse_in_read_only():
             return
+        cluster = self.writer.cluster_of(targets[0])
         context = FormContext(targets, list(self.board.alerts.values()), self.config.severity,
-                              self.config.silences, self.config.user,
-                              self.writer.cluster_of(targets[0]), self.clock.now())
+                              self.config.silences, self.config.user, cluster,
+                              self._server_now(cluster))
 
         def submitted(request) -> None:
             if request is None:
                 return
 
             def done(outcome: writes.Outcome) -> None:
-                self.note(Kind.SILENCE_CREATED, targets[0] if len(targets) == 1 else None,
-                          request.comment, silences=outcome.done,
-                          matchers=[str(m) for m in request.matchers],
-                          duration=(request.ends_at - request.starts_at).total_seconds())
+                target = targets[0] if len(targets) == 1 else None
+                self._journal_all(writes.silence_records(request, outcome, target,
+                                                         self.config.user, self.clock.now()))
 
             self._write("Silence", writes.write_silences([request], self.writer),
                         retry_key="s", on_done=done)
@@ -93,10 +88,8 @@ class SilencingMixin:
                 return
 
             def done(outcome: writes.Outcome) -> None:
-                for silence in (s for s in silences if s.id in outcome.keys):
-                    kind = Kind.UNACK if silence.is_ack else Kind.SILENCE_EXPIRED
-                    self.note(kind, None, silence.comment, silence=silence.id,
-                              matchers=[str(m) for m in silence.matchers])
+                self._journal_all(writes.expire_records(silences, outcome, self.config.user,
+                                                        self.clock.now()))
 
             self._write("Expire", writes.expire(silences, self.writer), retry_key="",
                         on_done=done)
@@ -116,12 +109,13 @@ class SilencingMixin:
 
         def answered(text: str | None) -> None:
             if text:
-                new_end = max(silence.ends_at, self.clock.now()) + parse_duration(text)
+                now = self._server_now(silence.cluster)
+                new_end = max(silence.ends_at, now) + parse_duration(text)
                 job = writes.write_silences([extend_request(silence, new_end)], self.writer)
 
                 def done(outcome: writes.Outcome) -> None:
-                    self.note(Kind.SILENCE_EXTENDED, None, silence.comment, silence=silence.id,
-                              ends_at=new_end.isoformat())
+                    self.record(writes.extend_record(silence, new_end, self.config.user,
+                                                     self.clock.now()))
 
                 self._write(f"Extend by {text}", job, retry_key="e", on_done=done)
 
@@ -139,21 +133,49 @@ class SilencingMixin:
         outcome = await job
         if outcome.done and on_done is not None:
             on_done(outcome)  # journal what Alertmanager accepted, even on partial failure
+        for warning in outcome.warnings:
+            self.notify(f"{what}: {warning}.", severity="warning", timeout=8)
         if outcome.ok:
-            self.notify(f"{what}: done.", timeout=3)
+            skipped = "; ".join(outcome.skipped)
+            self.notify(f"{what}: done." if not skipped else
+                        f"{what}: {'done; ' if outcome.done else ''}{skipped}.", timeout=4)
         else:
             again = f" Press {retry_key} to retry." if retry_key else ""
             self.notify(f"{what} failed: " + "; ".join(outcome.failed) + "." + again,
                         severity="error", timeout=12)
         self.action_refresh_now(quiet=True)
 
+    def _show_clock_skews(self) -> None:
+        """Give the writer the skews the pollers measured on every answer (writes and ack
+        extensions use the cluster's clock); the header shows those over 30 s."""
+        for source in self._sources:
+            skew = skew_of(source, self.clock) if source.kind == "alertmanager" else None
+            if skew is not None:
+                self.writer.note_skew(source.cluster, skew)
+        skews = tuple(noticeable(self.writer.skews()))
+        for header in self.dashboard.query(HeaderBar):
+            header.skews = skews
+
+    def _journal_all(self, records) -> None:
+        for record in records:
+            self.record(record)
+
+    def _server_now(self, cluster: str):
+        """Now on the cluster's clock, as the pollers last measured it (see the header)."""
+        return self.writer.now_at(cluster)
+
     def _extend_acks(self) -> None:
-        """kthxbye's job, idempotently: extend ACK! silences still silencing a firing alert."""
+        """kthxbye's job, idempotently: extend ACK! silences still silencing a firing alert.
+        "Less than 5 minutes remain" is judged on each cluster's clock."""
         if self.config.read_only:
             return
-        plans = [p for p in plan_extensions(self.board.silences.values(),
-                                            self.board.alerts.values(), self.clock.now(),
-                                            self.config.ack) if p.id not in self._extending]
+        by_cluster: dict[str, list[Silence]] = {}
+        for silence in self.board.silences.values():
+            by_cluster.setdefault(silence.cluster, []).append(silence)
+        plans = [p for cluster, silences in by_cluster.items()
+                 for p in plan_extensions(silences, self.board.alerts.values(),
+                                          self._server_now(cluster), self.config.ack)
+                 if p.id not in self._extending]
         if plans:
             self._extending.update(p.id for p in plans)
             self._run_extensions(plans)

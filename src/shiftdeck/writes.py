@@ -1,19 +1,39 @@
-"""What the user asks to write (acks, silences, expiries), turned into silence writes.
+"""What the user asks to write (acks, silences, expiries), turned into silence writes: the one
+write path of the CLI and the TUI, and the journal records that say what was written.
 
 No textual here: the app runs these in workers and shows the outcome. Nothing is optimistic:
 the board changes only when the next poll shows what Alertmanager now holds.
+
+- Every new silence carries a unique reference in its comment (`[sd:7f3a9c21e0]`), so a write
+  whose answer was lost is found in the cluster instead of being written again.
+- An ack re-checks the cluster's silences right before writing (the one "already acknowledged"
+  policy, domain.silences.existing_ack), and the check and the write hold the writer's lock,
+  so two shiftdecks acking at once write one silence.
+- Times are the cluster's: a silence asked to start now starts at the server's now.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from .domain.alerts import Alert
+from .domain.journal import Kind, Record, alert_record
 from .domain.silences import (AckSettings, Silence, SilenceRequest, ack_request, common_matchers,
-                              exact_matchers)
+                              exact_matchers, existing_ack, with_reference)
+from .sources.silence_writer import ReadOnlyError
+
+START_EARLY = timedelta(seconds=5)
+"""A silence starting now is sent as starting this much earlier: Alertmanager moves a start in
+the past to its own now, so the silence is active at once instead of pending for a moment
+(when a second ack's re-check could miss it)."""
+SKEW_PRECISION = timedelta(seconds=1)
+"""How far the server's now may be from our estimate (its Date header has whole seconds): a
+silence starting now ends this much early, so it never lasts longer than asked (guardrails)."""
 
 
 class Writer(Protocol):
@@ -21,44 +41,197 @@ class Writer(Protocol):
 
     async def expire(self, cluster: str, silence_id: str) -> None: ...
 
+    async def silences(self, cluster: str) -> tuple[Silence, ...]: ...
+
+    async def server_now(self, cluster: str) -> datetime: ...
+
+    def now_at(self, cluster: str) -> datetime: ...
+
+    def skews(self) -> dict[str, timedelta]: ...
+
+    def note_skew(self, cluster: str, skew: timedelta) -> None: ...
+
+    def exclusive(self) -> AbstractAsyncContextManager[None]: ...
+
     def cluster_of(self, alert: Alert) -> str: ...
 
     def clusters_of(self, alert: Alert) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One write asked for, and what became of it."""
+
+    key: str
+    """What it was for: an alert's fingerprint (acks), a cluster (group acks), a silence id
+    (expiries, extensions)."""
+    label: str
+    """The same in words, for messages."""
+    cluster: str
+    silence_id: str = ""
+    """The silence stored (or expired); '' when nothing was."""
+    error: str = ""
+    refused: bool = False
+    """The error is a read-only refusal."""
+    skipped: str = ""
+    """Why nothing needed writing (`already acknowledged by alice`)."""
 
 
 @dataclass
 class Outcome:
     """What happened to each write: ids that were stored, and failures in words."""
 
-    done: list[str] = field(default_factory=list)
-    """Silence ids stored."""
-    failed: list[str] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
-    """For each stored write, what it was for (an alert's fingerprint for acks)."""
+    items: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Things the user should know though every write went through."""
+
+    @property
+    def done(self) -> list[str]:
+        """Silence ids stored (or expired)."""
+        return [i.silence_id for i in self.items if i.silence_id]
+
+    @property
+    def keys(self) -> list[str]:
+        """For each stored write, what it was for (an alert's fingerprint for acks)."""
+        return [i.key for i in self.items if i.silence_id]
+
+    @property
+    def failed(self) -> list[str]:
+        return [f"{i.label}: {i.error}" for i in self.items if i.error]
+
+    @property
+    def skipped(self) -> list[str]:
+        return [f"{i.label}: {i.skipped}" for i in self.items if i.skipped]
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
+    def ids_for(self, key: str) -> list[str]:
+        return [i.silence_id for i in self.items if i.key == key and i.silence_id]
 
-async def _run(requests: Iterable[tuple[str, str, SilenceRequest]], writer: Writer) -> Outcome:
-    """Write each (label, key, request); a failure is reported with its label, none swallowed."""
+
+def new_reference() -> str:
+    """A write's unique reference: 40 random bits as 10 hex digits."""
+    return secrets.token_hex(5)
+
+
+def in_server_time(request: SilenceRequest, server_now: datetime) -> SilenceRequest:
+    """A silence asked to start at or before the server's now starts then and keeps its length
+    (to within SKEW_PRECISION; see START_EARLY); one starting later keeps its times."""
+    if request.starts_at > server_now:
+        return request
+    length = request.ends_at - request.starts_at
+    return replace(request, starts_at=server_now - START_EARLY,
+                   ends_at=server_now + length - SKEW_PRECISION)
+
+
+async def _create(key: str, label: str, request: SilenceRequest, writer: Writer) -> Item:
+    """Write one new silence, referenced and in server time; a failure becomes the Item's error."""
+    try:
+        now = await writer.server_now(request.cluster)
+        stamped = replace(in_server_time(request, now),
+                          comment=with_reference(request.comment, new_reference()))
+        return Item(key, label, request.cluster, silence_id=await writer.write(stamped))
+    except Exception as err:
+        return Item(key, label, request.cluster, error=str(err), refused=_refusal(err))
+
+
+def _refusal(err: Exception) -> bool:
+    return isinstance(err, ReadOnlyError)
+
+
+# --------------------------------------------------------------------------- #
+# Acks
+# --------------------------------------------------------------------------- #
+
+
+async def acknowledge(alerts: Iterable[Alert], writer: Writer, user: str,
+                      settings: AckSettings, note: str = "") -> Outcome:
+    """One ACK! silence per alert, on exactly its label set, in every cluster that holds it,
+    unless an ack already covers it there (checked right before writing, under the lock)."""
+    targets = [(a, cluster) for a in alerts for cluster in _clusters(writer, a)]
     outcome = Outcome()
-    for label, key, request in requests:
-        try:
-            outcome.done.append(await writer.write(request))
-            outcome.keys.append(key)
-        except Exception as err:
-            outcome.failed.append(f"{label}: {err}")
+
+    async def one(alert: Alert, cluster: str, held: tuple[Silence, ...]) -> Item:
+        ack = existing_ack(held, alert.labels)
+        if ack is not None:
+            return Item(alert.fingerprint, alert.name, cluster,
+                        skipped=f"already acknowledged by {ack.created_by}")
+        now = await writer.server_now(cluster)
+        request = ack_request(exact_matchers(alert.labels), cluster, user, now, settings, note)
+        return await _create(alert.fingerprint, alert.name, request, writer)
+
+    await _checked(targets, writer, outcome, one)
     return outcome
 
 
-async def acknowledge(alerts: Iterable[Alert], writer: Writer, user: str, now: datetime,
-                      settings: AckSettings, note: str = "") -> Outcome:
-    """One ACK! silence per alert, on exactly its label set, in every cluster that holds it."""
-    return await _run(((a.name, a.fingerprint, ack_request(exact_matchers(a.labels), cluster,
-                                                            user, now, settings, note))
-                       for a in alerts for cluster in _clusters(writer, a)), writer)
+async def acknowledge_group(alerts: list[Alert], writer: Writer, user: str,
+                            settings: AckSettings) -> Outcome:
+    """One ACK! silence on the labels the group shares, per Alertmanager cluster; none in a
+    cluster where every alert of the group is acknowledged already."""
+    by_cluster: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_cluster.setdefault(writer.cluster_of(alert), []).append(alert)
+    outcome = Outcome()
+
+    async def one(members: list[Alert], cluster: str, held: tuple[Silence, ...]) -> Item:
+        label = f"group in {cluster}"
+        acks = [existing_ack(held, a.labels) for a in members]
+        if all(acks):
+            who = ", ".join(sorted({a.created_by for a in acks if a}))
+            return Item(cluster, label, cluster, skipped=f"already acknowledged by {who}")
+        now = await writer.server_now(cluster)
+        request = ack_request(common_matchers(members), cluster, user, now, settings)
+        return await _create(cluster, label, request, writer)
+
+    await _checked([(members, c) for c, members in by_cluster.items()], writer, outcome, one)
+    return outcome
+
+
+async def _checked(targets, writer: Writer, outcome: Outcome, one) -> None:
+    """Under the writer's lock, read each cluster's silences once, then `one(target, cluster,
+    silences)` per target. A cluster whose silences cannot be read (Alertmanager 0.32 answers
+    500 while a multi-matcher-set silence exists) is written to unchecked, with a warning:
+    an ack must not depend on that read."""
+    async with AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(writer.exclusive())
+        except OSError as err:
+            outcome.warnings.append(f"the write lock could not be taken ({err.strerror or err}): "
+                                    "another shiftdeck acknowledging at this moment could write "
+                                    "a second ack")
+        except Exception as err:
+            outcome.items += [_failed(t, c, err) for t, c in targets]
+            return
+        held: dict[str, tuple[Silence, ...] | Exception] = {}
+        for target, cluster in targets:
+            if cluster not in held:
+                held[cluster] = await _silences_or_error(writer, cluster)
+            silences = held[cluster]
+            if isinstance(silences, ReadOnlyError):
+                outcome.items.append(_failed(target, cluster, silences))
+                continue
+            item = await one(target, cluster, () if isinstance(silences, Exception) else silences)
+            outcome.items.append(item)
+            if isinstance(silences, Exception) and item.silence_id:
+                outcome.warnings.append(f"cluster {cluster}: could not check for an existing "
+                                        f"ack ({silences}): written without that check")
+                held[cluster] = ()  # said once
+
+
+async def _silences_or_error(writer: Writer, cluster: str) -> tuple[Silence, ...] | Exception:
+    try:
+        return await writer.silences(cluster)
+    except Exception as err:
+        return err
+
+
+def _failed(target: Alert | list[Alert], cluster: str, err: Exception) -> Item:
+    if isinstance(target, Alert):
+        return Item(target.fingerprint, target.name, cluster, error=str(err),
+                    refused=_refusal(err))
+    return Item(cluster, f"group in {cluster}", cluster, error=str(err), refused=_refusal(err))
 
 
 def _clusters(writer: Writer, alert: Alert) -> tuple[str, ...]:
@@ -67,19 +240,27 @@ def _clusters(writer: Writer, alert: Alert) -> tuple[str, ...]:
     return writer.clusters_of(alert) or (writer.cluster_of(alert),)
 
 
-async def acknowledge_group(alerts: list[Alert], writer: Writer, user: str, now: datetime,
-                            settings: AckSettings) -> Outcome:
-    """One ACK! silence on the labels the group shares, per Alertmanager cluster."""
-    by_cluster: dict[str, list[Alert]] = {}
-    for alert in alerts:
-        by_cluster.setdefault(writer.cluster_of(alert), []).append(alert)
-    return await _run(((f"group in {cluster}", cluster,
-                        ack_request(common_matchers(members), cluster, user, now, settings))
-                       for cluster, members in by_cluster.items()), writer)
+# --------------------------------------------------------------------------- #
+# Silences, extensions, expiries
+# --------------------------------------------------------------------------- #
 
 
 async def write_silences(requests: Iterable[SilenceRequest], writer: Writer) -> Outcome:
-    return await _run(((f"silence in {r.cluster}", r.id, r) for r in requests), writer)
+    """New silences (referenced, in server time) and, for requests with an id, updates
+    (extensions keep the id, so a repeated one changes nothing)."""
+    outcome = Outcome()
+    for request in requests:
+        label = f"silence in {request.cluster}"
+        if not request.id:
+            outcome.items.append(await _create(request.cluster, label, request, writer))
+            continue
+        try:
+            outcome.items.append(Item(request.id, label, request.cluster,
+                                      silence_id=await writer.write(request)))
+        except Exception as err:
+            outcome.items.append(Item(request.id, label, request.cluster, error=str(err),
+                                      refused=_refusal(err)))
+    return outcome
 
 
 async def expire(silences: Iterable[Silence], writer: Writer) -> Outcome:
@@ -87,8 +268,62 @@ async def expire(silences: Iterable[Silence], writer: Writer) -> Outcome:
     for silence in silences:
         try:
             await writer.expire(silence.cluster, silence.id)
-            outcome.done.append(silence.id)
-            outcome.keys.append(silence.id)
+            outcome.items.append(Item(silence.id, silence.id[:8], silence.cluster,
+                                      silence_id=silence.id))
         except Exception as err:
-            outcome.failed.append(f"{silence.id[:8]}: {err}")
+            outcome.items.append(Item(silence.id, silence.id[:8], silence.cluster,
+                                      error=str(err), refused=_refusal(err)))
     return outcome
+
+
+# --------------------------------------------------------------------------- #
+# The journal: what was written, the same records from the CLI and the TUI
+# --------------------------------------------------------------------------- #
+
+
+def ack_records(alerts: Iterable[Alert], outcome: Outcome, user: str, at: datetime,
+                settings: AckSettings, note: str = "") -> list[Record]:
+    """One ACK record per alert acknowledged, naming its silences."""
+    return [alert_record(Kind.ACK, a, user, at, note, silences=ids,
+                         duration=settings.duration)
+            for a in alerts if (ids := outcome.ids_for(a.fingerprint))]
+
+
+def group_ack_records(alerts: Iterable[Alert], outcome: Outcome, writer: Writer, user: str,
+                      at: datetime) -> list[Record]:
+    return [alert_record(Kind.ACK, a, user, at, "group ack", silences=ids)
+            for a in alerts if (ids := outcome.ids_for(writer.cluster_of(a)))]
+
+
+def silence_records(request: SilenceRequest, outcome: Outcome, target: Alert | None, user: str,
+                    at: datetime) -> list[Record]:
+    """One record for a silence created (in one or more clusters); about `target` when the
+    silence was made for one alert."""
+    if not outcome.done:
+        return []
+    data = {"silences": outcome.done, "matchers": [str(m) for m in request.matchers],
+            "duration": request.ends_at - request.starts_at}
+    if target is not None:
+        return [alert_record(Kind.SILENCE_CREATED, target, user, at, request.comment, **data)]
+    return [Record(at, Kind.SILENCE_CREATED, user, text=request.comment, data=data)]
+
+
+def expire_records(silences: Iterable[Silence], outcome: Outcome, user: str,
+                   at: datetime) -> list[Record]:
+    """UNACK for an ACK! silence expired, SILENCE_EXPIRED for any other."""
+    expired = set(outcome.done)
+    return [expire_record(s.id, s, user, at) for s in silences if s.id in expired]
+
+
+def expire_record(silence_id: str, silence: Silence | None, user: str, at: datetime) -> Record:
+    """`silence` None: only its id is known (expired by id in a named cluster)."""
+    if silence is None:
+        return Record(at, Kind.SILENCE_EXPIRED, user, data={"silence": silence_id})
+    return Record(at, Kind.UNACK if silence.is_ack else Kind.SILENCE_EXPIRED, user,
+                  text=silence.comment,
+                  data={"silence": silence.id, "matchers": [str(m) for m in silence.matchers]})
+
+
+def extend_record(silence: Silence, new_end: datetime, user: str, at: datetime) -> Record:
+    return Record(at, Kind.SILENCE_EXTENDED, user, text=silence.comment,
+                  data={"silence": silence.id, "ends_at": new_end})

@@ -14,6 +14,8 @@ class AlertState(StrEnum):
     FIRING = "firing"
     ACKED = "acked"
     SILENCED = "silenced"
+    MUTED = "muted"
+    """Suppressed by a time interval (Alertmanager 0.28+ `mutedBy`), not by a silence."""
     INHIBITED = "inhibited"
     RESOLVED = "resolved"
 
@@ -23,6 +25,7 @@ _STRENGTH = {
     AlertState.FIRING: 3,
     AlertState.ACKED: 2,
     AlertState.SILENCED: 2,
+    AlertState.MUTED: 2,
     AlertState.INHIBITED: 2,
     AlertState.PENDING: 1,
     AlertState.RESOLVED: 0,
@@ -51,6 +54,10 @@ class Alert:
     """Author of the ACK! silence when state is ACKED."""
     acked_at: datetime | None = None
     """Start of that silence: how long the alert has been acknowledged."""
+    muted_by: tuple[str, ...] = ()
+    """Names of the time intervals muting it (Alertmanager 0.28+)."""
+    clamped: tuple[str, ...] = ()
+    """Timestamps the source sent out of range (e.g. 'startsAt'), clamped at ingest."""
 
     @property
     def name(self) -> str:
@@ -65,6 +72,22 @@ class Alert:
     def summary(self) -> str:
         notes = self.annotations
         return notes.get("summary") or notes.get("description") or notes.get("message") or ""
+
+    @property
+    def state_text(self) -> str:
+        """The state in words: `muted by weekends` names the time intervals."""
+        if self.state is AlertState.MUTED and self.muted_by:
+            return "muted by " + ", ".join(self.muted_by)
+        return self.state.value
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return clamp_warnings(self.clamped)
+
+
+def clamp_warnings(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """`startsAt out of range: clamped`, one sentence per clamped timestamp."""
+    return tuple(f"{name} out of range: clamped" for name in fields)
 
 
 _FNV_OFFSET = 14695981039346656037
@@ -108,6 +131,8 @@ def _merge_pair(a: Alert, b: Alert) -> Alert:
         instances=_union(a.instances, b.instances),
         silenced_by=_union(a.silenced_by, b.silenced_by) if strong.silenced_by else (),
         inhibited_by=_union(a.inhibited_by, b.inhibited_by) if strong.inhibited_by else (),
+        muted_by=_union(a.muted_by, b.muted_by) if strong.muted_by else (),
+        clamped=_union(a.clamped, b.clamped),
         receivers=_union(a.receivers, b.receivers),
         generator_url=strong.generator_url or weak.generator_url,
         expression=strong.expression or weak.expression,

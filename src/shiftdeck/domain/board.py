@@ -30,6 +30,9 @@ class SourceReport:
     """alertname → PromQL, from Prometheus rules."""
     silences: tuple[Silence, ...] = ()
     """Alertmanager only: every silence the instance holds."""
+    silences_error: str = ""
+    """Alertmanager only: why its silences could not be read this time (`silences` then holds
+    the last good ones); the alerts are fresh."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ def _unchanged(previous: Alert, alert: Alert, expression: str, ack: Silence | No
     return (previous.state is state and previous.starts_at == alert.starts_at
             and previous.silenced_by == alert.silenced_by
             and previous.inhibited_by == alert.inhibited_by
+            and previous.muted_by == alert.muted_by and previous.clamped == alert.clamped
             and previous.instances == alert.instances and previous.value == alert.value
             and previous.expression == expression
             and previous.generator_url == alert.generator_url

@@ -15,9 +15,14 @@ program. On top of that:
   `~`, brace expansion, subshells, `VAR=value` prefixes and shell builtins mean the line
   needs a shell: it is refused, and offered for the clipboard instead.
 
-A command is read-only when every pipeline stage matches a `read_only` pattern and none matches
-a `dangerous` one; everything else is dangerous (confirmed before it runs, refused in read-only
-mode).
+Classification is an allowlist. A stage is read-only only when a `read_only` pattern allows its
+exact shape (program, subcommand, every option and the shape of its value), no `dangerous`
+pattern matches it, and it uses nothing on the floor no pattern can lift (`never_read_only`:
+files written or read as `@file`, kubeconfig/server/token/impersonation/context options, secret
+data, psql meta-commands, `date -s`, `hostname NAME`, `sort -o`, ...). A command is read-only
+when every stage is; everything else is dangerous (confirmed with `y`, refused in read-only
+mode). The classification looks at the argv the runbook wrote (labels filled in), before
+shiftdeck adds `--context=` / `--kubeconfig=` to kubectl.
 
 Pattern format (`commands.read_only`, `commands.dangerous`): words separated by spaces, matched
 against one stage's argv. Each word is a shell-style glob (`*`, `?`, `[...]`) with `a|b`
@@ -25,32 +30,35 @@ alternatives.
 
 - The first word is the program: its name as written (`kubectl`), or a path glob if the word
   contains `/`. A program given with a path (`./kubectl`) only matches a pattern with a path.
-- Each following plain word must match the next positional argument, from the first: in
-  `kubectl -n qawave rollout history deployment/backend` the positionals are `rollout`,
-  `history`, `deployment/backend` (options are skipped, and so are the values of options known
-  to take one, such as kubectl's `-n`, `--context`, redis-cli's `-h`, psql's `-c`).
+- Each following plain word must match the next positional argument, from the first. In a
+  read_only pattern there must be exactly as many positionals as words, unless the word `...`
+  follows them (any number more). In a dangerous pattern, more positionals are allowed.
+- read_only patterns only: a word starting with `-` is an option the command may use: `-w` or
+  `-A|--all-namespaces` (a flag), `-n|--namespace=*` or `-o=wide|name` (an option with a value,
+  given as `-n x`, `-nx`, `-n=x`, `--namespace x` or `--namespace=x`, that must match the glob).
+  An option the pattern does not name makes the pattern not match.
 - `+word`: some argument matches (anywhere after the program).
 - `!word`: no argument matches.
 - Words starting with `-` (after `+`/`!`) are matched case-sensitively, as options are; other
-  words ignore case and compare with runs of whitespace collapsed to one space. A word cannot
-  contain a space: use `?` or a class such as `[!a-z]` (`SELECT[!a-z]*` matches an SQL string
-  that starts with `select` and a newline).
+  words and values ignore case and compare with runs of whitespace collapsed to one space. A
+  word cannot contain a space: use `?` or a class such as `[!a-z]` (`SELECT[!a-z]*` matches an
+  SQL string that starts with `select` and a newline).
 
-Examples: `kubectl rollout history|status`, `redis-cli PING|INFO`, `curl !-d* !--data*`,
-`psql +*pg_terminate_backend*`.
+Examples: read_only `kubectl get|describe ... -n|--namespace=* -o=wide`, `redis-cli PING`,
+`mytool status --all`; dangerous `kubectl rollout undo|restart`, `psql +*pg_terminate_backend*`.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from fnmatch import translate
 
 from .alerts import Alert
-from .runbooks import TEMPLATE, fill_template, shell_blocks, template_value
+from .runbooks import TEMPLATE, fill_template, shell_blocks, template_expression, template_value
 from .sanitize import clean_line
 
 KUBE_PROGRAMS = frozenset({"kubectl", "oc"})
@@ -58,31 +66,103 @@ KUBE_PROGRAMS = frozenset({"kubectl", "oc"})
 alert's kube context."""
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)
+MAX_ACTIONS = 200
+"""Commands offered per runbook; the rest are listed as not offered."""
+MAX_COMMAND_CHARS = 8192
+"""A longer command line is refused unparsed."""
+
+_KUBE_SCOPE = ("-n|--namespace=* -A|--all-namespaces -l|--selector=* --field-selector=* "
+               "--request-timeout=*")
+_KUBE_OUTPUT = ("-o|--output=wide|name|json|yaml|jsonpath=*|jsonpath-as-json=*|custom-columns=*"
+                "|go-template=*|template=*")
+_CURL_SAFE = ("-s|--silent -S|--show-error -f|--fail --fail-with-body -i|--include -I|--head "
+              "-L|--location -k|--insecure -v|--verbose -g|--globoff -G|--get --compressed -4 -6 "
+              "-m|--max-time=* --connect-timeout=* --retry=* --max-redirs=* "
+              "-w|--write-out=[!@]* -o|--output=/dev/null -H|--header=[!@]* -A|--user-agent=*")
+_GREP_SAFE = ("-i|-v|-c|-n|-E|-F|-G|-P|-w|-x|-o|-l|-L|-h|-H|-s|-q|-z|-a|-I "
+              "--ignore-case --invert-match --count --line-number --extended-regexp "
+              "--fixed-strings --word-regexp --only-matching --no-filename --with-filename "
+              "-A|-B|-C|-m|-e|--after-context|--before-context|--context|--max-count"
+              "|--regexp|--color|--colour=*")
 
 DEFAULT_READ_ONLY: tuple[str, ...] = (
-    "kubectl get|describe|logs|top|events|explain|api-resources|api-versions|version",
-    "kubectl rollout history|status",
-    "kubectl auth can-i|whoami",
-    "kubectl cluster-info !dump",
-    "curl !-d* !--data* !-F* !--form* !-T* !--upload-file* !--json* !-X* !--request* "
-    "!-[!-]*[dFTX]* !-K* !--config*",
-    "promtool query|check",
-    "amtool alert|silence query",
-    "amtool check-config|config",
-    "pg_isready",
-    "psql +-c*|--command* +SELECT[!a-z_]*|SHOW[!a-z_]*|EXPLAIN[!a-z_]*|\\d*|\\l* !-f* !--file*",
-    "redis-cli PING|INFO|DBSIZE|TIME|LASTSAVE|ROLE",
-    "redis-cli CLIENT|SLOWLOG|MEMORY|CONFIG|CLUSTER LIST|GET|INFO|NODES|STATS|DOCTOR|LEN",
-    "helm list|ls|status|history|get|version",
-    "docker ps|logs|inspect|stats|top|images|version|info",
-    "docker compose ps|logs|top|images|config|version",
-    "git log|show|status|diff|blame !--output*",
-    "grep|egrep|fgrep|zgrep|head|tail|wc|cut|jq|column|cat|echo|printf",
-    "sort !-o* !--output*",
-    "ls|df|du|free|uptime|date|hostname|whoami|nproc|dig|nslookup|host|getent|ps",
-    "systemctl status|is-active|is-failed|list-units|show",
+    f"kubectl get ... {_KUBE_SCOPE} {_KUBE_OUTPUT} --sort-by=* --show-labels --no-headers "
+    "-L|--label-columns=* -w|--watch --watch-only --show-kind --ignore-not-found --chunk-size=*",
+    f"kubectl describe ... {_KUBE_SCOPE} --show-events=*",
+    "kubectl logs ... -n|--namespace=* -l|--selector=* -c|--container=* --all-containers "
+    "--all-containers=true|false -p|--previous --previous=true|false --tail=* --since=* "
+    "--since-time=* --timestamps --timestamps=true|false --prefix --prefix=true|false "
+    "-f|--follow --max-log-requests=* --limit-bytes=* --request-timeout=* --ignore-errors",
+    f"kubectl top pod|pods|po|node|nodes|no ... {_KUBE_SCOPE} --containers --sort-by=* "
+    "--no-headers",
+    "kubectl events ... -n|--namespace=* -A|--all-namespaces --for=* --types=* -w|--watch "
+    "-o|--output=json|yaml",
+    "kubectl explain ... --recursive --api-version=*",
+    "kubectl api-resources --namespaced=* -o|--output=wide|name --api-group=* --verbs=*",
+    "kubectl api-versions",
+    "kubectl version --client --client=true|false -o|--output=json|yaml",
+    f"kubectl rollout history|status ... {_KUBE_SCOPE} --revision=* --timeout=* "
+    "-w|--watch=true|false",
+    f"kubectl auth can-i ... {_KUBE_SCOPE} --list --subresource=*",
+    "kubectl auth whoami -o|--output=json|yaml",
+    "kubectl cluster-info",
+    f"curl ... {_CURL_SAFE}",
+    "promtool query instant|range|series|labels ... --time=* --start=* --end=* --step=* "
+    "--match=*",
+    "promtool check config|rules|metrics|healthy|ready ... --syntax-only --url=*",
+    "amtool alert|silence query ... --alertmanager.url=* -o|--output=simple|extended|json "
+    "-a|--active -s|--silenced -i|--inhibited -u|--unprocessed -e|--expired -q|--quiet "
+    "--within=* --receiver=*",
+    "amtool check-config ...",
+    "amtool config ... --alertmanager.url=* -o|--output=simple|extended|json",
+    "pg_isready -h|--host=* -p|--port=* -U|--username=* -d|--dbname=* -t|--timeout=* -q|--quiet",
+    "psql ... -c|--command=SELECT[!a-z_]*|SHOW[!a-z_]*|EXPLAIN[!a-z_]*|\\d*|\\l* "
+    "-h|--host=* -p|--port=* -U|--username=* -d|--dbname=* -X|--no-psqlrc -A|--no-align "
+    "-t|--tuples-only -x|--expanded -q|--quiet -w|--no-password --csv +-c*|--command*",
+    "redis-cli PING|INFO|DBSIZE|TIME|LASTSAVE|ROLE ... -h=* -p=* -n=* -c --raw --no-raw --tls",
+    "redis-cli CLIENT|SLOWLOG|MEMORY|CONFIG|CLUSTER LIST|GET|INFO|NODES|STATS|DOCTOR|LEN ... "
+    "-h=* -p=* -n=* -c --raw --no-raw --tls",
+    "helm list|ls|status|history|version ... -n|--namespace=* -A|--all-namespaces "
+    "-o|--output=table|json|yaml -a|--all --max=* --revision=*",
+    "docker ps|logs|inspect|stats|top|images|version|info ... -a|--all -q|--quiet "
+    "-f|--filter=* --format=* --no-trunc -n|--tail=* --since=* --until=* -t|--timestamps "
+    "--no-stream -s|--size",
+    "docker compose ps|logs|top|images|version ... -a|--all -q|--quiet --format=* "
+    "-n|--tail=* -t|--timestamps --no-color --services",
+    "git log|show|status|diff|blame ... --oneline -n|--max-count=* -[0-9]* --stat --name-only "
+    "--name-status --since=* --until=* --author=* --format|--pretty=* -p|--patch --graph "
+    "--decorate --no-color -s|--short -b|--branch --porcelain --cached|--staged",
+    f"grep|egrep|fgrep|zgrep ... {_GREP_SAFE}",
+    "head|tail ... -n|--lines=* -c|--bytes=* -[0-9]* -q|-v",
+    "wc ... -l|-w|-c|-m|-L|--lines|--words|--bytes|--chars",
+    "cut ... -d|--delimiter=* -f|--fields=* -c|--characters=* -b|--bytes=* -s|--only-delimited "
+    "--complement --output-delimiter=*",
+    "jq ... -r|--raw-output -c|--compact-output -S|--sort-keys -e|--exit-status -s|--slurp "
+    "-n|--null-input -M|--monochrome-output --tab --indent=*",
+    "column ... -t|--table -s|--separator=* -o|--output-separator=* -n",
+    "cat ... -n|-A|-v|-e|-t|-s|-b",
+    "echo ... -n|-e|-E",
+    "printf ...",
+    "sort ... -n|-r|-u|-h|-V|-f|-b|-s|-g|-M|--numeric-sort|--reverse|--unique "
+    "--human-numeric-sort -k|--key=* -t|--field-separator=*",
+    "ls ... -l|-a|-h|-t|-r|-S|-1|-d|-R|-A --color=*",
+    "df ... -h|-T|-i|-k|-m|-a|-l|-P",
+    "du ... -s|-h|-a|-c|-x|--apparent-size -d|--max-depth=*",
+    "free -m|-g|-h|-k|-b|-t|-w",
+    "uptime -p|-s",
+    "date -u|--utc|-R -d|--date=* -I|--iso-8601=* --rfc-3339=*",
+    "date [+]* -u|--utc|-R -d|--date=*",
+    "hostname -f|--fqdn|-s|--short|-i|--ip-address|-I|--all-ip-addresses|-d|--domain"
+    "|-A|--all-fqdns",
+    "whoami",
+    "nproc --all",
+    "dig|host|nslookup ... -t=* -4|-6 -type=* -query=* -timeout=* -port=*",
+    "getent ahosts|ahostsv4|ahostsv6|hosts|services|group|passwd|networks|protocols ...",
+    "ps ... -e|-f|-F|-l|-w|-H|-A --sort=* -u=* -p=* -C=* -o=*",
+    "systemctl status|is-active|is-failed|list-units|show ... --no-pager -l|--full --type=* "
+    "--state=* -a|--all --user -p|--property=*",
 )
-"""Built-in read-only patterns: diagnostics the seed handbooks run, and plain text filters."""
+"""Built-in read-only shapes: diagnostics the seed handbooks run, and plain text filters."""
 
 DEFAULT_DANGEROUS: tuple[str, ...] = (
     "kubectl rollout undo|restart|pause|resume",
@@ -113,7 +193,7 @@ VALUE_OPTIONS: dict[str, frozenset[str]] = {
         "--server", "--token", "--as", "--as-group", "--as-uid", "--request-timeout",
         "--cache-dir", "--certificate-authority", "--client-certificate", "--client-key",
         "--tls-server-name", "--username", "--password", "-v", "--v", "--profile",
-        "--profile-output"}),
+        "--profile-output", "-o", "--output", "-l", "--selector"}),
     "redis-cli": frozenset({"-h", "-p", "-s", "-a", "-u", "-n", "-r", "-i", "-d", "-D",
                             "--user", "--pass", "--cacert", "--cert", "--key", "--sni"}),
     "psql": frozenset({"-h", "-p", "-U", "-d", "-c", "-f", "-v", "-P", "-o", "-L", "-T", "-F",
@@ -150,7 +230,7 @@ class _Word:
             if not alternative:
                 raise ValueError(f"empty alternative in {text!r}")
             flags = 0 if alternative.startswith("-") else re.IGNORECASE
-            regexes.append((re.compile(translate(alternative), flags),
+            regexes.append((re.compile(translate(alternative), flags | re.DOTALL),
                             not alternative.startswith("-")))
         self._regexes = tuple(regexes)
 
@@ -159,6 +239,10 @@ class _Word:
             if regex.match(" ".join(item.split()) if loose else item):
                 return True
         return False
+
+
+MORE = "..."
+"""In a read_only pattern, after the positional words: any number of further positionals."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,23 +254,96 @@ class Pattern:
     positionals: tuple[_Word, ...] = field(repr=False)
     anywhere: tuple[_Word, ...] = field(repr=False)
     nowhere: tuple[_Word, ...] = field(repr=False)
+    more: bool = False
+    """`...`: positionals beyond the words are allowed (read_only patterns)."""
+    flags: tuple[_Word, ...] = field(default=(), repr=False)
+    """Options without a value the command may use (read_only patterns)."""
+    valued: tuple[tuple[str, _Word], ...] = field(default=(), repr=False)
+    """Options with a value, and the value's shape (read_only patterns)."""
 
     def matches(self, argv: tuple[str, ...] | list[str]) -> bool:
+        """Dangerous-pattern semantics: the program, the first positionals, +/! words."""
         if not argv or not _program_matches(self.program, argv[0]):
             return False
-        args = argv[1:]
         given = positionals(argv)
-        if len(given) < len(self.positionals):
+        return (len(given) >= len(self.positionals)
+                and all(word.matches(item) for word, item in zip(self.positionals, given))
+                and self._required_and_forbidden(argv[1:]))
+
+    def allows(self, argv: tuple[str, ...] | list[str]) -> bool:
+        """Read-only semantics: the stage's exact shape is one this pattern names."""
+        if not argv or not _program_matches(self.program, argv[0]):
             return False
-        if not all(word.matches(item) for word, item in zip(self.positionals, given)):
+        given = self._shape(argv)
+        if given is None or len(given) < len(self.positionals):
             return False
+        if len(given) > len(self.positionals) and not self.more:
+            return False
+        return (all(word.matches(item) for word, item in zip(self.positionals, given))
+                and self._required_and_forbidden(argv[1:]))
+
+    def _required_and_forbidden(self, args: tuple[str, ...] | list[str]) -> bool:
         if not all(any(word.matches(item) for item in args) for word in self.anywhere):
             return False
         return not any(word.matches(item) for word in self.nowhere for item in args)
 
+    def _shape(self, argv: tuple[str, ...] | list[str]) -> list[str] | None:
+        """The positionals, or None when an option is not one this pattern allows."""
+        found: list[str] = []
+        index, options_done = 1, False
+        while index < len(argv):
+            item = argv[index]
+            index += 1
+            if options_done or item == "-" or not item.startswith("-"):
+                found.append(item)
+            elif item == "--":
+                options_done = True
+            else:
+                used = self._option(item, argv[index] if index < len(argv) else None)
+                if used is None:
+                    return None
+                index += used
+        return found
 
-def parse_pattern(text: str) -> Pattern:
-    """Parse one pattern; ValueError says what is wrong."""
+    def _value_word(self, name: str) -> _Word | None:
+        return next((word for option, word in self.valued if option == name), None)
+
+    def _is_flag(self, item: str) -> bool:
+        return any(flag.matches(item) for flag in self.flags)
+
+    def _option(self, item: str, following: str | None) -> int | None:
+        """How many argv items after `item` it uses (0 or 1), or None: not allowed."""
+        name, equals, value = item.partition("=")
+        shape = self._value_word(name)
+        if equals and shape is not None:
+            return 0 if shape.matches(value) else None
+        if self._is_flag(item):
+            return 0
+        shape = self._value_word(item)
+        if shape is not None:
+            return 1 if following is not None and shape.matches(following) else None
+        if not item.startswith("--") and len(item) > 2:
+            return self._cluster(item, following)
+        return None
+
+    def _cluster(self, item: str, following: str | None) -> int | None:
+        """`-sSL`, `-n5`, `-iE`: short options run together, the last may carry a value."""
+        for position in range(1, len(item)):
+            option, rest = "-" + item[position], item[position + 1:]
+            shape = self._value_word(option)
+            if shape is not None:
+                value = rest or following
+                if value is None or not shape.matches(value):
+                    return None
+                return 0 if rest else 1
+            if not self._is_flag(option):
+                return None
+        return 0
+
+
+def parse_pattern(text: str, *, read_only: bool = False) -> Pattern:
+    """Parse one pattern; ValueError says what is wrong. `read_only`: option words and `...`
+    are allowed (they name the exact shapes a read-only command may have)."""
     words = text.split()
     if not words:
         raise ValueError("an empty pattern")
@@ -198,20 +355,44 @@ def parse_pattern(text: str) -> Pattern:
     positional: list[_Word] = []
     anywhere: list[_Word] = []
     nowhere: list[_Word] = []
+    flags: list[_Word] = []
+    valued: list[tuple[str, _Word]] = []
+    more = False
     for word in rest:
         if word[0] in "+!":
             if len(word) == 1:
                 raise ValueError(f"{word!r} needs a glob after it, e.g. {word}-d*")
             (anywhere if word[0] == "+" else nowhere).append(_Word(word[1:]))
-            continue
-        if word.startswith("-"):
+        elif word.startswith("-") and read_only:
+            _option_word(word, flags, valued)
+        elif word.startswith("-"):
             raise ValueError(f"{word!r}: options are not positional; write +{word} (somewhere) "
                              f"or !{word} (nowhere)")
-        if anywhere or nowhere:
-            raise ValueError(f"positional word {word!r} must come before +/! words")
-        positional.append(_Word(word))
+        elif word == MORE and not read_only:
+            raise ValueError(f"{MORE} (any further positionals) is for read_only patterns")
+        elif word == MORE:
+            more = True
+        elif anywhere or nowhere or more or flags or valued:
+            raise ValueError(f"positional word {word!r} must come before +/! words, options "
+                             f"and {MORE}")
+        else:
+            positional.append(_Word(word))
     return Pattern(" ".join(words), tuple(program.split("|")), tuple(positional),
-                   tuple(anywhere), tuple(nowhere))
+                   tuple(anywhere), tuple(nowhere), more, tuple(flags), tuple(valued))
+
+
+def _option_word(word: str, flags: list[_Word], valued: list[tuple[str, _Word]]) -> None:
+    """`-w`, `-A|--all`, `-n|--namespace=*`, `-o=wide|name`."""
+    names, equals, values = word.partition("=")
+    for name in names.split("|"):
+        if not name.startswith("-") or name == "-":
+            raise ValueError(f"{word!r}: each alternative before '=' must be an option")
+        if not equals:
+            flags.append(_Word(name))
+        elif not values:
+            raise ValueError(f"{word!r}: give the value's shape after '=' (* for any)")
+        else:
+            valued.append((name, _Word(values)))
 
 
 def _program_matches(alternatives: tuple[str, ...], program: str) -> bool:
@@ -244,26 +425,250 @@ def positionals(argv: tuple[str, ...] | list[str]) -> list[str]:
     return found
 
 
+# --------------------------------------------------------------------------- #
+# The floor: what no pattern can make read-only
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True, slots=True)
+class _Floor:
+    """What one program may never do in a read-only command."""
+
+    short_valued: str = ""
+    """Short options that take a value (attached, `-ofile`, or the next item)."""
+    long_valued: frozenset[str] = frozenset()
+    forbidden: frozenset[str] = frozenset()
+    """Option names (`-o`, `--output`): never read-only, whatever their value."""
+    abbreviates: bool = False
+    """Long options may be abbreviated (getopt_long, curl): `--out` counts as `--output`."""
+    check: Callable[[list[tuple[str, str | None]], list[str]], str] | None = None
+    """(options with their values, positionals) → why not read-only, or ''."""
+
+
+_KUBE_FORBIDDEN = frozenset({
+    "--kubeconfig", "--server", "-s", "--token", "--as", "--as-group", "--as-uid", "--raw",
+    "--context", "--cluster", "--user", "--username", "--password", "--client-key",
+    "--client-certificate", "--certificate-authority", "--insecure-skip-tls-verify",
+    "--tls-server-name", "--cache-dir", "--profile", "--profile-output", "--filename",
+    "--kustomize"})
+_SECRET_RESOURCES = frozenset({"secret", "secrets"})
+_SECRET_SAFE_OUTPUT = frozenset({"", "wide", "name"})
+
+
+def _kube_check(options: list[tuple[str, str | None]], positional: list[str]) -> str:
+    """`kubectl get secrets -o yaml` (or jsonpath, templates...) shows secret data."""
+    secrets = any(part.split("/")[0].split(".")[0].lower() in _SECRET_RESOURCES
+                  for item in positional for part in item.split(","))
+    if not secrets:
+        return ""
+    for name, value in options:
+        if name in ("-o", "--output") and (value or "") not in _SECRET_SAFE_OUTPUT:
+            return "shows secret data"
+        if name in ("--template", "--show-managed-fields"):
+            return "shows secret data"
+    return ""
+
+
+def _curl_check(options: list[tuple[str, str | None]], _positional: list[str]) -> str:
+    for name, value in options:
+        if name in ("-o", "--output") and value != "/dev/null":
+            return "writes a file (-o)"
+        if name in ("-w", "--write-out") and value is not None and "%output" in value:
+            return "writes a file (%output)"
+        if name in ("-b", "--cookie") and value is not None and "=" not in value:
+            return "reads a cookie file (-b)"
+    return ""
+
+
+_SQL_META = re.compile(r"\\(?:d[A-Za-z]{0,3}|l)\+?(?:\s+[\w.*\"]+)?\s*")
+_SQL_STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+_SQL_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+_SQL_FIRST = frozenset({"select", "show", "explain"})
+_SQL_NEVER = frozenset({"into", "for", "analyze", "analyse", "copy"})
+_SQL_CALLS = frozenset("""
+    count sum avg min max now left right length lower upper round coalesce nullif greatest
+    least extract date_trunc date_part age to_char to_timestamp substring replace trim abs ceil
+    floor string_agg array_agg json_agg row_number rank percentile_cont stddev variance
+    bool_or bool_and concat split_part position unnest generate_series over filter within in
+    exists any all not and or as on using values interval cast when then else from where
+    select join lateral distinct is pg_size_pretty pg_database_size pg_relation_size
+    pg_total_relation_size pg_table_size pg_indexes_size pg_is_in_recovery
+    pg_last_xact_replay_timestamp pg_last_wal_receive_lsn pg_last_wal_replay_lsn
+    pg_current_wal_lsn pg_wal_lsn_diff pg_postmaster_start_time current_setting version
+    current_database current_user clock_timestamp statement_timestamp
+    """.split())
+
+
+def sql_problem(sql: str) -> str:
+    """Why a psql `-c` text is not a plain query, or '' (one SELECT/SHOW/EXPLAIN, no psql
+    meta-command but `\\d…`/`\\l`, only known side-effect-free functions)."""
+    text = sql.strip()
+    if text.startswith("\\"):
+        return "" if _SQL_META.fullmatch(text) else "a psql meta-command"
+    bare = _SQL_STRING.sub(" 0 ", text).rstrip().removesuffix(";")
+    if any(mark in bare for mark in (";", "\\", "$", "'", '"', "--", "/*")):
+        return "not a single plain SQL statement"
+    words = re.findall(r"[A-Za-z_]+", bare.lower())
+    if not words or words[0] not in _SQL_FIRST or _SQL_NEVER.intersection(words):
+        return "not a plain query"
+    for call in _SQL_CALL.findall(bare):
+        if call.lower().rsplit(".", 1)[-1] not in _SQL_CALLS:
+            return f"calls {call}()"
+    return ""
+
+
+def _psql_check(options: list[tuple[str, str | None]], _positional: list[str]) -> str:
+    for name, value in options:
+        if name in ("-c", "--command"):
+            problem = sql_problem(value or "")
+            if problem:
+                return problem
+    return ""
+
+
+def _date_check(options: list[tuple[str, str | None]], positional: list[str]) -> str:
+    return "sets the clock" if any(not p.startswith("+") for p in positional) else ""
+
+
+def _no_positionals(options: list[tuple[str, str | None]], positional: list[str]) -> str:
+    return "sets the host name" if positional else ""
+
+
+_FLOORS: dict[str, _Floor] = {
+    "kubectl": _Floor("nlosLc", VALUE_OPTIONS["kubectl"] | {"--template", "--sort-by"},
+                      _KUBE_FORBIDDEN, False, _kube_check),
+    "curl": _Floor(
+        "AbcCdDeEFHKmoPQrTtuUwxXyYz",
+        frozenset({"--output", "--write-out", "--cookie", "--header", "--max-time",
+                   "--user-agent", "--url-query", "--data", "--form", "--json", "--request"}),
+        frozenset({"-O", "-D", "-c", "-K", "-T", "-d", "-F", "-X", "-n", "-u", "-E", "-J",
+                   "-e", "-x", "-U", "--remote-name", "--remote-name-all",
+                   "--remote-header-name", "--dump-header", "--cookie-jar", "--config",
+                   "--upload-file", "--data", "--data-ascii", "--data-binary", "--data-raw",
+                   "--data-urlencode", "--form", "--form-string", "--json", "--trace",
+                   "--trace-ascii", "--trace-config", "--stderr", "--libcurl", "--output-dir",
+                   "--create-dirs", "--request", "--netrc", "--netrc-file", "--netrc-optional",
+                   "--unix-socket", "--abstract-unix-socket", "--cert", "--key", "--user",
+                   "--oauth2-bearer", "--etag-save", "--etag-compare", "--hsts", "--alt-svc",
+                   "--url-query", "--proxy", "--proxy-user", "--variable", "--expand-url"}),
+        True, _curl_check),
+    "psql": _Floor("hpUdcfvPoLTFR", VALUE_OPTIONS["psql"],
+                   frozenset({"-o", "--output", "-f", "--file", "-L", "--log-file"}),
+                   True, _psql_check),
+    "sort": _Floor("ktSTo", frozenset({"--key", "--field-separator", "--output"}),
+                   frozenset({"-o", "--output", "--compress-program", "--files0-from"}), True),
+    "date": _Floor("dfrI", frozenset({"--date", "--file", "--reference", "--set"}),
+                   frozenset({"-s", "--set"}), True, _date_check),
+    "hostname": _Floor("F", frozenset({"--file"}),
+                       frozenset({"-F", "--file", "-b", "--boot"}), True, _no_positionals),
+    "git": _Floor("cC", frozenset(), frozenset({"-c", "--config-env", "--exec-path",
+                                                "--output", "--ext-diff", "--textconv"})),
+    "helm": _Floor("n", frozenset({"--namespace"}), frozenset({
+        "--kubeconfig", "--kube-context", "--kube-token", "--kube-as-user", "--kube-as-group",
+        "--kube-apiserver", "--kube-ca-file", "--registry-config", "--repository-config",
+        "--post-renderer"})),
+    "docker": _Floor("Hc", VALUE_OPTIONS["docker"],
+                     frozenset({"-H", "--host", "--context", "-c", "--config"})),
+    "redis-cli": _Floor("hpsaunridD", VALUE_OPTIONS["redis-cli"], frozenset({
+        "--rdb", "--functions-rdb", "--pipe", "--eval", "-a", "--pass", "--askpass", "--user",
+        "-u", "-x"})),
+    "systemctl": _Floor("HM", frozenset({"--host", "--machine"}),
+                        frozenset({"-H", "--host", "-M", "--machine"})),
+}
+_FLOORS["oc"] = _FLOORS["kubectl"]
+
+_AT_IS_NOT_A_FILE = frozenset({"dig", "date"})
+"""Programs where a leading `@` is a server or a time, not a file to read."""
+_READS_AT_FILE = re.compile(r"^(?:-[A-Za-z]|--[^=]+=)@")
+
+
+def never_read_only(argv: tuple[str, ...] | list[str]) -> str:
+    """Why this stage can never be read-only, whatever the patterns say, or ''."""
+    if not argv:
+        return "nothing to run"
+    program = argv[0].rsplit("/", 1)[-1]
+    if program not in _AT_IS_NOT_A_FILE and any(
+            item.startswith("@") or _READS_AT_FILE.match(item) for item in argv[1:]):
+        return "reads a file (@file)"
+    floor = _FLOORS.get(program)
+    if floor is None:
+        return ""
+    options, positional = _getopt(argv, floor)
+    for name, _value in options:
+        if _forbidden(name, floor.forbidden, floor.abbreviates):
+            return f"uses {name}"
+    return floor.check(options, positional) if floor.check else ""
+
+
+def _forbidden(name: str, forbidden: frozenset[str], abbreviates: bool) -> bool:
+    if name in forbidden:
+        return True
+    return abbreviates and name.startswith("--") and len(name) > 3 and any(
+        option.startswith(name) for option in forbidden if option.startswith("--"))
+
+
+def _getopt(argv: tuple[str, ...] | list[str],
+            floor: _Floor) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """(option, value) pairs and positionals, as a getopt-style program reads them."""
+    options: list[tuple[str, str | None]] = []
+    found: list[str] = []
+    index, done = 1, False
+    while index < len(argv):
+        item = argv[index]
+        index += 1
+        following = argv[index] if index < len(argv) else None
+        if done or item == "-" or not item.startswith("-"):
+            found.append(item)
+        elif item == "--":
+            done = True
+        elif item.startswith("--"):
+            name, equals, value = item.partition("=")
+            if equals:
+                options.append((name, value))
+            elif name in floor.long_valued:
+                options.append((name, following))
+                index += 1
+            else:
+                options.append((name, None))
+        else:
+            index += _short_cluster(item, following, floor.short_valued, options)
+    return options, found
+
+
+def _short_cluster(item: str, following: str | None, valued: str,
+                   options: list[tuple[str, str | None]]) -> int:
+    for position in range(1, len(item)):
+        letter, rest = item[position], item[position + 1:]
+        if letter in valued:
+            options.append(("-" + letter, rest or following))
+            return 0 if rest else 1
+        options.append(("-" + letter, None))
+    return 0
+
+
 @dataclass(frozen=True, slots=True)
 class CommandPatterns:
     """Which commands run without a confirmation (config keys ``commands.read_only`` and
     ``commands.dangerous``)."""
 
     read_only: tuple[str, ...] = DEFAULT_READ_ONLY
-    """A command is read-only when each pipeline stage matches one of these..."""
+    """A stage is read-only when one of these allows its exact shape..."""
     dangerous: tuple[str, ...] = DEFAULT_DANGEROUS
-    """...and no stage matches one of these. Invalid patterns raise ValueError."""
+    """...no stage matches one of these, and `never_read_only` has nothing against it.
+    Invalid patterns raise ValueError."""
     _read_only: tuple[Pattern, ...] = field(default=(), init=False, repr=False, compare=False)
     _dangerous: tuple[Pattern, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "read_only", tuple(self.read_only))
         object.__setattr__(self, "dangerous", tuple(self.dangerous))
-        object.__setattr__(self, "_read_only", tuple(parse_pattern(p) for p in self.read_only))
+        object.__setattr__(self, "_read_only", tuple(parse_pattern(p, read_only=True)
+                                                     for p in self.read_only))
         object.__setattr__(self, "_dangerous", tuple(parse_pattern(p) for p in self.dangerous))
 
     def stage_is_read_only(self, argv: tuple[str, ...] | list[str]) -> bool:
-        return (any(p.matches(argv) for p in self._read_only)
+        return (not never_read_only(argv)
+                and any(p.allows(argv) for p in self._read_only)
                 and not any(p.matches(argv) for p in self._dangerous))
 
     def is_read_only(self, stages: Iterable[tuple[str, ...]]) -> bool:
@@ -404,7 +809,7 @@ class Command:
     """What may be copied to the clipboard: the command with only label values that are safe
     in any shell context filled in; other templates stay as written, for the engineer to fill."""
     context: str = ""
-    """The kube context its kubectl stages were pointed at ('' = kubeconfig's current one)."""
+    """The kube context its kubectl stages run with ('': none given, kubeconfig's current one)."""
     namespace: str = ""
     """The namespace its kubectl stages name (`-n`), or ''."""
 
@@ -435,18 +840,22 @@ def parse_command(line: str, alert: Alert, patterns: CommandPatterns | None = No
     """Template, split, check and classify one command line (see the module docstring).
 
     `context` / `kubeconfig`: added to every kubectl/oc stage as `--context=` /
-    `--kubeconfig=` unless the command sets them itself, so the command runs against the
-    alert's cluster (pass the diagnostics scope's context and `kubernetes.kubeconfig`).
+    `--kubeconfig=` unless the command sets them itself (which makes it dangerous), so the
+    command runs against the alert's cluster (pass the diagnostics scope's context, or the
+    kubeconfig's current context, and `kubernetes.kubeconfig`).
     """
     patterns = patterns or CommandPatterns()
     holes: list[_Hole] = []
 
     def hole(match: re.Match[str]) -> str:
-        expression = match.group("expr")
+        expression = template_expression(match)
         holes.append(_Hole(expression, template_value(expression, alert), match.group(0)))
         return f"{_OPEN}{len(holes) - 1}{_CLOSE}"
 
     raw = line.strip()
+    if len(raw) > MAX_COMMAND_CHARS:
+        return Command(clean_line(raw, 200), (), True,
+                       f"longer than {MAX_COMMAND_CHARS} characters", False, "", "")
     if _OPEN in raw or _CLOSE in raw:
         return Command(_display(raw, alert), (), True,
                        "contains reserved characters (U+E000/U+E001)", False, "", "")
@@ -460,13 +869,36 @@ def parse_command(line: str, alert: Alert, patterns: CommandPatterns | None = No
         raw = _restore(holed[:cut], holes).strip()
     text, clipboard = _display(raw, alert), _clipboard_text(raw, alert)
     try:
-        stages = tuple(_stage(stage, holes, context, kubeconfig) for stage in stage_texts)
+        written = tuple(_stage(stage, holes) for stage in stage_texts)
     except _Refusal as refusal:
         return Command(text, (), True, refusal.reason, refusal.needs_shell, clipboard, "")
-    dangerous = not patterns.is_read_only(stages)
-    kube = any(_base(stage[0]) in KUBE_PROGRAMS for stage in stages)
-    return Command(text, stages, dangerous, "", False, clipboard, context if kube else "",
+    # Classified as the runbook wrote it: a --context or --kubeconfig it sets is dangerous;
+    # the ones shiftdeck adds are not.
+    dangerous = not patterns.is_read_only(written)
+    stages = tuple(_with_kube_flags(list(stage), context, kubeconfig)
+                   if _base(stage[0]) in KUBE_PROGRAMS else stage for stage in written)
+    return Command(text, stages, dangerous, "", False, clipboard, _context(stages),
                    _namespace(stages))
+
+
+def copy_only(command: Command, reason: str) -> Command:
+    """The command refused with `reason` (an untrusted runbook's): it can be copied, not run."""
+    clipboard = command.clipboard or command.text
+    return replace(command, stages=(), dangerous=True, refused=reason, needs_shell=False,
+                   clipboard=clipboard)
+
+
+def runbook_commands(lines: Iterable[str], alert: Alert, patterns: CommandPatterns, *,
+                     context: str = "", kubeconfig: str = "", untrusted: str = "",
+                     limit: int = MAX_ACTIONS) -> tuple[list[Command], int]:
+    """The first `limit` commands parsed (each refused, copy only, when `untrusted` says why),
+    and how many more there were (not offered)."""
+    lines = list(lines)
+    commands = []
+    for line in lines[:limit]:
+        command = parse_command(line, alert, patterns, context=context, kubeconfig=kubeconfig)
+        commands.append(copy_only(command, untrusted) if untrusted else command)
+    return commands, max(len(lines) - limit, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,7 +926,7 @@ def _clipboard_text(raw: str, alert: Alert) -> str:
     """Only values that are inert in any shell context (no quotes, no `$`, no spaces, not
     starting with `-`) are filled in; the others keep their template."""
     def fill(match: re.Match[str]) -> str:
-        value = template_value(match.group("expr"), alert)
+        value = template_value(template_expression(match), alert)
         if value is not None and _SAFE_VALUE.fullmatch(value):
             return value
         return match.group(0)
@@ -603,7 +1035,7 @@ def _checked_stages(stages: list[str]) -> list[str]:
     return stripped
 
 
-def _stage(text: str, holes: list[_Hole], context: str, kubeconfig: str) -> tuple[str, ...]:
+def _stage(text: str, holes: list[_Hole]) -> tuple[str, ...]:
     try:
         tokens = shlex.split(text, comments=False, posix=True)
     except ValueError as err:
@@ -623,8 +1055,6 @@ def _stage(text: str, holes: list[_Hole], context: str, kubeconfig: str) -> tupl
     argv = [program]
     for position, token in enumerate(tokens[1:], start=1):
         argv.append(_fill(token, holes, kube, tokens[position - 1]))
-    if kube:
-        argv = _with_kube_flags(argv, context, kubeconfig)
     return tuple(argv)
 
 
@@ -664,15 +1094,13 @@ def _shown(value: str, limit: int = 80) -> str:
     return clean_line(value, limit)
 
 
-def _with_kube_flags(argv: list[str], context: str, kubeconfig: str) -> list[str]:
+def _with_kube_flags(argv: list[str], context: str, kubeconfig: str) -> tuple[str, ...]:
     extra = []
     if context and not _has_option(argv, "--context"):
         extra.append(f"--context={context}")
     if kubeconfig and not _has_option(argv, "--kubeconfig"):
         extra.append(f"--kubeconfig={kubeconfig}")
-    if not extra:
-        return argv
-    return [argv[0], *extra, *argv[1:]]
+    return (argv[0], *extra, *argv[1:])
 
 
 def _has_option(argv: list[str], name: str) -> bool:
@@ -682,6 +1110,21 @@ def _has_option(argv: list[str], name: str) -> bool:
         if item == name or item.startswith(name + "="):
             return True
     return False
+
+
+def _context(stages: tuple[tuple[str, ...], ...]) -> str:
+    """The `--context` the kubectl stages run with ('' when none is given)."""
+    for stage in stages:
+        if _base(stage[0]) not in KUBE_PROGRAMS:
+            continue
+        for index, item in enumerate(stage[1:], start=1):
+            if item == "--":
+                break
+            if item.startswith("--context="):
+                return item.split("=", 1)[1]
+            if item == "--context" and index + 1 < len(stage):
+                return stage[index + 1]
+    return ""
 
 
 def _namespace(stages: tuple[tuple[str, ...], ...]) -> str:

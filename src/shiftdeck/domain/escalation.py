@@ -94,7 +94,7 @@ class Escalation:
     resolve_breach: bool = False
     """Still open at or past the level's `resolve_within` (firing or acked alerts)."""
     muted: bool = False
-    """Silenced or inhibited: nobody is paged, escalation stopped."""
+    """Silenced, muted or inhibited: nobody is paged, escalation stopped."""
     stop_reason: str = ""
     """Why escalation stopped, in words: 'acknowledged by alice', 'silenced', 'inhibited',
     'resolved'; '' while it runs (or has not started)."""
@@ -124,8 +124,9 @@ def escalate(alert: Alert, level: SeverityLevel | None, policy: EscalationPolicy
     state = alert.state
     if state is AlertState.PENDING:
         return Escalation(current=None, next=None, **base)
-    if state in (AlertState.SILENCED, AlertState.INHIBITED):
-        return Escalation(current=None, next=None, muted=True, stop_reason=state.value, **base)
+    if state in (AlertState.SILENCED, AlertState.MUTED, AlertState.INHIBITED):
+        return Escalation(current=None, next=None, muted=True, stop_reason=alert.state_text,
+                          **base)
     if state is AlertState.RESOLVED:
         until = min(alert.resolved_at, now) if alert.resolved_at else now
         return Escalation(current=_reached(rungs, until), next=None, stop_reason="resolved",

@@ -68,7 +68,7 @@ ACTION_KINDS = frozenset({Kind.ACK, Kind.UNACK, Kind.SILENCE_CREATED, Kind.SILEN
 firing, resolved and escalated are observed, not done."""
 
 ACTIVE_STATES = frozenset({AlertState.FIRING, AlertState.ACKED, AlertState.SILENCED,
-                           AlertState.INHIBITED})
+                           AlertState.MUTED, AlertState.INHIBITED})
 """Alertmanager considers these firing (silenced and inhibited ones notify nobody)."""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from .journal import Kind, Record, group_actions, parse_time
 
-MUTED_STATES = ("silenced", "inhibited")
+MUTED_STATES = ("silenced", "muted", "inhibited")
 
 
 @dataclass(frozen=True, slots=True)

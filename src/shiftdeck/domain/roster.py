@@ -32,6 +32,10 @@ DISTANT_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 DEFAULT_HORIZON = timedelta(weeks=8)
 """How far ahead next_handoff / next_shift_of look by default."""
 
+ICS_MAX_BYTES = 16 << 20
+"""Default cap of an ICS feed (file or answer): far more than years of shifts; icalendar
+holds a parsed feed in many times its size, so a larger one is refused rather than read."""
+
 _MAX_HOLDINGS = 10_000
 """Safety bound on one timeline (a 1h rotation over a year is 8,760 holdings)."""
 
@@ -144,11 +148,13 @@ class IcsFeed:
     refresh: timedelta = timedelta(hours=1)
     """How often the app fetches it again."""
     timeout: timedelta = timedelta(seconds=10)
-    """Per-request timeout."""
+    """Deadline of one fetch, from connect to the last byte (redirects included)."""
     levels: Mapping[str, str] = field(default_factory=dict)
     """`L2` → role, for Grafana OnCall `[L2]` events."""
     name: str = ""
     """Shown as the source of its shifts; default: the file's name or the URL's host."""
+    max_bytes: int = ICS_MAX_BYTES
+    """Largest feed read (file or answer); a larger one is an error, the cached copy is used."""
 
     def __post_init__(self) -> None:
         for key in ("headers", "levels"):

@@ -6,7 +6,12 @@ A *reference* (an annotation's `runbook_url` / `runbook`, or a `runbooks.map` va
 http(s) URL, or a path. A relative path is looked up in every `runbooks.dirs` entry, then under
 `runbooks.base_url`. Only the config (`runbooks.map`) may name an absolute path: an alert is
 untrusted input, so its paths must stay inside the configured directories (no absolute paths,
-no `..`).
+no `..`; `sources.runbooks` also checks each file after symlinks).
+
+Trust follows where a runbook was found, never what it says: `runbooks.dirs`, `base_url` and
+`map` are the team's; an annotation URL outside `base_url` and `runbooks.trusted_origins` came
+from whoever wrote the alert. Such a runbook is shown and its commands can be copied, but none
+can run (`Place.untrusted`).
 
 Templates follow Prometheus and Alertmanager: `{{ $labels.namespace }}`, `{{ .Labels.pod }}`,
 `{{ index $labels "pod" }}`, `{{ $value }}` / `{{ .Value }}`, `{{ $externalLabels.x }}`,
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from urllib.parse import urljoin, urlsplit
@@ -48,10 +53,27 @@ class RunbookSettings:
     """http(s) base for relative references and `<alertname>.md` when no file matched."""
     map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """alertname → file (absolute, or relative to dirs / base_url) or http(s) URL."""
+    trusted_origins: tuple[str, ...] = ()
+    """Origins (`https://wiki.example.com`, scheme://host[:port]) whose runbooks are the
+    team's even when an alert's runbook_url names them; base_url's origin path is trusted too."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.map, MappingProxyType):
             object.__setattr__(self, "map", MappingProxyType(dict(self.map)))
+        object.__setattr__(self, "trusted_origins",
+                           tuple(origin_of(o) or o for o in self.trusted_origins))
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One place a runbook may be, and what trusting it means."""
+
+    location: str
+    """An http(s) URL or an absolute file path."""
+    root: Path | None = None
+    """The runbooks.dirs entry a file was looked up in: after symlinks it must stay inside."""
+    untrusted: str = ""
+    """'' for the team's runbooks; else why its commands cannot run, in one sentence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +98,9 @@ class Runbook:
     commands: tuple[str, ...] = ()
     """`extract_commands(template)`: feed these to `parse_command`, never lines taken from the
     filled `markdown` (label values would already be spliced into the text)."""
+    untrusted: str = ""
+    """'' when the runbook is the team's; else why none of its commands may run (it came from
+    the alert's runbook_url): they are listed and can be copied."""
 
 
 # --------------------------------------------------------------------------- #
@@ -88,13 +113,20 @@ def is_url(reference: str) -> bool:
 
 
 def runbook_plan(alert: Alert, settings: RunbookSettings) -> tuple[list[str], list[str]]:
+    """(places to try in order, references skipped with the reason); see `runbook_places`."""
+    places, skipped = runbook_places(alert, settings)
+    return [place.location for place in places], skipped
+
+
+def runbook_places(alert: Alert, settings: RunbookSettings) -> tuple[list[Place], list[str]]:
     """(places to try in order, references skipped with the reason).
 
     Places are http(s) URLs and absolute file paths. Order: the alert's `runbook_url` /
     `runbook` annotation, `runbooks.map[alertname]`, then `<dir>/<alertname>.md` and its
     kebab-case and lower-case forms for each dir, then the same names under `base_url`.
+    A place listed twice keeps its first position and is trusted if either listing is.
     """
-    places: list[str] = []
+    places: list[Place] = []
     skipped: list[str] = []
     for key in ANNOTATIONS:
         reference = alert.annotations.get(key, "").strip()
@@ -108,10 +140,60 @@ def runbook_plan(alert: Alert, settings: RunbookSettings) -> tuple[list[str], li
     if name and _SAFE_NAME.fullmatch(name):
         files = [f"{stem}.md" for stem in runbook_names(name)]
         for directory in settings.dirs:
-            places.extend(str(directory / file) for file in files)
+            places.extend(Place(str(directory / file), directory) for file in files)
         if settings.base_url:
-            places.extend(_join_url(settings.base_url, file) for file in files)
-    return list(dict.fromkeys(places)), skipped
+            places.extend(Place(_join_url(settings.base_url, file)) for file in files)
+    return _merged(places), skipped
+
+
+def _merged(places: list[Place]) -> list[Place]:
+    merged: dict[str, Place] = {}
+    for place in places:
+        first = merged.get(place.location)
+        if first is None:
+            merged[place.location] = place
+        elif first.untrusted and not place.untrusted:
+            merged[place.location] = replace(first, untrusted="", root=place.root)
+    return list(merged.values())
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` of an http(s) URL (lower-case, default port dropped), or ''."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def is_team_url(url: str, settings: RunbookSettings) -> bool:
+    """Under `base_url` (same origin, path inside it) or on a `trusted_origins` origin."""
+    origin = origin_of(url)
+    if not origin:
+        return False
+    if origin in settings.trusted_origins:
+        return True
+    if not settings.base_url or origin != origin_of(settings.base_url):
+        return False
+    base_path = urlsplit(settings.base_url).path.rstrip("/") + "/"
+    path = urlsplit(url.strip()).path
+    return path.startswith(base_path) and ".." not in path.split("/")
+
+
+def untrusted_sentence(origin: str, url: str) -> str:
+    """Why an alert-supplied runbook's commands cannot run, in one sentence."""
+    host = urlsplit(url).hostname or url
+    return (f"this runbook came from the alert's {origin.removeprefix('annotation ')} "
+            f"({clean_line(host, 100)}), not from your team's runbooks: commands can be "
+            "copied, not run")
 
 
 def runbook_candidates(alert: Alert, settings: RunbookSettings) -> list[str]:
@@ -139,12 +221,14 @@ _EVERY_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
 
 
-def _add_reference(reference: str, settings: RunbookSettings, places: list[str],
+def _add_reference(reference: str, settings: RunbookSettings, places: list[Place],
                    skipped: list[str], *, trusted: bool, origin: str) -> None:
     parts = urlsplit(reference)
     if parts.scheme and len(parts.scheme) > 1:  # a one-letter "scheme" is a Windows drive
         if parts.scheme.lower() in ("http", "https") and parts.netloc:
-            places.append(reference)
+            team = trusted or is_team_url(reference, settings)
+            places.append(Place(reference, None,
+                                "" if team else untrusted_sentence(origin, reference)))
         else:
             skipped.append(f"{reference}: {origin} is not an http(s) URL or a path")
         return
@@ -152,7 +236,7 @@ def _add_reference(reference: str, settings: RunbookSettings, places: list[str],
     path = PurePosixPath(path_text)
     expanded = Path(path_text).expanduser() if trusted else None
     if expanded is not None and expanded.is_absolute():
-        places.append(str(expanded))
+        places.append(Place(str(expanded)))
         return
     if path.is_absolute() or path_text.startswith("~") or ".." in path.parts:
         skipped.append(f"{reference}: ignored: an alert's {origin} may only name a file inside "
@@ -162,9 +246,9 @@ def _add_reference(reference: str, settings: RunbookSettings, places: list[str],
         skipped.append(f"{reference}: {origin} names no file")
         return
     for directory in settings.dirs:
-        places.append(str(directory / path))
+        places.append(Place(str(directory / path), directory))
     if settings.base_url:
-        places.append(_join_url(settings.base_url, path.as_posix()))
+        places.append(Place(_join_url(settings.base_url, path.as_posix())))
     if not settings.dirs and not settings.base_url:
         skipped.append(f"{reference}: {origin} is a relative path, and neither runbooks.dirs "
                        "nor runbooks.base_url is set")
@@ -219,8 +303,20 @@ def front_matter_title(text: str) -> str:
 # Templates
 # --------------------------------------------------------------------------- #
 
-TEMPLATE = re.compile(r"\{\{-?\s*(?P<expr>[^{}\n]*?)\s*-?\}\}")
-"""One `{{ ... }}` action (trim markers accepted and ignored), on one line."""
+TEMPLATE = re.compile(r"\{\{(?P<body>[^{}\n]*)\}\}")
+"""One `{{ ... }}` action, on one line. Linear: the body cannot hold a brace, so a scan from
+one `{{` stops at the next; trim markers and spaces are removed by `template_expression`."""
+
+
+def template_expression(match: re.Match[str]) -> str:
+    """The expression of a `TEMPLATE` match: trim markers (`{{-`, `-}}`) and spaces removed."""
+    body = match.group("body")
+    if body.startswith("-"):
+        body = body[1:]
+    body = body.strip()
+    if body.endswith("-"):
+        body = body[:-1].rstrip()
+    return body
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _FIELD = re.compile(rf"(?P<map>\$labels|\.Labels|\$externalLabels|\.ExternalLabels"
@@ -268,9 +364,10 @@ def fill_template(text: str, alert: Alert) -> tuple[str, tuple[str, ...]]:
     unknown: dict[str, None] = {}
 
     def fill(match: re.Match[str]) -> str:
-        value = template_value(match.group("expr"), alert)
+        expression = template_expression(match)
+        value = template_value(expression, alert)
         if value is None:
-            unknown[match.group("expr")] = None
+            unknown[expression] = None
             return match.group(0) + UNKNOWN_MARK
         return clean_line(value, 4096)
 

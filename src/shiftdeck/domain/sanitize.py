@@ -47,3 +47,9 @@ def clean_mapping(raw: object, intern: bool = False) -> dict[str, str]:
     if intern:
         return {sys.intern(clean(k, 1024)): sys.intern(clean(v)) for k, v in raw.items()}
     return {clean(k, 1024): clean(v) for k, v in raw.items()}
+
+
+def has_unsafe(text: str) -> bool:
+    """True if clean() would change `text` (ignoring its length): for values that must be
+    refused rather than altered, such as paths and URLs."""
+    return _UNSAFE.search(text) is not None

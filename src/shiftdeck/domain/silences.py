@@ -8,12 +8,13 @@ never fork it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from .alerts import Alert, AlertState
+from .alerts import Alert, AlertState, clamp_warnings
 from .durations import format_duration
 from .matchers import Matcher, make_matcher
 from .severity import SeverityPolicy
@@ -48,10 +49,24 @@ class Silence:
     """False when sanitising changed a matcher at ingest: writing this silence back would change
     its matchers, which makes Alertmanager expire it and create another, so it is never
     extended in place."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """Alertmanager 0.32+: free-form notes on the silence (sanitised)."""
+    clamped: tuple[str, ...] = ()
+    """Timestamps the server sent out of range (e.g. 'endsAt'), clamped at ingest."""
 
     @property
     def is_ack(self) -> bool:
         return self.comment.startswith(ACK_PREFIX)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Matchers shiftdeck cannot evaluate (`pod=~"(a)\\1": cannot evaluate: …`); while any
+        exists the silence matches nothing here, whatever Alertmanager decides."""
+        return tuple(f"{m}: {m.problem}" for m in self.matchers if m.problem)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.problems + clamp_warnings(self.clamped)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(m.matches(labels) for m in self.matchers)
@@ -120,6 +135,28 @@ def ack_request(matchers: tuple[Matcher, ...], cluster: str, user: str, now: dat
                 settings: AckSettings, note: str = "") -> SilenceRequest:
     return SilenceRequest(matchers, now, now + settings.duration, user,
                           ack_comment(user, now, note), cluster)
+
+
+_REFERENCE = re.compile(r" \[sd:([0-9a-f]{8,32})\]$")
+
+
+def with_reference(comment: str, reference: str) -> str:
+    """The comment with shiftdeck's write reference last (`… UTC [sd:7f3a9c21e0]`): after the
+    `ACK!` prefix, so karma and kthxbye still see an ack. After a timeout, the reference is
+    how shiftdeck finds a silence the server stored before it answered."""
+    return f"{comment} [sd:{reference}]"
+
+
+def reference_of(comment: str) -> str:
+    """The write reference a comment ends with, or ''."""
+    found = _REFERENCE.search(comment)
+    return found.group(1) if found else ""
+
+
+def existing_ack(silences: Iterable[Silence], labels: Mapping[str, str]) -> Silence | None:
+    """The one 'already acknowledged' policy: an active ACK! silence selecting these labels."""
+    return next((s for s in silences if s.is_ack and s.state is SilenceState.ACTIVE
+                 and s.matches(labels)), None)
 
 
 def plan_extensions(silences: Iterable[Silence], alerts: Iterable[Alert], now: datetime,

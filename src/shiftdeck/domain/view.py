@@ -103,7 +103,20 @@ class SilenceRow:
 
     @property
     def matches_nothing(self) -> bool:
-        return self.silencing == 0 and self.silence.state is not SilenceState.EXPIRED
+        return (self.silencing == 0 and self.silence.state is not SilenceState.EXPIRED
+                and not self.uncounted)
+
+    @property
+    def uncounted(self) -> bool:
+        """A pending silence shiftdeck cannot evaluate: what it would match is unknown (an
+        active one's count is Alertmanager's own verdict)."""
+        return self.silence.state is SilenceState.PENDING and bool(self.silence.problems)
+
+    @property
+    def count_text(self) -> str:
+        if self.uncounted:
+            return "cannot evaluate"
+        return "matches nothing" if self.matches_nothing else str(self.silencing)
 
     def timing(self, now: datetime) -> str:
         """`ends in 1h30m`, `starts in 2h`, or `ended 3h ago`."""

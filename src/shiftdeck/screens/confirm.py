@@ -15,6 +15,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y,enter", "answer(True)", "Yes", id="confirm_yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm_no"),
     ]
+    KEYS_HELP = "y / enter: do it    n / esc: cancel"
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical { width: 70; max-width: 100%; height: auto; max-height: 90%;
@@ -32,7 +33,18 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(Content(self._title), id="confirm-title")
             yield Static(self._body, id="confirm-body")
-            yield Static(Content("y / enter: do it    n / esc: cancel"), id="confirm-keys")
+            yield Static(Content(self.KEYS_HELP), id="confirm-keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class RunConfirmScreen(ConfirmScreen, inherit_bindings=False):
+    """Running a dangerous command: only `y` runs it. Enter, space or any other key never
+    does (an Enter meant for the runbook pane must not run what it highlighted)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Run", id="confirm_run"),
+        Binding("n,escape", "answer(False)", "Cancel", id="confirm_cancel"),
+    ]
+    KEYS_HELP = "y: run it    n / esc: cancel    (enter does not run it)"

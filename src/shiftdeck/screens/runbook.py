@@ -1,8 +1,9 @@
 """The alert's runbook, its commands runnable inline, and their output.
 
-Read-only commands run on `enter`; dangerous ones ask first, showing the exact argv and where it
-will run; commands that need a shell are never run: they are copied to the clipboard instead.
-Output is plain text (a Log, never markup), capped, and can be cancelled.
+Read-only commands run on `enter`; dangerous ones ask first (only `y` runs them), showing the
+exact argv and where it will run; commands that need a shell, and every command of a runbook the
+alert pointed at outside the team's places, are never run: they are copied to the clipboard
+instead. Output is plain text (a Log, never markup), capped, and can be cancelled.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.widgets.option_list import Option
 from ..domain.alerts import Alert
 from ..domain.commands import Command
 from ..domain.runbooks import Runbook
+from ..domain.urls import mask_url
 
 MAX_OUTPUT_LINES = 5000
 
@@ -27,7 +29,7 @@ MAX_OUTPUT_LINES = 5000
 def source_label(source: str) -> str:
     """A URL as it is; a file by its name, as its directory is in the config (on one line at 80
     columns, the name is what would be cut off)."""
-    return source if "://" in source else PurePath(source).name
+    return mask_url(source) if "://" in source else PurePath(source).name
 
 
 def command_label(command: Command) -> Content:
@@ -60,6 +62,8 @@ class RunbookScreen(Screen):
         self.alert = alert
         self.commands: list[Command] = []
         self.running = False
+        self.kube_target: object | None = None
+        """Where kubectl commands go (sources.runner.KubeTarget), set with the commands."""
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f" Runbook: {self.alert.name} — loading…"), id="runbook-title")
@@ -74,15 +78,16 @@ class RunbookScreen(Screen):
     def on_mount(self) -> None:
         self.app.load_runbook_for(self)
 
-    def show_runbook(self, runbook: Runbook, commands: list[Command]) -> None:
+    def show_runbook(self, runbook: Runbook, commands: list[Command], more: int = 0) -> None:
         """Called by the app once the runbook (or the level's checklist) and its commands are
-        ready."""
+        ready; `more`: commands beyond the cap, not offered."""
         if not self.is_attached:
             return  # closed (esc) before the runbook arrived
         title = self.query_one("#runbook-title", Static)
         if runbook.found:
             source = source_label(runbook.source)
-            title.update(Content(f" Runbook: {self.alert.name} ({source})"))
+            trust = " — copy only" if runbook.untrusted else ""
+            title.update(Content(f" Runbook: {self.alert.name} ({source}){trust}"))
         else:
             title.update(Content(f" {self.alert.name}: no runbook — the {self.alert.level} "
                                  "checklist"))
@@ -95,6 +100,11 @@ class RunbookScreen(Screen):
         options = self.query_one("#runbook-commands", OptionList)
         options.clear_options()
         options.add_options([Option(command_label(c)) for c in self.commands])
+        if more:
+            options.add_option(Option(Content(f"{more} more commands not offered"),
+                                      disabled=True))
+        if runbook.untrusted:
+            self.output(f"✗ {runbook.untrusted}")
         if self.commands:
             options.highlighted = 0
             options.focus()

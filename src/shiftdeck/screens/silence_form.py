@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from ..domain.alerts import Alert
-from ..domain.durations import format_duration, parse_duration
+from ..domain.durations import check_year, format_duration, parse_duration
 from ..domain.matchers import Matcher, MatcherError, make_matcher
 from ..domain.severity import SeverityPolicy
 from ..domain.silences import Refusal, SilenceRequest, SilenceSettings, check_silence
@@ -59,7 +59,7 @@ def parse_start(text: str, now: datetime) -> datetime:
         return now
     if value.startswith("+"):
         return now + parse_duration(value[1:])
-    moment = datetime.fromisoformat(value)
+    moment = check_year(datetime.fromisoformat(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
 

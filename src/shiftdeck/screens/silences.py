@@ -110,6 +110,7 @@ class SilencesScreen(Screen):
                     if silence.id in a.silenced_by or (silence.state is SilenceState.PENDING
                                                        and silence.matches(a.labels))]
         lines = [f"{a.level} {a.state.value} {a.name}" for a in silenced] or ["(no alert now)"]
+        lines = silence_notes(silence) + lines
         from .detail import TextScreen
 
         self.app.push_screen(TextScreen(f"Alerts silenced by {silence.id[:8]}",
@@ -123,15 +124,25 @@ def _cells(row: SilenceRow, now: datetime, tones: dict[str, str]) -> list[Text]:
     ends_style = tones["soon"] if row.expiring_soon else (
         tones["expired"] if silence.state is SilenceState.EXPIRED else "")
     state = ("ACK " if silence.is_ack else "") + silence.state.value
-    count = "matches nothing" if row.matches_nothing else str(row.silencing)
+    notes = " ".join(f"{k}={v}" for k, v in sorted(silence.annotations.items()))
+    comment = silence.comment + (f" · {notes}" if notes else "")
     return [
         Text(state, style="bold" if silence.is_ack else ""),
         Text(ends, style=ends_style),
         Text(silence.created_by),
-        Text(count, style=tones["nothing"] if row.matches_nothing else ""),
-        Text(_cut(silence.comment.replace("\n", " "), 36)),
-        Text(_cut(" ".join(str(m) for m in silence.matchers), 70)),
+        Text(row.count_text, style=tones["nothing"] if row.matches_nothing or row.uncounted else ""),
+        Text(_cut(comment.replace("\n", " "), 36)),
+        Text(_cut(" ".join([str(m) for m in silence.matchers]
+                           + [f"⚠ {w}" for w in silence.warnings]), 70),
+             style=tones["nothing"] if silence.warnings else ""),
     ]
+
+
+def silence_notes(silence: Silence) -> list[str]:
+    """What a silence carries besides its matchers: warnings, then its annotations."""
+    notes = [f"⚠ {warning}" for warning in silence.warnings]
+    notes += [f"{key} = {value}" for key, value in sorted(silence.annotations.items())]
+    return notes + ([""] if notes else [])
 
 
 def _cut(text: str, width: int) -> str:

@@ -1,10 +1,15 @@
-"""Alertmanager API v2: alerts, silences, status."""
+"""Alertmanager API v2: alerts, silences, status.
+
+Speaks to 0.25 … 0.34: `status.mutedBy` (0.28+) and silence `annotations` (0.32+) are read when
+present; `GET /silences` answering an error (0.32 with a multi-matcher-set silence) fails the
+silences only, never the alerts. Nothing here calls `/api/v1` (gone since 0.27: HTTP 410).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -12,12 +17,13 @@ import httpx
 
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
+from ..domain.health import SourceHealth
 from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
 from ..domain.silences import Silence, SilenceRequest, SilenceState
 from .bulk import off_loop
-from .http import SourceError, build_client, delete, get_json, post_json
-from .timeparse import parse_time
+from .http import SourceError, build_client, clock_offset, delete, get_json, post_json
+from .timeparse import parse_time_checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +61,34 @@ def parse_alert(raw: dict[str, Any], instance: str) -> Alert:
     status = raw.get("status") or {}
     silenced = tuple(clean(s, 64) for s in status.get("silencedBy") or ())
     inhibited = tuple(clean(s, 64) for s in status.get("inhibitedBy") or ())
+    muted = tuple(clean(s, 256) for s in status.get("mutedBy") or ())
+    starts_at, clamped = parse_time_checked(raw["startsAt"])
     return Alert(
         fingerprint=clean(raw.get("fingerprint"), 64) or fingerprint(labels),
         labels=labels,
         annotations=clean_mapping(raw.get("annotations")),
-        state=_state(status.get("state"), silenced, inhibited),
-        starts_at=parse_time(raw["startsAt"]),
+        state=_state(status.get("state"), silenced, inhibited, muted),
+        starts_at=starts_at,
         instances=(instance,),
         generator_url=clean(raw.get("generatorURL"), 8192),
         silenced_by=silenced,
         inhibited_by=inhibited,
         receivers=tuple(clean(r.get("name"), 256) for r in raw.get("receivers") or ()),
+        muted_by=muted,
+        clamped=("startsAt",) if clamped else (),
     )
 
 
-def _state(state: object, silenced: tuple[str, ...], inhibited: tuple[str, ...]) -> AlertState:
-    if state == "suppressed":
-        return AlertState.SILENCED if silenced or not inhibited else AlertState.INHIBITED
-    return AlertState.FIRING
+def _state(state: object, silenced: tuple[str, ...], inhibited: tuple[str, ...],
+           muted: tuple[str, ...] = ()) -> AlertState:
+    """Suppressed by a silence first (an ack is one), then an inhibition, then a time interval."""
+    if state != "suppressed":
+        return AlertState.FIRING
+    if silenced:
+        return AlertState.SILENCED
+    if inhibited:
+        return AlertState.INHIBITED
+    return AlertState.MUTED if muted else AlertState.SILENCED
 
 
 def parse_silences(payload: Any, cluster: str) -> tuple[Silence, ...]:
@@ -94,19 +110,24 @@ def parse_silence(raw: dict[str, Any], cluster: str) -> Silence:
         raise ValueError("bad silence id")
     matchers, editable = _silence_matchers(raw["matchers"])
     starts_raw = raw["startsAt"]
+    times = {key: parse_time_checked(raw[key]) for key in ("startsAt", "endsAt")}
     updated = raw.get("updatedAt")
+    if updated:
+        times["updatedAt"] = parse_time_checked(updated)
     return Silence(
         id=silence_id,
         matchers=matchers,
-        starts_at=parse_time(starts_raw),
-        ends_at=parse_time(raw["endsAt"]),
+        starts_at=times["startsAt"][0],
+        ends_at=times["endsAt"][0],
         created_by=clean(raw.get("createdBy"), 256),
         comment=clean(raw.get("comment"), 4096),
         state=SilenceState(raw["status"]["state"]),
         cluster=cluster,
         starts_at_raw=starts_raw,
-        updated_at=parse_time(updated) if updated else None,
+        updated_at=times["updatedAt"][0] if updated else None,
         editable=editable,
+        annotations=clean_mapping(raw.get("annotations")),
+        clamped=tuple(key for key, (_, clamped) in times.items() if clamped),
     )
 
 
@@ -126,8 +147,23 @@ def _silence_matchers(raw: list[dict[str, Any]]) -> tuple[tuple[Matcher, ...], b
         op = ("=~" if is_equal else "!~") if is_regex else ("=" if is_equal else "!=")
         clean_name, clean_value = clean(name, 1024), clean(value)
         editable = editable and (clean_name, clean_value) == (name, value)
-        matchers.append(make_matcher(clean_name, op, clean_value))
+        # A regex RE2 refuses is kept, marked "cannot evaluate", so the silence is still
+        # listed and can be expired.
+        matchers.append(make_matcher(clean_name, op, clean_value, lenient=True))
     return tuple(matchers), editable
+
+
+def silences_health(report: SourceReport, previous: SourceReport | None,
+                    known: SourceHealth | None) -> SourceHealth | None:
+    """The banner entry while a report's silences could not be read ("alertmanager am0
+    silences unavailable: HTTP 500 …"), or None when they could."""
+    if not report.silences_error:
+        return None
+    if known is None:
+        shown = previous is not None and not previous.silences_error
+        known = SourceHealth(f"{report.name} silences", report.kind,
+                             last_ok=previous.fetched_at if shown else None)
+    return known.failed(report.fetched_at, report.silences_error.removeprefix("silences "))
 
 
 def silence_body(request: SilenceRequest) -> dict[str, Any]:
@@ -163,6 +199,7 @@ class AlertmanagerClient:
         self.name = upstream.name
         self.cluster = upstream.cluster
         self._client = client or build_client(upstream)
+        self._last_silences: tuple[Silence, ...] = ()
 
     async def alerts(self) -> AlertBatch:
         payload = await get_json(self._client, "/api/v2/alerts")
@@ -176,14 +213,22 @@ class AlertmanagerClient:
         return parse_silences(payload, self.cluster)
 
     async def report(self, now: datetime) -> tuple[SourceReport, int]:
-        """Alerts and silences, fetched concurrently; either failing fails the poll."""
+        """Alerts and silences, fetched concurrently. Alerts failing fails the poll; silences
+        failing (0.32 answers 500 while a multi-matcher-set silence exists) keeps the last good
+        silences and says so in `silences_error`, so the alerts are still shown."""
         batch, silences = await asyncio.gather(self.alerts(), self.silences(),
                                                return_exceptions=True)
-        for outcome in (batch, silences):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return SourceReport(self.name, self.kind, batch.alerts, now,
-                            silences=silences), batch.skipped
+        if isinstance(batch, BaseException):
+            raise batch
+        problem = ""
+        if isinstance(silences, SourceError):
+            problem = f"silences unavailable: {silences}"
+        elif isinstance(silences, BaseException):
+            raise silences
+        else:
+            self._last_silences = silences
+        return SourceReport(self.name, self.kind, batch.alerts, now, silences=self._last_silences,
+                            silences_error=problem), batch.skipped
 
     async def post_silence(self, request: SilenceRequest) -> str:
         """Create (or, with `request.id`, update) a silence; return its ID."""
@@ -208,6 +253,10 @@ class AlertmanagerClient:
             cluster_status=clean(cluster.get("status"), 32),
             peers=len(cluster.get("peers") or ()),
         )
+
+    def clock_offset(self) -> timedelta | None:
+        """This server's clock minus this machine's, from its latest answer (None before one)."""
+        return clock_offset(self._client)
 
     async def aclose(self) -> None:
         await self._client.aclose()

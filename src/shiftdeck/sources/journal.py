@@ -14,6 +14,11 @@ as it was, so retrying the same records writes each exactly once.
 The file is ``$XDG_STATE_HOME/shiftdeck/journal.jsonl`` by default (``journal:`` in the
 config), created 0600 in a directory created 0700: it records what the on-call engineer did.
 It is never rotated; a record is ~200-500 bytes.
+
+The path must name a regular file. A FIFO, socket, directory or block device is refused with
+an OSError whose ``strerror`` says so (opening a FIFO to read would wait for a writer forever).
+A character device (``/dev/null``, ``/dev/full``) may be written to, never blocks (the file is
+opened non-blocking), and reads as an empty journal: a device keeps no records.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,10 +91,13 @@ class Journal:
         records: list[Record] = []
         corrupt: list[tuple[int, str]] = []
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115 - closed below
+            fd = _open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return JournalRead((), ())
-        with handle:
+        if stat.S_ISCHR(os.fstat(fd).st_mode):
+            os.close(fd)
+            return JournalRead((), ())
+        with os.fdopen(fd, "rb") as handle:
             number = 0
             for number, line in enumerate(handle, 1):  # noqa: B007 - used after the loop
                 if since_key is not None and _older(line, since_key):
@@ -120,12 +129,12 @@ class Journal:
         if not directory.is_dir():
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             created_dir = True
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
         try:
-            fd = os.open(self.path, flags | os.O_EXCL, 0o600)
+            fd = _open(self.path, flags | os.O_EXCL)
             created = True
         except FileExistsError:
-            fd = os.open(self.path, flags, 0o600)
+            fd = _open(self.path, flags)
             created = False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -152,6 +161,35 @@ class Journal:
             _fsync_directory(directory)
             if created_dir:
                 _fsync_directory(directory.parent)
+
+
+def special_file_kind(path: Path) -> str:
+    """'a FIFO', 'a directory'... for a path that exists and is neither a regular file nor a
+    character device; '' otherwise (a missing file is created on the first record)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    return _refused_kind(mode)
+
+
+def _refused_kind(mode: int) -> str:
+    if stat.S_ISREG(mode) or stat.S_ISCHR(mode):
+        return ""
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def _open(path: Path, flags: int) -> int:
+    """Open without blocking (a FIFO would wait for its other end) and refuse what is not a
+    regular file or a character device."""
+    fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    kind = _refused_kind(os.fstat(fd).st_mode)
+    if kind:
+        os.close(fd)
+        raise OSError(errno.EINVAL, f"{kind}, not a regular file", str(path))
+    return fd
 
 
 def _older(line: bytes, since_key: bytes) -> bool:

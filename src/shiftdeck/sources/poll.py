@@ -38,10 +38,31 @@ def next_delay(refresh: timedelta, failures: int) -> float:
     return min(interval, 1.0 * 2 ** (failures - 1))
 
 
+PARSE_ALLOWANCE = 30.0
+"""Seconds a poll may spend past its requests' deadlines, decoding and parsing (100k alerts
+take a few seconds)."""
+
+
+def poll_deadline(source: Source) -> float | None:
+    """Seconds one poll of `source` may take: its requests run concurrently, each within the
+    upstream's timeout (connect to last byte); twice that for a request that follows another,
+    plus PARSE_ALLOWANCE. None for a source without an upstream (tests' fakes)."""
+    timeout = getattr(getattr(source, "upstream", None), "timeout", None)
+    if not isinstance(timeout, timedelta):
+        return None
+    return 2 * timeout.total_seconds() + PARSE_ALLOWANCE
+
+
 async def poll_once(source: Source, clock: Clock) -> tuple[SourceReport, int]:
-    """One poll; every failure becomes a SourceError with a reason for people."""
+    """One poll; every failure becomes a SourceError with a reason for people, and a poll that
+    outlives poll_deadline() is one (so the header never shows ok for it)."""
+    limit = poll_deadline(source)
     try:
-        return await source.report(clock.now())
+        async with asyncio.timeout(limit):
+            return await source.report(clock.now())
+    except TimeoutError:
+        raise SourceError(f"no complete poll within {limit:g}s (deadline)" if limit else
+                          "timed out") from None
     except SourceError:
         raise
     except Exception as err:  # a bug or an answer we did not foresee must not end the loop

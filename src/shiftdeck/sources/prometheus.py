@@ -1,20 +1,30 @@
-"""Prometheus API v1: pending and firing alerts, and the expression behind each alert rule."""
+"""Prometheus API v1: pending and firing alerts, and the expression behind each alert rule.
+
+Every answer is shape-checked before use: an envelope that is not an object, a `data` of the
+wrong type, series that are not objects and samples that are not ``[timestamp, "value"]`` with
+a timestamp in 1970-2200 are left out (counted as skipped, or dropped from a series). When
+nothing usable is left, the call fails with a SourceError sentence; no answer raises anything
+else.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-import math
-from datetime import UTC, datetime, timedelta
-
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
 from ..domain.sanitize import clean, clean_mapping
-from .http import SourceError, build_client, get_json
+from .http import PROMETHEUS_MAX_BYTES, SourceError, build_client, get_json
 from .timeparse import parse_time
+
+LATEST_SAMPLE = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
+"""Sample timestamps outside [1970, 2200) are not times Prometheus stores: dropped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +35,31 @@ class RuleAlerts:
     skipped: int
 
 
-def unwrap(payload: Any) -> Any:
+def unwrap(payload: Any, what: str = "") -> Any:
     """The `data` of a Prometheus envelope, or SourceError with the server's own reason."""
     if not isinstance(payload, dict) or "status" not in payload:
-        raise SourceError("unexpected answer: not a Prometheus API envelope")
+        where = f" from {what}" if what else ""
+        raise SourceError(f"unexpected answer{where}: not a Prometheus API envelope")
     if payload["status"] != "success":
         raise SourceError(f"{clean(payload.get('errorType'), 64)}: {clean(payload.get('error'), 256)}")
     return payload.get("data")
 
 
+def _listed(data: Any, key: str, what: str) -> list[Any]:
+    """data[key] as a list (missing or null: empty); SourceError when it is something else."""
+    if data is None:
+        return []
+    value = data.get(key) if isinstance(data, dict) else None
+    if value is None and isinstance(data, dict):
+        return []
+    if not isinstance(value, list):
+        raise SourceError(f"unexpected answer: {what} has no list of {key}")
+    return value
+
+
 def parse_rule_alerts(data: Any, instance: str) -> tuple[list[Alert], int]:
     alerts, skipped = [], 0
-    for raw in (data or {}).get("alerts") or ():
+    for raw in _listed(data, "alerts", "/api/v1/alerts"):
         try:
             labels = clean_mapping(raw["labels"], intern=True)
             state = AlertState.PENDING if raw.get("state") == "pending" else AlertState.FIRING
@@ -49,18 +72,54 @@ def parse_rule_alerts(data: Any, instance: str) -> tuple[list[Alert], int]:
                 instances=(instance,),
                 value=clean(raw.get("value"), 64),
             ))
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             skipped += 1
     return alerts, skipped
 
 
 def parse_rule_expressions(data: Any) -> dict[str, str]:
     expressions: dict[str, str] = {}
-    for group in (data or {}).get("groups") or ():
-        for rule in group.get("rules") or ():
-            if rule.get("type", "alerting") == "alerting" and rule.get("name"):
+    for group in _listed(data, "groups", "/api/v1/rules"):
+        rules = group.get("rules") if isinstance(group, dict) else None
+        for rule in rules if isinstance(rules, list) else ():
+            if (isinstance(rule, dict) and rule.get("type", "alerting") == "alerting"
+                    and rule.get("name")):
                 expressions[clean(rule["name"], 1024)] = clean(rule.get("query"), 8192)
     return expressions
+
+
+def parse_series(data: Any) -> list[tuple[datetime, float]]:
+    """The first series of a query_range answer as (time, value), bad samples dropped; [] for
+    no series. SourceError when the answer is not a matrix, or its series has samples and none
+    of them is usable."""
+    if data is None:
+        return []
+    if not isinstance(data, dict) or data.get("resultType", "matrix") != "matrix":
+        raise SourceError("unexpected answer: /api/v1/query_range did not return a matrix")
+    series = next((s for s in _listed(data, "result", "/api/v1/query_range")
+                   if isinstance(s, dict)), None)
+    if series is None:
+        if data.get("result"):
+            raise SourceError("unexpected answer: /api/v1/query_range has no series object")
+        return []
+    values = series.get("values")
+    raw = values if isinstance(values, list) else []
+    samples = [sample for item in raw if (sample := _sample(item)) is not None]
+    if raw and not samples:
+        raise SourceError(f"unexpected answer: none of the series' {len(raw)} sample(s) is a "
+                          "[timestamp, \"value\"] pair with a time in 1970-2200")
+    return samples
+
+
+def _sample(item: Any) -> tuple[datetime, float] | None:
+    """[timestamp, "value"] with a number timestamp in [1970, 2200); None for anything else."""
+    if not isinstance(item, list) or len(item) != 2:
+        return None
+    stamp, value = item
+    if (isinstance(stamp, bool) or not isinstance(stamp, int | float) or not isinstance(value, str)
+            or not 0 <= stamp < LATEST_SAMPLE):  # NaN fails every comparison
+        return None
+    return datetime.fromtimestamp(stamp, UTC), _number(value)
 
 
 class PrometheusClient:
@@ -69,13 +128,16 @@ class PrometheusClient:
     def __init__(self, upstream: Any, client: httpx.AsyncClient | None = None) -> None:
         self.upstream = upstream
         self.name = upstream.name
-        self._client = client or build_client(upstream)
+        self._client = client or build_client(upstream, PROMETHEUS_MAX_BYTES)
 
     async def rule_alerts(self) -> RuleAlerts:
-        alerts_data = unwrap(await get_json(self._client, "/api/v1/alerts"))
-        rules_data = unwrap(await get_json(self._client, "/api/v1/rules", {"type": "alert"}))
-        alerts, skipped = parse_rule_alerts(alerts_data, self.name)
-        return RuleAlerts(tuple(alerts), parse_rule_expressions(rules_data), skipped)
+        """Alerts and rules, fetched concurrently: a poll takes one deadline, not two."""
+        alerts_answer, rules_answer = await asyncio.gather(
+            get_json(self._client, "/api/v1/alerts"),
+            get_json(self._client, "/api/v1/rules", {"type": "alert"}))
+        alerts, skipped = parse_rule_alerts(unwrap(alerts_answer, "/api/v1/alerts"), self.name)
+        expressions = parse_rule_expressions(unwrap(rules_answer, "/api/v1/rules"))
+        return RuleAlerts(tuple(alerts), expressions, skipped)
 
     async def report(self, now: datetime) -> tuple[SourceReport, int]:
         found = await self.rule_alerts()
@@ -86,16 +148,12 @@ class PrometheusClient:
         """The first series of a range query as (time, value); [] when there is none."""
         data = unwrap(await get_json(self._client, "/api/v1/query_range", {
             "query": expr, "start": start.timestamp(), "end": end.timestamp(),
-            "step": step.total_seconds()}))
-        result = (data or {}).get("result") or []
-        if not result:
-            return []
-        return [(datetime.fromtimestamp(float(t), UTC), _number(v))
-                for t, v in result[0].get("values") or ()]
+            "step": step.total_seconds()}), "/api/v1/query_range")
+        return parse_series(data)
 
     async def version(self) -> str:
         data = unwrap(await get_json(self._client, "/api/v1/status/buildinfo"))
-        return clean((data or {}).get("version"), 64)
+        return clean(data.get("version") if isinstance(data, dict) else "", 64)
 
     async def aclose(self) -> None:
         await self._client.aclose()

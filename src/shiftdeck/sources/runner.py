@@ -15,10 +15,12 @@ import signal
 import subprocess
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
+
+import yaml
 
 from ..domain.commands import Command
 from ..domain.sanitize import clean_line
@@ -262,3 +264,58 @@ def _start_error(err: OSError | ValueError) -> str:
     if isinstance(err, PermissionError):
         return "permission denied"
     return err.strerror or str(err)
+
+
+# -- where kubectl runs -------------------------------------------------------------- #
+
+MAX_KUBECONFIG = 4 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class KubeTarget:
+    """The kubeconfig's view of where kubectl commands go, for the confirm to show."""
+
+    current: str = ""
+    """The kubeconfig's current-context ('' when none or unreadable)."""
+    clusters: tuple[tuple[str, str], ...] = ()
+    """context name → cluster name, for every context the kubeconfig defines."""
+    problem: str = ""
+    """Why the kubeconfig could not be read, or ''."""
+
+    def cluster_of(self, context: str) -> str:
+        return dict(self.clusters).get(context, "")
+
+
+def kube_target(paths: str) -> KubeTarget:
+    """Read the kubeconfig (`paths`: an os.pathsep list, merged as kubectl does: the first file
+    to set a value wins). Blocking: call it from a thread. Never runs exec plugins."""
+    current, clusters, problems = "", {}, []
+    for path in (p for p in paths.split(os.pathsep) if p):
+        try:
+            data = _kubeconfig(path)
+        except (OSError, ValueError, yaml.YAMLError) as err:
+            problems.append(f"{path}: {clean_line(err, 200)}")
+            continue
+        current = current or str(data.get("current-context") or "")
+        for name, cluster in _contexts(data):
+            clusters.setdefault(name, cluster)
+    return KubeTarget(clean_line(current, 200), tuple(clusters.items()),
+                      "; ".join(problems) if not clusters else "")
+
+
+def _kubeconfig(path: str) -> dict:
+    with open(os.path.expanduser(path), "rb") as file:
+        raw = file.read(MAX_KUBECONFIG + 1)
+    if len(raw) > MAX_KUBECONFIG:
+        raise ValueError("larger than 4 MiB")
+    data = yaml.safe_load(raw)
+    if not isinstance(data, dict):
+        raise ValueError("not a kubeconfig")
+    return data
+
+
+def _contexts(data: dict) -> Iterator[tuple[str, str]]:
+    for entry in data.get("contexts") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("context"), dict):
+            yield (clean_line(str(entry.get("name", "")), 200),
+                   clean_line(str(entry["context"].get("cluster", "")), 200))

@@ -2,12 +2,19 @@
 
 PagerDuty, Grafana OnCall, Opsgenie and GoAlert all export shifts as ICS; one reader covers them:
 
-- **Fetch** with the feed's headers and timeout. A good answer is written to
-  ``$XDG_CACHE_HOME/shiftdeck/ics/<sha256 of the URL>.ics`` (mode 0600: the feeds are private).
+- **Fetch** with the feed's headers, within its ``timeout`` (one deadline, connect to last
+  byte, redirects included) and ``max_bytes`` (default 16 MiB). The headers go along only
+  while redirects stay on the feed's origin; another origin is asked without them. A good
+  answer is written to ``$XDG_CACHE_HOME/shiftdeck/ics/<sha256 of the URL>.ics`` (mode
+  0600: the feeds are private).
   When the fetch fails (unreachable, HTTP error, not iCalendar) the last good copy is used and
   the result says so (``from_cache`` and ``error``), so a shift survives the feed being down.
 - **Expand** with ``icalendar`` + ``recurring_ical_events`` over a window (default now-1d ..
   now+8w): RRULE, RDATE, EXDATE and RECURRENCE-ID overrides; cancelled events are skipped.
+  Bounded: a feed of more than MAX_COMPONENTS events, or more than MAX_EVENTS occurrences in
+  the window, is refused; an event repeating more often than hourly, or too costly to expand
+  (MAX_RULE_STEPS), is left out with a sentence and the rest of the feed used. Expansion runs
+  in a worker thread.
   Floating times and all-day dates are read in the config's timezone.
 - **Name the person** from the SUMMARY (after any ``[L1]``/``[L2]`` prefix), else a single
   ATTENDEE (its ``mailto:`` address or CN), else the DESCRIPTION, matched to ``people`` by id,
@@ -23,13 +30,16 @@ secret token: it never appears in a message.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -37,12 +47,24 @@ import httpx
 from ..domain.roster import (IcsFeed, Person, Roster, Shift, find_person, localize,
                              person_in_text, with_shifts)
 from ..domain.sanitize import clean_line
-from .http import SourceError
+from ..domain.sizes import format_size
+from ..domain.urls import mask_urls_in
+from .http import SourceError, fetch
 
 WINDOW_BEFORE = timedelta(days=1)
 WINDOW_AFTER = timedelta(weeks=8)
-MAX_FEED_BYTES = 32 << 20
+MAX_EVENTS = 5_000
+"""Occurrences per feed and window: 8 weeks of hourly shifts is 1,344."""
+MAX_COMPONENTS = 10_000
+"""VEVENTs per feed, counted before parsing: icalendar reads ~4,000 a second."""
+MAX_RULE_STEPS = 100_000
+"""Steps dateutil may take to expand one recurring event up to the window's end (it walks
+from DTSTART, one FREQ period at a time, times the BY... candidates in each): ~0.5 s."""
+MAX_FEED_STEPS = 500_000
+"""The same, summed over a feed's recurring events."""
+_CLIENT_HEADERS = {"User-Agent": "shiftdeck", "Accept": "text/calendar"}
 
+_FOLD = re.compile(rb"\r?\n[ \t]")
 _LEVEL = re.compile(r"^\s*\[L(\d{1,2})\]\s*", re.IGNORECASE)
 
 
@@ -66,6 +88,8 @@ class FeedResult:
     feed: IcsFeed
     shifts: tuple[Shift, ...] = ()
     unmatched: tuple[UnmatchedShift, ...] = ()
+    refused: tuple[str, ...] = ()
+    """Events left out, one sentence each (they repeat more often than hourly...)."""
     error: str = ""
     """Why the feed could not be read fresh; '' when it was."""
     from_cache: bool = False
@@ -91,6 +115,7 @@ class FeedResult:
             lines.append(f"{name}: {self.error}; no cached copy: its shifts are unknown")
         if self.cache_error:
             lines.append(f"{name}: {self.cache_error}; if the feed goes down its shifts are unknown")
+        lines += [f"{name}: {sentence}" for sentence in self.refused]
         if self.unmatched:
             texts = list(dict.fromkeys(u.text for u in self.unmatched))
             shown = ", ".join(repr(t) for t in texts[:3]) + (", …" if len(texts) > 3 else "")
@@ -108,12 +133,22 @@ def default_window(now: datetime) -> tuple[datetime, datetime]:
     return now - WINDOW_BEFORE, now + WINDOW_AFTER
 
 
+class ParsedFeed(NamedTuple):
+    shifts: tuple[Shift, ...]
+    unmatched: tuple[UnmatchedShift, ...]
+    """Events that name nobody in ``people``."""
+    refused: tuple[str, ...] = ()
+    """Events left out, one sentence each."""
+
+
 def parse_ics(data: bytes | str, feed: IcsFeed, people: Mapping[str, Person],
               start: datetime, end: datetime, zone: ZoneInfo = ZoneInfo("UTC"),
-              ) -> tuple[tuple[Shift, ...], tuple[UnmatchedShift, ...]]:
-    """The feed's shifts overlapping [start, end), and the events that name nobody.
+              ) -> ParsedFeed:
+    """The feed's shifts overlapping [start, end), the events that name nobody, and the
+    recurring events refused because expanding them costs too much (see :func:`_refusal`).
 
-    Raises IcsError when `data` is not iCalendar.
+    Raises IcsError when `data` is not iCalendar, or has more than MAX_EVENTS occurrences in
+    the window.
     """
     import icalendar  # imported here: ~0.1 s that only feed readers pay
     import recurring_ical_events
@@ -122,13 +157,23 @@ def parse_ics(data: bytes | str, feed: IcsFeed, people: Mapping[str, Person],
     if not raw.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR"):
         looks = "an HTML page (a login page?)" if raw.lstrip()[:1] == b"<" else "something else"
         raise IcsError(f"answered with {looks}, not iCalendar")
+    components = _FOLD.sub(b"", raw).upper().count(b"BEGIN:VEVENT")
+    if components > MAX_COMPONENTS:
+        raise IcsError(f"more than {MAX_COMPONENTS:,} events in the feed ({components:,}): "
+                       "refused")
     try:
         calendar = icalendar.Calendar.from_ical(raw)
+        refused = _refuse_costly_rules(calendar, end)
         events = recurring_ical_events.of(calendar).between(start.astimezone(UTC),
                                                             end.astimezone(UTC))
+    except IcsError:
+        raise
     except Exception as err:  # icalendar/dateutil raise ValueError, KeyError, TypeError...
         raise IcsError(f"unreadable iCalendar ({clean_line(err, 120) or type(err).__name__})"
                        ) from None
+    if len(events) > MAX_EVENTS:
+        raise IcsError(f"more than {MAX_EVENTS:,} events between {start:%Y-%m-%d} and "
+                       f"{end:%Y-%m-%d}: refused")
     shifts: list[Shift] = []
     unmatched: list[UnmatchedShift] = []
     for event in events:
@@ -156,7 +201,88 @@ def parse_ics(data: bytes | str, feed: IcsFeed, people: Mapping[str, Person],
             shifts.append(Shift(role, person.id, begin, finish, feed.name))
     shifts.sort(key=lambda s: (s.start, s.role))
     unmatched.sort(key=lambda u: u.start)
-    return tuple(shifts), tuple(unmatched)
+    return ParsedFeed(tuple(shifts), tuple(unmatched), refused)
+
+
+_PERIOD = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
+           "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1),
+           "WEEKLY": timedelta(weeks=1), "MONTHLY": timedelta(days=28),
+           "YEARLY": timedelta(days=365)}
+_CANDIDATE_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR",
+                    "BYMINUTE", "BYSECOND", "BYSETPOS")
+
+
+def _refuse_costly_rules(calendar, end: datetime) -> tuple[str, ...]:
+    """Take out of `calendar` every recurring event (with its moved occurrences) that repeats
+    more often than hourly or costs more than MAX_RULE_STEPS to expand; past MAX_FEED_STEPS
+    for the whole feed, the feed is refused. One sentence per event taken out."""
+    refused: list[str] = []
+    dropped: set[str] = set()
+    total = 0
+    for event in calendar.walk("VEVENT"):
+        if event.get("RRULE") is None and event.get("RDATE") is None:
+            continue
+        reason, steps = _refusal(event, end)
+        if reason:
+            dropped.add(str(event.get("UID", "")) or str(id(event)))
+            summary = clean_line(event.get("SUMMARY", ""), 80).strip() or "(no summary)"
+            refused.append(f"event {summary!r} {reason}: left out")
+            continue
+        total += steps
+        if total > MAX_FEED_STEPS:
+            raise IcsError(f"its recurring events are too costly to expand (over "
+                           f"{MAX_FEED_STEPS:,} steps): refused")
+    if dropped:
+        calendar.subcomponents[:] = [c for c in calendar.subcomponents
+                                     if c.name != "VEVENT" or (str(c.get("UID", "")) or
+                                                               str(id(c))) not in dropped]
+    return tuple(refused)
+
+
+def _refusal(event, end: datetime) -> tuple[str, int]:
+    """(why the event is refused or '', the steps expanding it costs)."""
+    steps = sum(len(getattr(rdate, "dts", ()) or ()) for rdate in _as_list(event.get("RDATE")))
+    start = _naive_utc(getattr(event.get("DTSTART"), "dt", None))
+    for rule in _as_list(event.get("RRULE")):
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        if freq in ("SECONDLY", "MINUTELY") or any(len(rule.get(part) or ()) > 1
+                                                   for part in ("BYMINUTE", "BYSECOND")):
+            return f"repeats more often than hourly ({_rule_text(rule)})", 0
+        period = _PERIOD.get(freq)
+        if period is None or start is None:
+            continue  # icalendar / dateutil reject it themselves
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+        periods = max(0, (_naive_utc(end) - start) // (period * interval)) + 1
+        count = rule.get("COUNT")
+        if count:
+            periods = min(periods, int(count[0]))
+        candidates = 1
+        for part in _CANDIDATE_PARTS:
+            candidates *= max(1, len(rule.get(part) or ()))
+        steps += periods * candidates
+    if steps > MAX_RULE_STEPS:
+        return (f"would take {steps:,} steps to expand (from {start:%Y-%m-%d}, "
+                f"{_rule_text(event.get('RRULE'))})" if start else "is too costly to expand"), 0
+    return "", steps
+
+
+def _rule_text(rule) -> str:
+    rule = _as_list(rule)[0] if rule is not None else None
+    return clean_line(rule.to_ical().decode("utf-8", "replace"), 80) if rule is not None else ""
+
+
+def _as_list(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def _naive_utc(value) -> datetime | None:
+    """A DTSTART (date, naive or aware datetime) as a naive UTC-ish datetime: precise to a
+    day, which is all a cost estimate needs."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return None
 
 
 def _event_times(event, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
@@ -250,18 +376,18 @@ async def fetch_feed(feed: IcsFeed, people: Mapping[str, Person], *, now: dateti
 
     if feed.file:
         try:
-            data = await asyncio.to_thread(Path(feed.file).read_bytes)
-            shifts, unmatched = await asyncio.to_thread(parse, data)
+            data = await asyncio.to_thread(_read_feed_file, Path(feed.file), feed.max_bytes)
+            parsed = await asyncio.to_thread(parse, data)
         except OSError as err:
             return FeedResult(feed, error=f"cannot read {feed.file}: {err.strerror or err}")
         except IcsError as err:
             return FeedResult(feed, error=f"{feed.file}: {err}")
-        return FeedResult(feed, shifts, unmatched, fetched_at=now)
+        return FeedResult(feed, *parsed, fetched_at=now)
 
     path = cache_file(feed, directory)
     try:
         data = await _download(feed, client)
-        shifts, unmatched = await asyncio.to_thread(parse, data)
+        parsed = await asyncio.to_thread(parse, data)
     except (SourceError, IcsError) as err:
         error = str(err)
     else:
@@ -269,17 +395,17 @@ async def fetch_feed(feed: IcsFeed, people: Mapping[str, Person], *, now: dateti
             await asyncio.to_thread(_write_cache, path, data)
         except OSError as err:
             # Fresh data is still good; say that there is no fallback if the feed goes down.
-            return FeedResult(feed, shifts, unmatched, fetched_at=now,
+            return FeedResult(feed, *parsed, fetched_at=now,
                               cache_error=f"cannot cache it in {path.parent}: "
                                           f"{err.strerror or err}")
-        return FeedResult(feed, shifts, unmatched, fetched_at=now)
+        return FeedResult(feed, *parsed, fetched_at=now)
     try:
-        data = await asyncio.to_thread(path.read_bytes)
+        data = await asyncio.to_thread(_read_feed_file, path, feed.max_bytes)
         written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        shifts, unmatched = await asyncio.to_thread(parse, data)
+        parsed = await asyncio.to_thread(parse, data)
     except (OSError, IcsError):
         return FeedResult(feed, error=error)
-    return FeedResult(feed, shifts, unmatched, error=error, from_cache=True, fetched_at=written)
+    return FeedResult(feed, *parsed, error=error, from_cache=True, fetched_at=written)
 
 
 async def fetch_feeds(feeds: Sequence[IcsFeed], people: Mapping[str, Person], *,
@@ -289,8 +415,7 @@ async def fetch_feeds(feeds: Sequence[IcsFeed], people: Mapping[str, Person], *,
     """Every feed, concurrently, over one shared HTTP client."""
     if not feeds:
         return ()
-    async with httpx.AsyncClient(headers={"User-Agent": "shiftdeck", "Accept": "text/calendar"},
-                                 follow_redirects=True, trust_env=False) as client:
+    async with httpx.AsyncClient(headers=_CLIENT_HEADERS, trust_env=False) as client:
         return tuple(await asyncio.gather(*(
             fetch_feed(feed, people, now=now, start=start, end=end, zone=zone, cache=cache,
                        client=client) for feed in feeds)))
@@ -311,37 +436,39 @@ def roster_with_feeds(roster: Roster, results: Iterable[FeedResult]) -> Roster:
 
 
 async def _download(feed: IcsFeed, client: httpx.AsyncClient | None) -> bytes:
-    """GET the feed; SourceError says why not, in words, never quoting the URL."""
+    """GET the feed within its deadline and cap; SourceError says why not, in words, never
+    quoting the URL. The feed's headers go along only while redirects stay on its origin."""
     own = client is None
     if client is None:
-        client = httpx.AsyncClient(headers={"User-Agent": "shiftdeck"}, follow_redirects=True,
-                                   trust_env=False)
-    timeout = feed.timeout.total_seconds()
+        client = httpx.AsyncClient(headers=_CLIENT_HEADERS, trust_env=False)
     try:
-        response = await client.get(fetch_url(feed), headers=dict(feed.headers), timeout=timeout)
-    except httpx.TimeoutException:
-        raise SourceError(f"timed out after {timeout:g}s") from None
-    except httpx.ConnectError as err:
-        raise SourceError(f"unreachable ({_root_cause(err)})") from None
-    except httpx.HTTPError as err:
-        raise SourceError(f"request failed ({_root_cause(err)})") from None
+        answer = await fetch(client, "GET", fetch_url(feed), headers=feed.headers,
+                             deadline=feed.timeout.total_seconds(), max_bytes=feed.max_bytes,
+                             follow_redirects=True)
+    except SourceError as err:
+        raise SourceError(mask_urls_in(str(err), paths=False)) from None
     finally:
         if own:
             await client.aclose()
-    if response.status_code in (401, 403):
-        raise SourceError(f"HTTP {response.status_code}: not authorised (check the feed's "
+    if answer.status_code in (401, 403):
+        raise SourceError(f"HTTP {answer.status_code}: not authorised (check the feed's "
                           "URL or headers)")
-    if response.status_code >= 400:
-        raise SourceError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-    if len(response.content) > MAX_FEED_BYTES:
-        raise SourceError(f"answer too large ({len(response.content)} bytes)")
-    return response.content
+    if answer.status_code >= 400:
+        raise SourceError(f"HTTP {answer.status_code} {answer.reason_phrase}".strip())
+    return answer.content
 
 
-def _root_cause(err: BaseException) -> str:
-    while err.__cause__ is not None or err.__context__ is not None:
-        err = err.__cause__ or err.__context__  # type: ignore[assignment]
-    return clean_line(str(err) or type(err).__name__, 300).split("] ")[-1][:120]
+def _read_feed_file(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refused when it is not a regular file (a FIFO would block) or larger
+    than the cap."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise IcsError(f"larger than {format_size(max_bytes)}: refused")
+    return data
 
 
 def _write_cache(path: Path, data: bytes) -> None:

@@ -65,10 +65,11 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
     lines: list[Content] = [
         Content.assemble(
             (f"{policy.glyph(level)} {level} ", f"bold $severity-{level.lower()}"),
-            (alert.state.value.upper(), "bold"), "  ", (alert.name, "bold"),
+            (alert.state_text.upper(), "bold"), "  ", (alert.name, "bold"),
             ("  for " + format_duration(now - alert.starts_at), "$text-muted"),
         )
     ]
+    lines += [Content.styled(f"  {warning}", "$warning") for warning in alert.warnings]
     if alert.summary:
         lines.append(Content(alert.summary))
     lines += _section("Labels", sorted(alert.labels.items()))
@@ -79,6 +80,7 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
         facts.append(("acked by", f"{alert.acked_by} for {format_duration(now - alert.acked_at)}"))
     facts += [("silenced by", ", ".join(alert.silenced_by))] if alert.silenced_by else []
     facts += [("inhibited by", ", ".join(alert.inhibited_by))] if alert.inhibited_by else []
+    facts += [("muted by", ", ".join(alert.muted_by))] if alert.muted_by else []
     facts += [("value", alert.value)] if alert.value else []
     facts += [("fingerprint", alert.fingerprint)]
     lines += _section("Source", facts)

@@ -366,7 +366,7 @@ class AlertTable(ScrollView, can_focus=True):
     def _row_tone(self, alert: Alert) -> Style:
         if alert.state is AlertState.RESOLVED:
             return self._style("alert-table--resolved")
-        if alert.state in (AlertState.SILENCED, AlertState.INHIBITED):
+        if alert.state in (AlertState.SILENCED, AlertState.MUTED, AlertState.INHIBITED):
             return self._style("alert-table--muted")
         return Style()
 
@@ -425,7 +425,7 @@ def _countdown(escalation: Escalation | None, now: datetime) -> str:
 def _state_text(alert: Alert, now: datetime) -> str:
     if alert.state is AlertState.ACKED and alert.acked_at:
         return f"ACK {alert.acked_by} {format_age(now - alert.acked_at)}"
-    return alert.state.value
+    return alert.state_text
 
 
 def _age_of(row: Row, now: datetime) -> str:

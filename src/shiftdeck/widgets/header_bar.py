@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from textual.content import Content
 from textual.widget import Widget
 
+from ..domain.clockskew import format_skew
 from ..domain.durations import clock_time, format_age, format_duration
 from ..domain.roster import Roster
 from ..domain.health import Health, SourceHealth
@@ -23,11 +24,13 @@ class HeaderBar(Widget):
         self._zone = zone
         self._content = Content(title)
         self.read_only = False
+        self.skews: tuple[tuple[str, timedelta], ...] = ()
+        """(cluster, this machine's clock minus the cluster's) for each skew worth showing."""
 
     def show(self, health: tuple[SourceHealth, ...], counts: dict[str, int], now: datetime,
              expiring: int = 0, roster: Roster | None = None) -> None:
         content = render_header(self._title, health, counts, now, self._fresh_within,
-                                self.read_only, expiring)
+                                self.read_only, expiring, self.skews)
         if roster is not None and roster.roles():
             content = Content("\n").join([content, render_oncall(roster, now, self._zone)])
         if not content.is_same(self._content):
@@ -41,7 +44,8 @@ class HeaderBar(Widget):
 
 def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str, int],
                   now: datetime, fresh_within: timedelta, read_only: bool = False,
-                  expiring: int = 0) -> Content:
+                  expiring: int = 0,
+                  skews: tuple[tuple[str, timedelta], ...] = ()) -> Content:
     parts: list[Content | tuple[str, str] | str] = [(f" {title} ", "bold")]
     if read_only:
         parts.append((" READ-ONLY ", "$warning reverse bold"))
@@ -54,6 +58,8 @@ def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str
         parts.append((f"{level}:{count} ", style))
     if expiring:
         parts.append((f" {expiring} silence(s) expiring soon ", "$warning reverse"))
+    for cluster, ahead in skews:
+        parts.append((f" clock skew: {cluster} {format_skew(ahead)} ", "$warning bold"))
     return Content.assemble(*parts)
 
 
@@ -83,6 +89,8 @@ def render_oncall(roster: Roster, now: datetime, zone: tzinfo | None) -> Content
 def _badge(source: SourceHealth, now: datetime, fresh_within: timedelta) -> tuple[str, str]:
     """ok / stale since HH:MM / down. A healthy badge shows the age of the last good poll once
     it is older than expected, so a quiet screen stays quiet between polls."""
+    if source.kind == "internal":  # the banner below says what failed
+        return "internal error", "$error bold"
     short = {"alertmanager": "am", "prometheus": "prom"}.get(source.kind, source.kind)
     match source.health:
         case Health.OK:

@@ -34,6 +34,9 @@ class SourceBanner(Widget):
 
 def banner_line(source: SourceHealth) -> Content:
     since = clock_time(source.failing_since)
+    if source.kind == "internal":
+        return Content.assemble((" ⚠ internal error", "bold"), f" in {source.name} at {since}: ",
+                                source.error, " — the rest keeps running (please report it)")
     if source.kind == "journal":
         tail = ""  # nothing is shown from it: the error says what is kept
     elif source.last_ok:
