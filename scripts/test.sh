@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: installs what the tests need, then runs pytest.
+# The one test command: installs what the tests need, checks types and import
+# layers (mypy, import-linter), then runs pytest.
 #   scripts/test.sh [pytest args...]
 # Works on a fresh Debian machine (as root, or with sudo): missing
 # prometheus-alertmanager / prometheus / amtool / kubectl / tmux are installed
@@ -81,4 +82,15 @@ if externally_managed; then
 fi
 
 PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install -q -e ".[test]"
+
+# ---- static checks: types (mypy) and layer contracts (import-linter) --------
+# Both read their settings from pyproject.toml; either failing fails the run.
+# SHIFTDECK_STATIC_CHECKS=0 skips them, =1 runs them (default: STATIC_CHECKS_DEFAULT).
+STATIC_CHECKS_DEFAULT=0  # 1 once `mypy` and `lint-imports` pass on the tree
+if [[ ${SHIFTDECK_STATIC_CHECKS:-$STATIC_CHECKS_DEFAULT} != 0 ]]; then
+    "$PY" -m mypy || { echo "scripts/test.sh: mypy found type errors" >&2; exit 1; }
+    "$PY" -c 'import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())' \
+        || { echo "scripts/test.sh: an import-linter contract is broken" >&2; exit 1; }
+fi
+
 exec "$PY" -m pytest -q "$@"

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shiftdeck.demo.kube_api import KubeApiServer, deployment, event, pod, replicaset
+from shiftdeck.demo.kube import KubeApiServer, deployment, event, pod, replicaset
 from shiftdeck.demo.server import LoopbackServer, Request, Response, json_response, not_found
 
 MARKER_NAME = "pwned-marker"

@@ -1,4 +1,5 @@
-"""A small cluster for tests, served by shiftdeck.demo.kube_api's loopback Kubernetes API.
+"""A small cluster for tests, served by the demo's loopback Kubernetes API
+(shiftdeck.demo.kube) wrapped in a test server that also records requests and injects faults.
 
 qawave: Deployment `backend` at revision 3 (three ReplicaSets, three images); its pods
 `backend-7d9f8c6b5d-x2x4q` (CrashLoopBackOff, last OOMKilled, previous logs) and
@@ -12,13 +13,139 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shiftdeck.demo.kube_api import (
-    KubeApiServer, deployment, event, owner_ref, pod, replicaset, write_kubeconfig)
+from shiftdeck.demo.kube import (
+    RESOURCES, Answer, KubeApi, KubeApiServer, ResourceCall, deployment, event, owner_ref, pod, replicaset,
+    split_context, status_answer, write_kubeconfig)
+
+
+@dataclass(frozen=True, slots=True)
+class KubeRequest:
+    """What the server saw: for tests that check how a client scoped its calls."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    accept: str
+    context: str
+    """The kube context the request came through (its server URL ends in /clusters/<context>),
+    '' for a request to the bare URL."""
+
+
+@dataclass
+class _Faults:
+    forbidden: set[tuple[str, str, str | None]] = field(default_factory=set)
+    failures: dict[str, int] = field(default_factory=dict)
+    delays: dict[str | None, float] = field(default_factory=dict)
+
+
+_FAILURE_REASONS = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "Timeout"}
+
+
+class FaultyKubeApi(KubeApi):
+    """The demo's API, recording every request and answering reads with the faults set."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(clock)
+        self.faults = _Faults()
+        self.requests: deque[KubeRequest] = deque(maxlen=10_000)
+        self.lock = threading.Lock()
+        self.released = threading.Event()
+
+    def handle(self, method: str, path: str, query: Mapping[str, str],
+               headers: Mapping[str, str]) -> Answer:
+        context, parts = split_context(path)
+        with self.lock:
+            self.requests.append(KubeRequest(method, "/" + "/".join(parts), dict(query),
+                                             headers.get("accept", ""), context))
+        return super().handle(method, path, query, headers)
+
+    def read(self, call: ResourceCall) -> Answer:
+        self._wait(call.resource)
+        if denied := self._denied(call):
+            return denied
+        failure = self.faults.failures.get(call.full_resource) or self.faults.failures.get(call.resource)
+        if failure:
+            reason = _FAILURE_REASONS.get(failure, "InternalError")
+            return status_answer(failure, reason,
+                                 f"Internal error occurred: injected failure for {call.full_resource}")
+        return super().read(call)
+
+    def _wait(self, resource: str) -> None:
+        seconds = self.faults.delays.get(resource, self.faults.delays.get(None, 0.0))
+        if seconds > 0:
+            self.released.wait(seconds)
+
+    def _denied(self, call: ResourceCall) -> Answer | None:
+        with self.lock:
+            forbidden = list(self.faults.forbidden)
+        for verb, resource, namespace in forbidden:
+            if (verb in (call.verb, "*") and resource in (call.full_resource, "*")
+                    and namespace in (None, call.namespace)):
+                return _forbidden(call)
+        return None
+
+
+def _forbidden(call: ResourceCall) -> Answer:
+    """403 with the message RBAC writes."""
+    group = RESOURCES[call.resource].group
+    subject = f'{call.resource} "{call.name}"' if call.name else call.resource
+    where = f' in the namespace "{call.namespace}"' if call.namespace else " at the cluster scope"
+    message = (f'{subject} is forbidden: User "{call.user}" cannot {call.verb} resource '
+               f'"{call.full_resource}" in API group "{group}"{where}')
+    details = {"kind": call.resource, **({"name": call.name} if call.name else {})}
+    return status_answer(403, "Forbidden", message, details)
+
+
+class FaultyKubeServer(KubeApiServer):
+    """KubeApiServer with a request log and faults: forbid() (403 as RBAC writes it),
+    fail() (5xx), delay() (timeouts)."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.faulty = FaultyKubeApi(clock)
+        super().__init__(api=self.faulty)
+
+    @property
+    def requests(self) -> list[KubeRequest]:
+        with self.faulty.lock:
+            return list(self.faulty.requests)
+
+    def start(self) -> FaultyKubeServer:
+        self.faulty.released.clear()
+        super().start()
+        return self
+
+    def stop(self) -> None:
+        self.faulty.released.set()  # delayed answers finish now
+        super().stop()
+
+    def __enter__(self) -> FaultyKubeServer:
+        return self.start()
+
+    def forbid(self, verb: str, resource: str, namespace: str | None = None) -> None:
+        """RBAC says no: `verb` (get, list, watch, *) on `resource` (pods, pods/log, events, ...)
+        in `namespace` (None: everywhere) → 403 with the apiserver's message."""
+        with self.faulty.lock:
+            self.faulty.faults.forbidden.add((verb, resource, namespace))
+
+    def fail(self, resource: str, status: int = 500) -> None:
+        """Every request for `resource` (or `pods/log`) answers `status`."""
+        self.faulty.faults.failures[resource] = status
+
+    def delay(self, seconds: float, resource: str | None = None) -> None:
+        """Answer requests for `resource` (None: all resources) after `seconds`."""
+        self.faulty.faults.delays[resource] = seconds
+
+    def clear_faults(self) -> None:
+        self.faulty.faults = _Faults()
+
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 NS = "qawave"
@@ -79,9 +206,9 @@ def populate(server: KubeApiServer) -> None:
 
 
 @contextmanager
-def cluster(tmp_path: Path, current: str = "prod") -> Iterator[tuple[KubeApiServer, Path]]:
+def cluster(tmp_path: Path, current: str = "prod") -> Iterator[tuple[FaultyKubeServer, Path]]:
     """The test cluster and a kubeconfig with contexts prod and staging (both served here)."""
-    with KubeApiServer(clock=lambda: NOW) as server:
+    with FaultyKubeServer(clock=lambda: NOW) as server:
         populate(server)
         yield server, server.kubeconfig(tmp_path / "kubeconfig", contexts=CONTEXTS, current=current)
 

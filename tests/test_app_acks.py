@@ -8,6 +8,7 @@ from shiftdeck.app import ShiftdeckApp
 from shiftdeck.clock import SystemClock
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.journal import Kind
+from shiftdeck.messages import AckRequested
 from shiftdeck.screens.confirm import ConfirmScreen
 from shiftdeck.screens.silence_form import SilenceForm
 from shiftdeck.screens.silences import SilencesScreen
@@ -169,7 +170,7 @@ async def test_read_only_hides_write_keys_and_writes_nothing(alertmanager):
         keys = {b.binding.action for b in app.screen.active_bindings.values()}
         assert not keys & {"ack_alert", "ack_group", "silence_alert", "unack"}
         await pilot.press("a", "A", "s", "U")
-        app.acknowledge(list(app.board.alerts.values()))  # even if reached another way
+        app.post_message(AckRequested(list(app.board.alerts.values())))  # another way
         await pilot.pause(0.5)
     assert alertmanager.silences() == []
 

@@ -22,7 +22,7 @@ async def test_p1_shows_who_is_paged_who_is_next_and_the_countdown():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        escalation = app.dashboard.escalations[BACKEND_DOWN.fingerprint]
+        escalation = app.shift.escalations[BACKEND_DOWN.fingerprint]
         assert (escalation.current.person.id, escalation.next.person.id) == ("alice", "bob")
         assert escalation.next.at - app.clock.now() == timedelta(minutes=3)
 
@@ -33,13 +33,13 @@ async def test_crossing_a_step_rings_the_bell_and_toasts_once():
         await loaded(pilot)
         rings = _count_bells(app)
         app.clock.advance(timedelta(minutes=3, seconds=1))
-        app.dashboard._tick_second()
-        app.dashboard._tick_second()
+        app.tick()
+        app.tick()
         await pilot.pause()
         assert rings == [1]
         toasts = [n.message for n in app._notifications if "moved up the ladder" in n.message]
         assert len(toasts) == 1 and "QAWaveBackendDown" in toasts[0]
-        escalation = app.dashboard.escalations[BACKEND_DOWN.fingerprint]
+        escalation = app.shift.escalations[BACKEND_DOWN.fingerprint]
         assert escalation.current.person.id == "bob"
 
 
@@ -73,7 +73,7 @@ async def test_acked_alert_stops_escalating_and_shows_no_countdown():
     async with app.run_test(size=(120, 40)) as pilot:
         acked = [a for a in SEED_ALERTS if a.name == "BackendHighErrorRate"][0]
         await loaded(pilot)
-        escalation = app.dashboard.escalations[acked.fingerprint]
+        escalation = app.shift.escalations[acked.fingerprint]
         assert escalation.stopped and escalation.acked_by == "alice"
 
 
@@ -120,7 +120,7 @@ async def test_no_roster_means_no_escalation_column():
     app = make_app(roster=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        assert app.dashboard.escalations == {}
+        assert app.shift.escalations == {}
         header = app.dashboard.query_one(AlertTable).render_line(0).text
         assert "ESCALATION" not in header
 
@@ -147,8 +147,49 @@ async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banne
     (tmp_path / "gone.ics").unlink()  # the feed disappears after start-up
     app = ShiftdeckApp(config, FrozenClock(NOW), sources=[], cursor_blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.dashboard.roster.shifts)
-        assert app.dashboard.roster.holder("primary", NOW).id == "carol"
+        await wait_until(pilot, lambda: app.shift.roster.shifts)
+        assert app.shift.roster.holder("primary", NOW).id == "carol"
         banner = app.dashboard.query_one(SourceBanner)
         await pilot.pause()
         assert "ics gone" in str(banner.render())
+
+
+async def test_a_live_l1_to_l2_escalation_is_journaled_as_l2():
+    from shiftdeck.domain.journal import Kind, describe
+
+    from .test_app_live import wait_until
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        app.clock.advance(timedelta(minutes=3, seconds=1))
+        await wait_until(pilot, lambda: any(r.kind is Kind.ESCALATED for r in app.records))
+        (record,) = [r for r in app.records if r.kind is Kind.ESCALATED]
+        assert record.fingerprint == BACKEND_DOWN.fingerprint
+        text = describe(record)
+        assert "L2" in text and "L3" not in text and "bob" in text
+
+
+async def test_alerts_firing_when_shiftdeck_starts_are_recorded_once():
+    from shiftdeck.domain.journal import Kind
+
+    from .test_app_live import wait_until
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await wait_until(pilot, lambda: any(r.kind is Kind.FIRING for r in app.records))
+        fired = {r.fingerprint for r in app.records if r.kind is Kind.FIRING}
+        assert BACKEND_DOWN.fingerprint in fired
+        pending = [a for a in SEED_ALERTS if a.name == "TaskQueueBackedUp"][0]
+        assert pending.fingerprint not in fired
+        await wait_until(pilot, lambda: any(r.kind is Kind.FIRING
+                                            for r in app.journal.read().records))
+    # A second shiftdeck on the same journal does not record them again.
+    again = make_app()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.pause(0.2)
+        await again.workers.wait_for_complete()
+        on_disk = [r for r in again.journal.read().records if r.kind is Kind.FIRING]
+        assert len(on_disk) == len(fired)

@@ -4,6 +4,7 @@ import errno
 from datetime import timedelta
 
 from shiftdeck.domain.journal import Kind
+from shiftdeck.messages import StatusUpdatePosted
 from shiftdeck.screens.handoff import HandoffScreen
 from shiftdeck.screens.shift import ShiftScreen
 from shiftdeck.screens.status_update import StatusUpdateScreen
@@ -22,7 +23,7 @@ async def test_n_adds_a_note_shown_in_the_detail_pane_and_written_to_the_journal
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("n", *"restarted backend-1 [b]not markup[/b]", "enter")
-        await wait_until(pilot, lambda: not app._unwritten and not app._journal_writing)
+        await wait_until(pilot, lambda: not app.keeper.unwritten and not app.keeper.writing)
         detail = str(app.dashboard.query_one(AlertDetail).render())
         assert "alice: restarted backend-1 [b]not markup[/b]" in detail
     (record,) = [r for r in app.journal.read().records if r.kind is Kind.NOTE]
@@ -50,9 +51,10 @@ async def test_a_p1_row_says_when_its_status_update_is_due_and_stops_after_one()
         table = app.dashboard.query_one("#alerts")
         assert SEED_ALERTS[0].fingerprint not in table._update_due
         app.clock.advance(timedelta(minutes=4))
-        app.dashboard._tick()
+        app.tick()
         assert SEED_ALERTS[0].fingerprint in table._update_due
-        app.note(Kind.STATUS_UPDATE, app.board.alerts[SEED_ALERTS[0].fingerprint], "update")
+        app.post_message(StatusUpdatePosted(app.board.alerts[SEED_ALERTS[0].fingerprint],
+                                            "Investigating", "update"))
         await pilot.pause()
         assert SEED_ALERTS[0].fingerprint not in table._update_due
 
@@ -98,11 +100,11 @@ async def test_a_full_disk_loses_no_record_it_retries_and_says_so(monkeypatch):
             real_extend(records)
 
         monkeypatch.setattr(app.journal, "extend", extend)
-        monkeypatch.setattr("shiftdeck.shiftlog.JOURNAL_RETRY_SECONDS", 0.2)
+        monkeypatch.setattr("shiftdeck.services.journal_keeper.RETRY_SECONDS", 0.2)
         await pilot.press("n", *"kept", "enter")
         await wait_until(pilot, lambda: any("Journal not written" in n.message
                                             for n in app._notifications))
-        assert [r.text for r in app._unwritten] == ["kept"]
+        assert [r.text for r in app.keeper.unwritten] == ["kept"]
         full[0] = False
-        await wait_until(pilot, lambda: not app._unwritten)
+        await wait_until(pilot, lambda: not app.keeper.unwritten)
     assert [r.text for r in app.journal.read().records if r.kind is Kind.NOTE] == ["kept"]

@@ -167,7 +167,7 @@ async def test_runbook_kubectl_reaches_the_configured_cluster(tmp_path):
 
 
 async def test_a_runbook_is_fetched_once_per_alert(tmp_path, monkeypatch):
-    import shiftdeck.investigate as investigate
+    import shiftdeck.services.runbooks as investigate
 
     calls = []
     real = investigate.load_runbook

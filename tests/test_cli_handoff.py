@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shiftdeck.domain.alerts import fingerprint
-from shiftdeck.domain.journal import Kind, Record
+from shiftdeck.domain.journal import AlertRef, CommandRun, NoteAdded
 from shiftdeck.sources.journal import Journal
 
 LABELS = {"alertname": "QAWaveBackendDown", "severity": "critical", "namespace": "qawave",
@@ -42,16 +42,16 @@ def test_handoff_reports_journal_alerts_and_roster_and_names_corrupt_lines(
     alertmanager.wait_for_alerts(1)
     journal = tmp_path / "journal.jsonl"
     now = datetime.now(UTC)
-    fp = fingerprint(LABELS)
-    Journal(journal).append(Record(now - timedelta(minutes=3), Kind.NOTE, "alice", fp,
-                                   "QAWaveBackendDown", "P1", "rolled back | v2.14 *broke* it"))
+    ref = AlertRef(fingerprint(LABELS), "QAWaveBackendDown", "P1")
+    Journal(journal).append(NoteAdded(now - timedelta(minutes=3), "alice", ref,
+                                      "rolled back | v2.14 *broke* it"))
     with journal.open("ab") as handle:  # a line someone's editor mangled
         handle.write(b"{oops\n")
-    Journal(journal).append(Record(now - timedelta(minutes=2), Kind.COMMAND, "alice", fp,
-                                   "QAWaveBackendDown", "P1", "kubectl get pods -n qawave",
-                                   {"exit_code": 0, "duration": 1.2}))
-    Journal(journal).append(Record(now - timedelta(days=3), Kind.NOTE, "alice",
-                                   text="before --since: not in the report"))
+    Journal(journal).append(CommandRun(now - timedelta(minutes=2), "alice", ref,
+                                       "kubectl get pods -n qawave", exit_code=0,
+                                       duration=timedelta(seconds=1.2)))
+    Journal(journal).append(NoteAdded(now - timedelta(days=3), "alice",
+                                      text="before --since: not in the report"))
 
     result = run(tmp_path, config(journal, alertmanager.url), "--since", "1d")
 
@@ -68,6 +68,9 @@ def test_handoff_reports_journal_alerts_and_roster_and_names_corrupt_lines(
     assert r"alice on `QAWaveBackendDown`: rolled back \| v2.14 \*broke\* it" in report
     assert "alice: ran `kubectl get pods -n qawave` (exit 0, 1s) for `QAWaveBackendDown`" in report
     assert "before --since" not in report
+    # No shiftdeck saw the P1 fire, yet it fires: the report counts it all the same.
+    assert "- Alerts fired: 1 (P1 1)\n- Incidents (P1, P2): 1\n" in report
+    assert "| P1 | `QAWaveBackendDown` | " in report
     assert "- Sources: alertmanager am0 ok" in report
     assert "| primary | " in report
 

@@ -13,10 +13,12 @@ import pytest
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.board import EMPTY_BOARD, Board
 from shiftdeck.domain.clipboard import osc52_copy
-from shiftdeck.domain.journal import (Kind, Record, alert_record, command_record, concerns,
-                                      describe, escalated_record, group_actions,
-                                      last_status_update, lifecycle_records, next_update_due,
-                                      note_record, notes_for, status_record)
+from shiftdeck.domain.journal import (Acked, AlertFired, AlertRef, CommandRun, Kind, Record,
+                                      SilenceCreated, SilenceExtended, Unacked, alert_record,
+                                      command_record, concerns, describe, escalated_record,
+                                      group_actions, last_status_update, legacy_record,
+                                      lifecycle_records, next_update_due, note_record, notes_for,
+                                      open_firings, status_record)
 from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.domain.status import STATUSES, compose_update
 
@@ -33,9 +35,15 @@ def board(*alerts, at=NOW) -> Board:
 
 
 def sample(kind: Kind) -> Record:
-    return Record(NOW, kind, "alice", BACKEND.fingerprint, BACKEND.name, "P1", f"{kind} text",
-                  {"silences": ["a1", "b2"], "duration": 900.5, "exit_code": 0,
-                   "nested": {"k": [1, "two", None, True]}})
+    """A record of the kind with every field of every kind given (each takes its own)."""
+    return legacy_record(NOW, kind, "alice", BACKEND.fingerprint, BACKEND.name, "P1",
+                         f"{kind} text",
+                         {"silences": ["a1", "b2"], "silence": "c3", "duration": 900.5,
+                          "exit_code": 0, "argv": ["true"], "matchers": ['job="x"'],
+                          "ends_at": NOW, "to": "L2", "notify": "secondary", "person": "Bob",
+                          "state": "silenced", "seen_at_start": True, "status": "Identified",
+                          "impact": "none", "next_update": NOW, "starts_at": NOW,
+                          "nested": {"k": [1, "two", None, True]}})
 
 
 # --------------------------------------------------------------------------- #
@@ -52,7 +60,7 @@ def test_every_kind_round_trips_through_a_json_line(kind: Kind) -> None:
 
 
 def test_empty_fields_are_left_out_of_the_json() -> None:
-    record = Record(NOW, Kind.COMMAND, "alice")
+    record = CommandRun(NOW, "alice")
     assert record.to_json() == {"at": "2026-11-22T14:00:00.000000Z", "kind": "command",
                                 "user": "alice"}
 
@@ -86,23 +94,26 @@ def test_hostile_text_in_a_note_survives_as_plain_text() -> None:
     assert record.user == "mallory[5m"
     assert record.text == ("]0;pwned[2J31m[bold red]boom[/] gnp.exe"
                            "line two <script>alert(1)</script> `rm -rf /`")
-    assert dict(record.data) == {"x": ("[31mred",)}
+    assert dict(record.data) == {}  # a note has no data; unknown keys are not kept
     # ... and stays so when written back: nothing to re-interpret.
     assert Record.from_json(orjson.loads(orjson.dumps(record.to_json()))) == record
 
 
 def test_records_made_in_process_are_cleaned_and_their_data_made_json() -> None:
-    record = Record(NOW.astimezone(BERLIN), Kind.SILENCE_EXTENDED, "alice", text="ok\x1b[0m",
-                    data={"ends_at": NOW + timedelta(hours=1), "for": timedelta(minutes=5),
-                          "kind": Kind.ACK, "ids": ["a"]})
+    record = SilenceExtended(NOW.astimezone(BERLIN), "alice\n", text="ok\x1b[0m",
+                             silence="ab\x1bc", ends_at=(NOW + timedelta(hours=1)).astimezone(BERLIN))
     assert record.at == NOW and record.at.tzinfo is UTC
-    assert record.text == "ok[0m"
-    assert dict(record.data) == {"ends_at": "2026-11-22T15:00:00.000000Z", "for": 300.0,
-                                 "kind": "ack", "ids": ("a",)}
+    assert record.ends_at is not None and record.ends_at.tzinfo is UTC
+    assert (record.user, record.text, record.silence) == ("alice ", "ok[0m", "abc")
+    assert dict(record.data) == {"ends_at": "2026-11-22T15:00:00.000000Z", "silence": "abc"}
     with pytest.raises(TypeError):
         record.data["x"] = 1  # type: ignore[index]
     with pytest.raises(ValueError, match="timezone-aware"):
-        Record(datetime(2026, 11, 22, 14), Kind.NOTE, "alice")
+        Unacked(datetime(2026, 11, 22, 14), "alice")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        SilenceExtended(NOW, "alice", ends_at=datetime(2026, 11, 22, 14))
+    with pytest.raises(TypeError, match="one of its kinds"):
+        Record(NOW, "alice")
 
 
 def test_helpers_fill_in_the_alert_and_its_firing() -> None:
@@ -122,8 +133,35 @@ def test_helpers_fill_in_the_alert_and_its_firing() -> None:
 # --------------------------------------------------------------------------- #
 
 
-def test_nothing_is_recorded_for_the_first_board_of_a_session() -> None:
-    assert lifecycle_records(EMPTY_BOARD, board(BACKEND), "alice", NOW) == []
+def test_alerts_firing_at_start_are_recorded_as_seen_unless_the_journal_has_them() -> None:
+    pending = make_alert("Slow", "warning", state=AlertState.PENDING)
+    assert lifecycle_records(EMPTY_BOARD, board(BACKEND), "alice", NOW) == []  # journal unread
+    (record,) = lifecycle_records(EMPTY_BOARD, board(BACKEND, pending), "alice", NOW,
+                                  open_firings([]))
+    assert isinstance(record, AlertFired) and record.seen_at_start
+    assert (record.fingerprint, record.starts_at, record.at) == (
+        BACKEND.fingerprint, BACKEND.starts_at, NOW)
+    # A restart: the journal has this firing open, so it is not recorded again...
+    journal = [record]
+    assert lifecycle_records(EMPTY_BOARD, board(BACKEND), "alice", NOW,
+                             open_firings(journal)) == []
+    # ... but it is when the journal saw it resolve, or saw an earlier firing only.
+    ended = alert_record(Kind.RESOLVED, BACKEND, "alice", NOW + timedelta(minutes=1))
+    again = lifecycle_records(EMPTY_BOARD, board(BACKEND), "alice", NOW,
+                              open_firings([record, ended]))
+    assert [r.fingerprint for r in again] == [BACKEND.fingerprint]
+    later = replace(BACKEND, starts_at=NOW)
+    assert len(lifecycle_records(EMPTY_BOARD, board(later), "alice", NOW,
+                                 open_firings(journal))) == 1
+
+
+def test_open_firings_end_with_a_resolution_or_a_later_firing() -> None:
+    other = make_alert("Other")
+    first = alert_record(Kind.FIRING, BACKEND, "a", NOW)
+    later = alert_record(Kind.FIRING, replace(BACKEND, starts_at=NOW), "a", NOW)
+    gone = alert_record(Kind.RESOLVED, other, "a", NOW + timedelta(seconds=1))
+    records = [gone, later, first, alert_record(Kind.FIRING, other, "a", NOW)]
+    assert open_firings(records) == {(BACKEND.fingerprint, NOW)}
 
 
 def test_an_alert_first_seen_firing_is_recorded_even_after_an_empty_board() -> None:
@@ -196,17 +234,17 @@ def test_no_update_is_due_without_a_cadence_or_an_open_incident() -> None:
 
 
 def test_a_silence_of_several_alerts_concerns_those_its_matchers_select() -> None:
-    group = Record(NOW, Kind.SILENCE_CREATED, "alice", text="maintenance",
-                   data={"matchers": ['namespace="qawave"', 'service=~"back.*"']})
+    group = SilenceCreated(NOW, "alice", text="maintenance",
+                           matchers=('namespace="qawave"', 'service=~"back.*"'))
     assert concerns(group, BACKEND)
     assert not concerns(group, make_alert("X", namespace="shop"))
-    assert not concerns(replace(group, data={"matchers": ['x=~"("']}), BACKEND)
+    assert not concerns(replace(group, matchers=('x=~"("',)), BACKEND)
 
 
 def test_one_gesture_is_one_action() -> None:
     alerts = [make_alert("Crash", pod=f"api-{i}") for i in range(3)]
-    acks = [Record(NOW + timedelta(seconds=i), Kind.ACK, "alice", a.fingerprint, a.name,
-                   text="group ack") for i, a in enumerate(alerts)]
+    acks = [Acked(NOW + timedelta(seconds=i), "alice", AlertRef(a.fingerprint, a.name),
+                  "group ack") for i, a in enumerate(alerts)]
     later = replace(acks[0], at=NOW + timedelta(minutes=5))
     note = note_record(BACKEND, "alice", NOW, "not an action")
     groups = group_actions([later, note, *acks])
@@ -214,16 +252,15 @@ def test_one_gesture_is_one_action() -> None:
 
 
 @pytest.mark.parametrize("record, text", [
-    (Record(NOW, Kind.ACK, "a", alertname="X", text="on it"), "acknowledged X (on it)"),
-    (Record(NOW, Kind.UNACK, "a", data={"silence": "0123456789ab"}),
-     "un-acknowledged silence 01234567"),
-    (Record(NOW, Kind.SILENCE_CREATED, "a", text="deploy",
-            data={"matchers": ['job="x"'], "duration": 5400}),
+    (Acked(NOW, "a", AlertRef("", "X"), "on it"), "acknowledged X (on it)"),
+    (Unacked(NOW, "a", silence="0123456789ab"), "un-acknowledged silence 01234567"),
+    (SilenceCreated(NOW, "a", text="deploy", matchers=('job="x"',),
+                    duration=timedelta(minutes=90)),
      'silenced {job="x"} for 1h30m: deploy'),
-    (Record(NOW, Kind.SILENCE_EXTENDED, "a", data={"silence": "abcdef123456",
-                                                   "ends_at": "2026-11-22T16:00:00Z"}),
+    (legacy_record(NOW, Kind.SILENCE_EXTENDED, "a", data={"silence": "abcdef123456",
+                                                          "ends_at": "2026-11-22T16:00:00Z"}),
      "extended silence abcdef12 to Sun 17:00"),
-    (escalated_record(BACKEND, "a", NOW, 2, "manager", "Erin Walsh"),
+    (escalated_record(BACKEND, "a", NOW, 2, "manager", "Erin Walsh"),  # rung index 2
      "escalated QAWaveBackendDown to L3: Erin Walsh (manager)"),
     (command_record(None, "a", NOW, ["true"], None, timedelta(0)), "ran true (not completed, <1s)"),
 ])
@@ -240,17 +277,17 @@ def test_status_update_for_a_p1_lists_what_the_journal_knows() -> None:
     at = BACKEND.starts_at
     records = [
         note_record(BACKEND, "bob", at - timedelta(hours=3), "an earlier firing: left out"),
-        Record(at + timedelta(minutes=3), Kind.ACK, "alice", BACKEND.fingerprint,
-               BACKEND.name, "P1", data={"silences": ["s1"]}),
-        alert_record(Kind.ESCALATED, BACKEND, "alice", at + timedelta(minutes=4), step=1,
+        Acked(at + timedelta(minutes=3), "alice", AlertRef.of(BACKEND), silences=("s1",)),
+        # As the dashboard notes an escalation: the rung's 1-based number as ``step``.
+        alert_record(Kind.ESCALATED, BACKEND, "alice", at + timedelta(minutes=4), step=2,
                      notify="secondary", person="Bob Okafor"),
         command_record(BACKEND, "alice", at + timedelta(minutes=6),
                        ["kubectl", "rollout", "undo", "deployment/backend", "-n", "qawave"], 0,
                        timedelta(seconds=3)),
         note_record(BACKEND, "alice", at + timedelta(minutes=9),
                     "rollback done,\nerror rate falling"),
-        Record(at + timedelta(minutes=10), Kind.SILENCE_CREATED, "bob", text="flapping probes",
-               data={"matchers": ['namespace="qawave"'], "duration": 1800}),
+        SilenceCreated(at + timedelta(minutes=10), "bob", text="flapping probes",
+                       matchers=('namespace="qawave"',), duration=timedelta(minutes=30)),
         note_record(make_alert("Other"), "alice", at + timedelta(minutes=11), "not this one"),
         status_record(BACKEND, "alice", at + timedelta(minutes=12), "Investigating", "", "...",
                       None),

@@ -23,7 +23,7 @@ source never overlap) and notes what the screen showed as each poll *started*.
   banner is gone and the alert shown after it, and every later poll starts that way.
 
 Diagnostics and the journal do not poll: there, one poll is one request (`d`, then `ctrl+r`
-once the fault clears) and one write attempt (`shiftdeck.shiftlog.JOURNAL_RETRY_SECONDS` is set
+once the fault clears) and one write attempt (`shiftdeck.services.journal_keeper.RETRY_SECONDS` is set
 to the 1 s poll interval; the first attempt after the disk frees must succeed).
 
 Waits use deadlines (generous: two cores and other test runs share the machine), never fixed
@@ -229,7 +229,7 @@ def acked_by(app: ShiftdeckApp, alertname: str) -> str:
 
 async def journal_has(pilot, predicate, what: str) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: not app._unwritten and any(
+    await wait_until(pilot, lambda: not app.keeper.unwritten and any(
         predicate(r) for r in app.journal.read().records), f"the journal holding {what}")
 
 
@@ -469,7 +469,7 @@ async def test_a_full_disk_keeps_every_record_says_so_and_writes_them_when_space
         link.symlink_to(target)
         os.replace(link, journal)
 
-    monkeypatch.setattr("shiftdeck.shiftlog.JOURNAL_RETRY_SECONDS", 1.0)  # retried every poll
+    monkeypatch.setattr("shiftdeck.services.journal_keeper.RETRY_SECONDS", 1.0)  # retried every poll
     app, logs = live_app(live_config([alertmanager.url], extra=f"journal: '{journal}'"))
     async with running(app) as pilot:
         attempts: list[list[str]] = []
@@ -507,7 +507,7 @@ async def test_a_full_disk_keeps_every_record_says_so_and_writes_them_when_space
 
         point_journal_at(real)
         freed_at = len(attempts)
-        await wait_until(pilot, lambda: not app._unwritten, "every kept record written")
+        await wait_until(pilot, lambda: not app.keeper.unwritten, "every kept record written")
         await wait_until(pilot, lambda: "journal" not in banner_text(app), "the banner cleared")
         after = attempts[freed_at:]
         assert after and all(a == ["ok"] for a in after), f"after the disk freed: {after}"
@@ -521,16 +521,16 @@ PARTIAL_WRITE = """
 import resource, signal, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from shiftdeck.domain.journal import Kind, Record
+from shiftdeck.domain.journal import NoteAdded
 from shiftdeck.sources.journal import Journal
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails with EFBIG
 path = Path(sys.argv[1])
 journal, now = Journal(path), datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
-journal.append(Record(now, Kind.NOTE, "alice", text="before"))
+journal.append(NoteAdded(now, "alice", text="before"))
 soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
 resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 250, hard))  # room for ~1.5
-batch = [Record(now, Kind.NOTE, "alice", text=f"note {i} " + "x" * 100) for i in range(3)]
+batch = [NoteAdded(now, "alice", text=f"note {i} " + "x" * 100) for i in range(3)]
 try:
     journal.extend(batch)
 except OSError as err:

@@ -22,7 +22,9 @@ from shiftdeck.domain.alerts import Alert, AlertState, fingerprint
 from shiftdeck.domain.board import Board
 from shiftdeck.domain.handoff import handoff_report, md_code, md_text
 from shiftdeck.domain.health import SourceHealth
-from shiftdeck.domain.journal import Kind, Record, alert_record, command_record, note_record
+from shiftdeck.domain.journal import (Acked, AlertRef, Escalated, Kind, Record, SilenceCreated,
+                                      SilenceExpired, Unacked, alert_record, command_record,
+                                      note_record)
 from shiftdeck.domain.matchers import make_matcher
 from shiftdeck.domain.metrics import shift_metrics
 from shiftdeck.domain.severity import DEFAULT_POLICY
@@ -74,8 +76,8 @@ def resolved(a: Alert, at: datetime) -> Record:
 
 def ack(a: Alert, at: datetime, user: str = "alice", text: str = "",
         silence: str = "") -> Record:
-    return Record(at, Kind.ACK, user, a.fingerprint, a.name, a.level, text,
-                  {"silences": [silence or f"ack-{a.name}"], "duration": 900})
+    return Acked(at, user, AlertRef.of(a), text, silences=(silence or f"ack-{a.name}",),
+                 duration=timedelta(minutes=15))
 
 
 def journal_records() -> list[Record]:
@@ -91,8 +93,8 @@ def journal_records() -> list[Record]:
         resolved(disk_tue, utc(17, 10, 20)),
         # Wednesday night: PostgreSQLDown paged the secondary before alice acknowledged it.
         fired(POSTGRES, utc(18, 2, 15)),
-        alert_record(Kind.ESCALATED, POSTGRES, "alice", utc(18, 2, 30), step=1,
-                     notify="secondary", person="Bob Okafor"),
+        Escalated(utc(18, 2, 30), "alice", AlertRef.of(POSTGRES), to_level="L2",
+                  notify="secondary", person="Bob Okafor"),
         ack(POSTGRES, utc(18, 2, 33), user="bob"),
         note_record(POSTGRES, "bob", utc(18, 2, 50),
                     "PVC full: expanded to 200Gi.\nWAL archiving was stuck since Tuesday."),
@@ -104,13 +106,13 @@ def journal_records() -> list[Record]:
         *[resolved(a, utc(19, 11, 45)) for a in CRASH],
         resolved(disk_thu, utc(19, 11, 30)),
         # Friday: a maintenance silence; the error-rate alert fired into it.
-        Record(utc(20, 0, 55), Kind.SILENCE_CREATED, "alice", text="db maintenance window",
-               data={"silences": ["5f1e2d3c4b5a"], "matchers": ['namespace="shop"'],
-                     "duration": 7200}),
+        SilenceCreated(utc(20, 0, 55), "alice", text="db maintenance window",
+                       silences=("5f1e2d3c4b5a",), matchers=('namespace="shop"',),
+                       duration=timedelta(hours=2)),
         fired(ERRORS, utc(20, 1, 0), state="silenced"),
         resolved(ERRORS, utc(20, 1, 30)),
-        Record(utc(20, 2, 40), Kind.SILENCE_EXPIRED, "alice", text="db maintenance window",
-               data={"silence": "5f1e2d3c4b5a", "matchers": ['namespace="shop"']}),
+        SilenceExpired(utc(20, 2, 40), "alice", text="db maintenance window",
+                       silence="5f1e2d3c4b5a", matchers=('namespace="shop"',)),
         # Saturday: the backend went down once already.
         fired(backend_before, utc(21, 13, 2)),
         ack(backend_before, utc(21, 13, 6), silence="ack-backend-sat"),
@@ -134,7 +136,8 @@ def journal_records() -> list[Record]:
         alert_record(Kind.STATUS_UPDATE, BACKEND, "alice", utc(23, 7, 15),
                      "[2026-11-23 08:15 CET] QAWaveBackendDown Incident Update\n...",
                      status="Identified", impact="Checkout returns 502 for all users"),
-        alert_record(Kind.ESCALATED, BACKEND, "alice", utc(23, 7, 20), step=1,
+        # As the dashboard notes a live escalation today: the rung's 1-based number as `step`.
+        alert_record(Kind.ESCALATED, BACKEND, "alice", utc(23, 7, 20), step=2,
                      notify="secondary", person="Bob Okafor"),
     ]
 
@@ -256,7 +259,7 @@ def test_metrics_fold_records_written_twice_into_one_firing() -> None:
 
 def test_metrics_unack_ends_the_acknowledged_time() -> None:
     records = [fired(DISK, utc(23, 6, 30)), ack(DISK, utc(23, 6, 45), silence="s1"),
-               Record(utc(23, 7, 0), Kind.UNACK, "alice", data={"silence": "s1"})]
+               Unacked(utc(23, 7, 0), "alice", silence="s1")]
     m = shift_metrics(records, SINCE, NOW)
     assert m.acked_time == timedelta(minutes=15)
     assert m.unacked_time == timedelta(minutes=15 + 30)

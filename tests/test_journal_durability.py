@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from shiftdeck.domain.journal import Kind, Record
+from shiftdeck.domain.journal import NoteAdded, Record
 from shiftdeck.sources.journal import Journal, default_journal_path, encode
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
@@ -27,14 +27,14 @@ WRITER = """
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from shiftdeck.domain.journal import Kind, Record
+from shiftdeck.domain.journal import AlertRef, NoteAdded
 from shiftdeck.sources.journal import Journal
 
 journal, name = Journal(Path(sys.argv[1])), sys.argv[2]
 i = 0
 while True:
     text = f"{name}-{i}" + ("x" * 60000 if i % 7 == 3 else "")
-    journal.append(Record(datetime.now(UTC), Kind.NOTE, name, text=text, data={"seq": i}))
+    journal.append(NoteAdded(datetime.now(UTC), name, AlertRef(str(i)), text))  # i: its seq
     sys.stdout.write(f"{i}\\n")
     sys.stdout.flush()
     i += 1
@@ -80,7 +80,7 @@ def test_two_writers_killed_mid_burst_lose_nothing_they_confirmed(tmp_path: Path
     lines = path.read_bytes().split(b"\n")
     seen: dict[tuple[str, int], Record] = {}
     for record in read.records:
-        key = (record.user, record.data["seq"])
+        key = (record.user, int(record.fingerprint))
         assert key not in seen, f"{key} written twice"
         assert record.text == expected_text(*key), f"{key} is not whole"
         seen[key] = record
@@ -104,7 +104,7 @@ def test_two_writers_killed_mid_burst_lose_nothing_they_confirmed(tmp_path: Path
 def test_a_corrupt_line_in_the_middle_is_reported_with_its_number_and_skipped(
         tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
-    good = [Record(NOW + timedelta(minutes=i), Kind.NOTE, "alice", text=f"n{i}") for i in range(3)]
+    good = [NoteAdded(NOW + timedelta(minutes=i), "alice", text=f"n{i}") for i in range(3)]
     path.write_bytes(encode(good[0]) + b"garbage {\n" + encode(good[1]) + b"\n"
                      + b'{"at": "2026-11-22T14:00:00Z", "kind": "dance", "user": "x"}\n'
                      + b"\xff\xfe not utf-8\n" + encode(good[2]))
@@ -117,7 +117,7 @@ def test_a_corrupt_line_in_the_middle_is_reported_with_its_number_and_skipped(
 def test_a_torn_last_line_is_reported_and_the_next_record_starts_a_line_of_its_own(
         tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
-    first, second = (Record(NOW + timedelta(minutes=i), Kind.NOTE, "alice", text=f"n{i}")
+    first, second = (NoteAdded(NOW + timedelta(minutes=i), "alice", text=f"n{i}")
                      for i in range(2))
     path.write_bytes(encode(first) + encode(first)[:30])  # a writer killed mid-write
     read = Journal(path).read()
@@ -133,7 +133,7 @@ def test_read_since_skips_older_records_and_a_missing_file_is_empty(tmp_path: Pa
     journal = Journal(tmp_path / "journal.jsonl")
     assert journal.read() == journal.read(NOW)
     assert journal.read().records == () and journal.read().corrupt == ()
-    records = [Record(NOW + timedelta(hours=i), Kind.NOTE, "alice", text=str(i)) for i in range(4)]
+    records = [NoteAdded(NOW + timedelta(hours=i), "alice", text=str(i)) for i in range(4)]
     journal.extend(records)
     assert journal.read(NOW + timedelta(hours=2)).records == tuple(records[2:])
     assert journal.read().records == tuple(records)
@@ -141,7 +141,7 @@ def test_read_since_skips_older_records_and_a_missing_file_is_empty(tmp_path: Pa
 
 def test_the_journal_is_private(tmp_path: Path) -> None:
     path = tmp_path / "state" / "shiftdeck" / "journal.jsonl"
-    Journal(path).append(Record(NOW, Kind.NOTE, "alice", text="x"))
+    Journal(path).append(NoteAdded(NOW, "alice", text="x"))
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -149,7 +149,7 @@ def test_the_journal_is_private(tmp_path: Path) -> None:
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_disk_is_raised_to_the_caller_not_swallowed() -> None:
     with pytest.raises(OSError) as info:
-        Journal(Path("/dev/full")).append(Record(NOW, Kind.NOTE, "alice", text="x"))
+        Journal(Path("/dev/full")).append(NoteAdded(NOW, "alice", text="x"))
     assert info.value.errno == errno.ENOSPC
 
 
@@ -171,7 +171,7 @@ def test_a_fifo_journal_is_an_error_to_read_and_to_write(tmp_path: Path) -> None
     with pytest.raises(OSError) as read:
         journal.read()
     with pytest.raises(OSError) as write:
-        journal.extend([Record(NOW, Kind.NOTE, "alice", text="x")])
+        journal.extend([NoteAdded(NOW, "alice", text="x")])
     assert read.value.strerror == write.value.strerror == "a FIFO, not a regular file"
 
 

@@ -1,5 +1,5 @@
 """Kubernetes diagnostics: scoping rules, the real `kubernetes` client and Debian's kubectl
-against the loopback Kubernetes API (shiftdeck.demo.kube_api) through generated kubeconfigs."""
+against the loopback Kubernetes API (shiftdeck.demo.kube) through generated kubeconfigs."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ import yaml
 
 from shiftdeck.clock import FrozenClock
 from shiftdeck.demo import DemoEnvironment
-from shiftdeck.demo.kube_api import KubeApiServer, demo_cluster, human_duration, label_selector, pod
+from shiftdeck.demo.kube import demo_cluster, human_duration, label_selector, pod
 from shiftdeck.domain.kube import (
     KubernetesSettings, Scope, deployment_of_pod, is_dns1123_label, is_dns1123_subdomain, is_label_key,
     is_label_value, scope_for)
 from shiftdeck.sources.kube import KubeClient, KubeError
 
 from .factories import NOW, make_alert
-from .kube_server import CRASHING, NS, RESTARTED, cluster, kubectl, unreachable_kubeconfig
+from .kube_server import CRASHING, NS, RESTARTED, FaultyKubeServer, cluster, kubectl, unreachable_kubeconfig
 
 HOSTILE = ["x; touch /tmp/pwned", "$(id)", "--kubeconfig=/etc/x", "`id`", "a b", "Backend\n", "x/../y"]
 
@@ -99,7 +99,7 @@ def test_name_rules() -> None:
 
 
 @pytest.fixture
-def kube(tmp_path: Path) -> Iterator[tuple[KubeApiServer, Path, KubeClient]]:
+def kube(tmp_path: Path) -> Iterator[tuple[FaultyKubeServer, Path, KubeClient]]:
     with cluster(tmp_path) as (server, kubeconfig):
         client = KubeClient(KubernetesSettings(kubeconfig=str(kubeconfig), timeout=timedelta(seconds=5)))
         yield server, kubeconfig, client
@@ -109,7 +109,7 @@ def kube(tmp_path: Path) -> Iterator[tuple[KubeApiServer, Path, KubeClient]]:
 SCOPE = Scope("", NS, CRASHING, "backend", "app.kubernetes.io/name=backend")
 
 
-def test_pods_events_and_rollout_history(kube: tuple[KubeApiServer, Path, KubeClient]) -> None:
+def test_pods_events_and_rollout_history(kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     server, _, client = kube
     result = client.diagnose(SCOPE, NOW)
     assert result.errors == () and result.fetched_at == NOW and result.deployment == "backend"
@@ -143,7 +143,7 @@ def test_pods_events_and_rollout_history(kube: tuple[KubeApiServer, Path, KubeCl
                for r in lists)
 
 
-def test_deployment_found_from_the_pods_owners(kube: tuple[KubeApiServer, Path, KubeClient]) -> None:
+def test_deployment_found_from_the_pods_owners(kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     _, _, client = kube
     result = client.diagnose(Scope("", NS, selector="app.kubernetes.io/name=backend"), NOW)
     assert result.deployment == "backend" and [r.revision for r in result.revisions] == [3, 2, 1]
@@ -151,14 +151,14 @@ def test_deployment_found_from_the_pods_owners(kube: tuple[KubeApiServer, Path, 
     assert {p.name for p in whole.pods} >= {CRASHING, "postgresql-0", "frontend-6f7b9d5c4-tn2vb"}
 
 
-def test_a_vanished_pod_falls_back_to_its_deployment(kube: tuple[KubeApiServer, Path, KubeClient]) -> None:
+def test_a_vanished_pod_falls_back_to_its_deployment(kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     _, _, client = kube
     result = client.diagnose(Scope("", NS, pod="backend-7d9f8c6b5d-gone1", deployment="backend"), NOW)
     assert result.errors == (f"pod backend-7d9f8c6b5d-gone1 no longer exists in {NS}",)
     assert {p.name for p in result.pods} == {CRASHING, RESTARTED}
 
 
-def test_logs_current_previous_and_tail(kube: tuple[KubeApiServer, Path, KubeClient]) -> None:
+def test_logs_current_previous_and_tail(kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     server, _, client = kube
     lines = client.logs(SCOPE, CRASHING, tail=3)
     assert lines == ["line 10", "ERROR out of memory while loading cache", "INFO coloured link"]
@@ -182,7 +182,7 @@ def test_logs_current_previous_and_tail(kube: tuple[KubeApiServer, Path, KubeCli
     assert log_requests[0].query["tailLines"] == "3"
 
 
-def test_long_log_lines_are_capped_and_clean(kube: tuple[KubeApiServer, Path, KubeClient]) -> None:
+def test_long_log_lines_are_capped_and_clean(kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     server, _, client = kube
     server.set_logs(NS, CRASHING, ["x" * 100_000, "café ✓ \u202eevil", "tab\there\rcr\x1b[2Jz"])
     long, unicode, tabbed = client.logs(SCOPE, CRASHING)
@@ -191,7 +191,7 @@ def test_long_log_lines_are_capped_and_clean(kube: tuple[KubeApiServer, Path, Ku
 
 
 def test_a_403_on_pods_is_a_sentence_and_events_still_load(
-        kube: tuple[KubeApiServer, Path, KubeClient]) -> None:
+        kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     server, _, client = kube
     server.forbid("list", "pods", NS)
     result = client.diagnose(SCOPE, NOW)
@@ -204,7 +204,7 @@ def test_a_403_on_pods_is_a_sentence_and_events_still_load(
         client.logs(SCOPE, CRASHING)
 
 
-def test_server_errors_are_reported_per_part(kube: tuple[KubeApiServer, Path, KubeClient]) -> None:
+def test_server_errors_are_reported_per_part(kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     server, _, client = kube
     server.fail("events", 500)
     result = client.diagnose(SCOPE, NOW)
@@ -224,7 +224,7 @@ def test_an_unreachable_cluster(tmp_path: Path) -> None:
     client.close()
 
 
-def test_a_timeout_stops_asking(kube: tuple[KubeApiServer, Path, KubeClient], tmp_path: Path) -> None:
+def test_a_timeout_stops_asking(kube: tuple[FaultyKubeServer, Path, KubeClient], tmp_path: Path) -> None:
     server, kubeconfig, _ = kube
     client = KubeClient(KubernetesSettings(kubeconfig=str(kubeconfig), timeout=timedelta(seconds=0.5)))
     server.delay(5, "pods")
@@ -265,7 +265,7 @@ def test_contexts_are_mapped_and_kubeconfig_untouched(tmp_path: Path) -> None:
         assert kubeconfig.read_bytes() == before  # persist_config=False
 
 
-def test_every_call_has_a_request_timeout(kube: tuple[KubeApiServer, Path, KubeClient],
+def test_every_call_has_a_request_timeout(kube: tuple[FaultyKubeServer, Path, KubeClient],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from kubernetes.client import rest
 
@@ -284,7 +284,7 @@ def test_every_call_has_a_request_timeout(kube: tuple[KubeApiServer, Path, KubeC
 
 
 def test_importing_the_source_loads_neither_textual_nor_the_client() -> None:
-    code = ("import sys, shiftdeck.sources.kube, shiftdeck.demo.kube_api\n"
+    code = ("import sys, shiftdeck.sources.kube, shiftdeck.demo.kube\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'kubernetes')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

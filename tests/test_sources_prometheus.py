@@ -157,9 +157,8 @@ async def test_the_app_survives_a_broken_range_answer():
         alert = replace(SEED_ALERTS[0], expression="up")
         async with app.run_test(size=(120, 40)) as pilot:
             await loaded(pilot)
-            app.want_metric(alert)
-            await app.workers.wait_for_complete()
+            metric = await app.services.metrics.fetch(alert)
             await pilot.pause()
             assert app.is_running
-            assert "none of the series' 2 sample(s)" in app._metrics[alert.fingerprint].error
+            assert "none of the series' 2 sample(s)" in metric.error
         await source.aclose()

@@ -7,9 +7,12 @@ import gc
 import os
 import sys
 from contextlib import ExitStack
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from .clock import SystemClock
+from .clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from .config import Config
 
 EXIT_INTERNAL = 70
 """EX_SOFTWARE: shiftdeck itself failed (a bug): never 0, never the usage code 2."""
@@ -165,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
         return _dispatch(args, config, clock)
 
 
-def _dispatch(args: argparse.Namespace, config, clock) -> int:
+def _dispatch(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from . import cli
 
     if args.command == "alerts":

@@ -1,13 +1,17 @@
-"""ShiftdeckApp: wiring only. Themes, keymap, one poller per source, the dashboard."""
+"""ShiftdeckApp: wiring only. Themes, keymap, one poller per source, the screens, and the one
+place where requests from screens are handled (writes, the journal, pages).
+
+The state of the shift is one immutable `Shift` (domain/shift.py). A poll's way: source →
+`Shift.apply` (off the event loop for large boards) → `_take`: the step's events become journal
+records (one batch), pages and toasts, and the dashboard swaps in the new Shift.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from textual import work
@@ -19,52 +23,45 @@ from textual.worker import Worker, WorkerState
 
 from . import terminal, writes
 from .clock import Clock
-from .domain.board import EMPTY_BOARD, Board, SourceReport, build_board
+from .domain.board import Board, SourceReport
+from .domain.clockskew import noticeable
 from .domain.health import SourceHealth
-from .domain.alerts import Alert
-from .domain.journal import Record, lifecycle_records
-from .domain.metric import MetricHistory, alerts_selector
-from .domain.runbooks import Runbook
+from .domain.journal import Record, command_record, note_record, status_record
 from .domain.notify import RateLimit, desktop_notification
+from .domain.shift import (MEMORY_WINDOW, AlertFired, Escalated, Event, Shift, ShiftPolicy,
+                           ShiftStep, journal_records)
+from .domain.silences import extend_request
 from .internal_errors import BOARD, error_text, worker_label
-from .investigate import InvestigateMixin
-from .messages import SourceFailed, SourceReported
+from .messages import (AckRequested, CommandRan, ExpireRequested, ExtendRequested, NoteAdded,
+                       SilenceRequested, SourceFailed, SourceReported, StatusUpdatePosted,
+                       UnackRequested)
 from .screens.dashboard import DashboardScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.oncall import OnCallScreen
+from .screens.silence_form import FormContext, SilenceForm
 from .screens.silences import SilencesScreen
-from .shiftlog import ShiftLogMixin
-from .silencing import SilencingMixin
-from .sources.journal import Journal
-from .sources.alertmanager import silences_health
+from .services.ack_extender import AckExtender
+from .services.bundle import Services
+from .services.clipboard import Clipboard
+from .services.journal_keeper import RETRY_SECONDS, JournalKeeper
+from .services.metrics import MetricFetcher
+from .services.runbooks import RunbookLoader
+from .services.sources import SourceBoard, source_key
 from .sources.bulk import freeze_startup_heap, off_loop
-from .sources.http import SourceError
+from .sources.journal import Journal
+from .sources.kube import KubeClient
 from .sources.poll import Source, make_sources, poll_forever
 from .sources.prometheus import PrometheusClient
-from .sources.schedule import FeedResult, fetch_feeds, roster_with_feeds
-from .sources.silence_writer import SilenceWriter
+from .sources.schedule import fetch_feeds, roster_with_feeds
+from .sources.silence_writer import SilenceWriter, skew_of
 from .themes import VARIABLE_DEFAULTS, builtin_themes
-
 
 THREADED_REBUILD_FROM = 2000
 """Boards with at least this many alerts are built off the event loop."""
+Replay = Callable[[Shift], ShiftStep]
 
 
-def source_key(source: Source) -> str:
-    return f"{source.kind}/{source.name}"
-
-
-def _feed_health(health: SourceHealth, result: FeedResult, now) -> SourceHealth:
-    """A fresh feed is ok; a failed one is stale, showing the cached copy's age, or down."""
-    if not result.error:
-        return health.succeeded(now, len(result.unmatched))
-    failed = health.failed(now, result.error)
-    if result.from_cache and failed.last_ok is None and result.fetched_at is not None:
-        failed = replace(failed, last_ok=result.fetched_at)
-    return failed
-
-
-class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
+class ShiftdeckApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "shiftdeck"
     BINDINGS = [
@@ -84,39 +81,42 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
                  writer: writes.Writer | None = None, journal: Journal | None = None) -> None:
         super().__init__()
         self._terminal_filters = terminal.line_filters(os.environ)
-        self.config = config
-        self.clock = clock
-        self.cursor_blink = cursor_blink
-        # sources and what they last said
+        self.config, self.clock, self.cursor_blink = config, clock, cursor_blink
         self._poll = poll
         self._sources = sources if sources is not None else make_sources(config)
-        self._reports: dict[str, SourceReport] = {}
-        self._health = {source_key(s): SourceHealth(s.name, s.kind) for s in self._sources}
-        self._health.update({f"ics/{feed.name}": SourceHealth(feed.name, "ics")
-                             for feed in config.schedules_ics})
-        self._feed_problems: dict[str, list[str]] = {}
-        self._wake = {source_key(s): asyncio.Event() for s in self._sources}
-        self._cluster = {source_key(s): getattr(s, "cluster", "") for s in self._sources}
-        # the board and the screen that shows it
-        self.board: Board = EMPTY_BOARD
-        self._rebuilding = False
-        self._rebuild_wanted = False
-        self.dashboard = DashboardScreen(config, clock)
-        self._pager = RateLimit(config.notify.min_interval)
-        self._metrics: dict[str, MetricHistory] = {}
-        # runbooks, commands and Kubernetes (investigate.py)
-        self._runner = None
-        self._kube = None
-        self._runbooks: dict[str, Runbook] = {}
-        # writes to Alertmanager (silencing.py)
+        self.sources = SourceBoard(self._sources, config.schedules_ics)
         self.writer = writer if writer is not None else SilenceWriter(config, clock=clock)
-        self._extending: set[str] = set()
-        # the journal (shiftlog.py)
-        self.journal = journal if journal is not None else Journal(config.journal)
-        self.records: list[Record] = []
-        """This session's view of the journal: the last week read at start, plus what we add."""
-        self._unwritten: deque[Record] = deque()
-        self._journal_writing = False
+        self.keeper = JournalKeeper(journal if journal is not None else Journal(config.journal))
+        self._extender = AckExtender(self.writer, config.ack)
+        self._kube: KubeClient | None = None
+        prometheus = [s for s in self._sources if isinstance(s, PrometheusClient)]
+        self.services = Services(Clipboard(self._to_terminal), RunbookLoader(config, self.kube),
+                                 MetricFetcher(prometheus, clock), self.kube)
+        policy = ShiftPolicy(config.severity, config.escalation, config.resolved_retention)
+        self.shift = Shift(policy, config.roster)
+        self._rebuilding = self._rebuild_wanted = False
+        self._replay: list[Replay] = []
+        """Changes made to the Shift while a threaded apply runs: replayed on its result."""
+        self._pager = RateLimit(config.notify.min_interval)
+        self.dashboard = DashboardScreen(config, clock, self.shift, self.services)
+
+    @property
+    def board(self) -> Board:
+        return self.shift.board
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """This session's view of the journal (bounded; the file keeps everything)."""
+        return self.shift.records
+
+    @property
+    def journal(self) -> Journal:
+        return self.keeper.journal
+
+    def kube(self) -> KubeClient:
+        if self._kube is None:
+            self._kube = KubeClient(self.config.kubernetes)
+        return self._kube
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         return [*super().get_line_filters(), *self._terminal_filters]
@@ -126,8 +126,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every toast is plain text, whoever asks (widgets pass markup=True by default):
-        toasts carry alert names, server reasons and file names."""
+        """Every toast is plain text, whoever asks: toasts carry alert names and reasons."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
@@ -142,6 +141,7 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
             self.set_keymap(dict(self.config.keymap))
         self.push_screen(self.dashboard)
         self._load_journal()
+        self.set_interval(1.0, self.tick)
         if self._poll:
             for source in self._sources:
                 self._start_poller(source_key(source))
@@ -153,19 +153,15 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
         if name == "ics":
             self.run_worker(self._poll_feeds(), name="ics", group="poll",
                             description="refresh on-call feeds")
-            return
         for source in self._sources:
             if source_key(source) == name:
                 self.run_worker(self._poll_source(source), name=name, group="poll",
                                 description=f"poll {name}")
 
-    # -- unexpected exceptions: a banner, never the end of the app -----------------------
-
     def run_worker(self, work: Any, name: str | None = "", group: str = "default",
                    description: str = "", exit_on_error: bool = True, start: bool = True,
                    exclusive: bool = False, thread: bool = False) -> Worker[Any]:
-        """Every worker of the app (@work methods too): one that raises is reported by
-        on_worker_state_changed instead of ending the app."""
+        """Every worker of the app: one that raises is reported, never the end of the app."""
         return super().run_worker(work, name, group, description, exit_on_error=False,
                                   start=start, exclusive=exclusive, thread=thread)
 
@@ -177,17 +173,12 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
                             worker.error)
         if worker.group == "poll":  # a dead poller would freeze its source: start it again
             self.set_timer(self.config.refresh.total_seconds(),
-                           lambda: self._start_poller(worker.name))
+                           lambda: self._start_poller(worker.name or ""))
 
     def internal_error(self, what: str, error: BaseException | None) -> None:
-        """A bug met at run time: a banner naming it (a toast the first time); the rest goes
-        on."""
+        """A bug met at run time: a banner naming it (a toast the first time)."""
         self.log.error(f"internal error in {what}", error)
-        key = f"internal/{what}"
-        first = key not in self._health
-        known = self._health.get(key) or SourceHealth(what, "internal")
-        self._health[key] = known.failed(self.clock.now(), error_text(error))
-        if first:
+        if self.sources.internal_error(what, error_text(error), self.clock.now()):
             self.notify(f"Internal error in {what}: {error_text(error)} — the rest keeps "
                         "running.", severity="error", timeout=15)
         if what != BOARD:  # the banner is drawn from the board: it cannot show its own failure
@@ -196,171 +187,121 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
     async def _poll_feeds(self) -> None:
         """Refresh the ICS schedules; a feed that fails keeps its cached shifts, and says so."""
         feeds = self.config.schedules_ics
-        interval = min(feed.refresh for feed in feeds).total_seconds()
         while True:
             now = self.clock.now()
             results = await fetch_feeds(feeds, self.config.roster.people, now=now,
                                         zone=self.config.timezone)
-            for result in results:
-                key = f"ics/{result.feed.name}"
-                self._health[key] = _feed_health(self._health[key], result, now)
-                problems = result.problems()
-                if problems and problems != self._feed_problems.get(key):
-                    self.notify("\n".join(problems), title="On-call feed", severity="warning",
-                                timeout=10)
-                self._feed_problems[key] = problems
-            self.dashboard.show_roster(roster_with_feeds(self.config.roster, results))
+            for problems in self.sources.feeds_fetched(results, now):
+                self.notify(problems, title="On-call feed", severity="warning", timeout=10)
+            roster = roster_with_feeds(self.config.roster, results)
+            self._change(lambda shift: shift.with_roster(roster, self.clock.now()))
             self._rebuild()
-            await asyncio.sleep(interval)
+            await asyncio.sleep(min(feed.refresh for feed in feeds).total_seconds())
 
     async def _poll_source(self, source: Source) -> None:
         key = source_key(source)
-        await poll_forever(
-            source, self.clock, self.config.refresh,
-            on_report=lambda report, skipped: self.post_message(SourceReported(key, report, skipped)),
-            on_error=lambda _name, error, at: self.post_message(SourceFailed(key, error, at)),
-            wake=self._wake[key],
-        )
+
+        def reported(report: SourceReport, skipped: int) -> None:
+            self.post_message(SourceReported(key, report, skipped))
+
+        def failed(_name: str, error: str, at: datetime) -> None:
+            self.post_message(SourceFailed(key, error, at))
+
+        await poll_forever(source, self.clock, self.config.refresh, on_report=reported,
+                           on_error=failed, wake=self.sources.wake[key])
 
     async def on_unmount(self) -> None:
         if self._kube is not None:
             self._kube.close()
-        closers = [s.aclose() for s in self._sources]
-        if hasattr(self.writer, "aclose"):
+        closers: list[Awaitable[Any]] = [s.aclose() for s in self._sources]
+        if isinstance(self.writer, SilenceWriter):
             closers.append(self.writer.aclose())
         await asyncio.gather(*closers, return_exceptions=True)
 
-    # -- the board -------------------------------------------------------------------------
+    # -- the shift -------------------------------------------------------------------------
 
     def on_source_reported(self, message: SourceReported) -> None:
-        previous = self._reports.get(message.key)
-        self._reports[message.key] = message.report
-        report = message.report
-        known = self._health.get(message.key) or SourceHealth(report.name, report.kind)
-        self._health[message.key] = known.succeeded(report.fetched_at, message.skipped)
-        # Silences that could not be read get a banner of their own; the alerts are fresh.
-        silences_key = "silences/" + message.key
-        partial = silences_health(report, previous, self._health.get(silences_key))
-        if partial is None:
-            self._health.pop(silences_key, None)
-        else:
-            self._health[silences_key] = partial
+        self.sources.reported(message.key, message.report, message.skipped)
         self._rebuild()
 
     def on_source_failed(self, message: SourceFailed) -> None:
-        kind, _, name = message.key.partition("/")
-        known = self._health.get(message.key) or SourceHealth(name, kind)
-        self._health[message.key] = known.failed(message.at, message.error)
+        self.sources.failed(message.key, message.error, message.at)
         self._rebuild()
 
     def _rebuild(self) -> None:
-        """Merge every source's latest answer into a new board and show it.
-
-        A large board is built in a thread so key presses stay responsive during a 10k-alert
-        poll; rebuilds never overlap (the newest reports win)."""
+        """Apply every source's latest answer to the Shift. A large board is applied in a
+        thread so keys stay responsive; applies never overlap (the newest reports win)."""
         try:
-            self._rebuild_now()
+            if self.sources.size() < THREADED_REBUILD_FROM and not self._rebuilding:
+                self._take(self.shift.apply(*self._apply_inputs()))
+            else:
+                self._rebuild_wanted = True
+                if not self._rebuilding:
+                    self._rebuilding = True
+                    self._rebuild_in_thread()
         except Exception as error:  # raised in a message handler, it would end the app
             self.internal_error(BOARD, error)
 
-    def _rebuild_now(self) -> None:
-        size = sum(len(r.alerts) for r in self._reports.values())
-        if size < THREADED_REBUILD_FROM and not self._rebuilding:
-            self._show(build_board(*self._board_inputs()))
-        else:
-            self._rebuild_wanted = True
-            if not self._rebuilding:
-                self._rebuilding = True
-                self._rebuild_in_thread()
-
-    def _board_inputs(self) -> tuple[Any, ...]:
-        """build_board's arguments, copied on the event loop so the build can run in a thread
-        while new reports arrive."""
-        return (self._current_reports(), tuple(self._health.values()), self.board,
-                self.config.severity, self.clock.now(), self.config.resolved_retention)
-
-    def _current_reports(self) -> dict[str, SourceReport]:
-        """Every source's last good report, except a failing HA member's while a peer in its
-        cluster answers: the peer holds the same alerts and newer silences, and the stale copy
-        would win the merge (firing outranks acked), hiding an ack made during the outage."""
-        def failing(key: str) -> bool:
-            return self._health[key].failing_since is not None
-
-        answering = {self._cluster[k] for k in self._reports
-                     if self._cluster.get(k) and not failing(k)}
-        return {k: r for k, r in self._reports.items()
-                if not (failing(k) and self._cluster.get(k) in answering)}
+    def _apply_inputs(self) -> tuple[dict[str, SourceReport], tuple[SourceHealth, ...], Any]:
+        """Copied on the event loop, so the apply can run in a thread while reports arrive."""
+        return self.sources.current_reports(), self.sources.health_now(), self.clock.now()
 
     @work(group="board")
     async def _rebuild_in_thread(self) -> None:
         try:
             while self._rebuild_wanted:
-                self._rebuild_wanted = False
-                self._show(await off_loop(build_board, *self._board_inputs()))
+                self._rebuild_wanted, self._replay = False, []
+                step = await off_loop(self.shift.apply, *self._apply_inputs())
+                events = list(step.events)
+                for change in self._replay:  # made on the event loop meanwhile
+                    replayed = change(step.shift)
+                    step, events = replayed, events + list(replayed.events)
+                self._take(ShiftStep(step.shift, tuple(events)))
         finally:
-            self._rebuilding = False
+            self._rebuilding, self._replay = False, []
 
-    def _show(self, board: Board) -> None:
-        previous, self.board = self.board, board
-        for record in lifecycle_records(previous, board, self.config.user, self.clock.now()):
-            self.record(record)
+    def _change(self, change: Replay) -> None:
+        """A change to the Shift made on the event loop (journal, roster)."""
+        if self._rebuilding:
+            self._replay.append(change)
+        self._take(change(self.shift))
+
+    def _take(self, step: ShiftStep) -> None:
+        """The one place a step's events become journal records (one batch), pages and
+        toasts, and the new Shift reaches the screens."""
+        now = self.clock.now()
+        records = journal_records(step.events, self.config.user, now)
+        self.shift = step.shift.journaled(records, now) if records else step.shift
+        self._write_journal(records)
+        self._page(step.events)
         self._show_clock_skews()
-        self.dashboard.show_board(self.board)
-        if board.alerts:
-            freeze_startup_heap()
+        self.dashboard.show_shift(self.shift)
         if isinstance(self.screen, SilencesScreen):
             self.screen.show_board(self.board)
+        if self.board.alerts:
+            freeze_startup_heap()
         self._extend_acks()
 
-    # -- actions ---------------------------------------------------------------------------
+    def tick(self) -> None:
+        """A second passed: escalation steps and status updates that fell due (cheap unless
+        one did)."""
+        if self._rebuilding:
+            return  # its result will be ticked at the next second
+        step = self.shift.tick(self.clock.now())
+        if step.shift is not self.shift:
+            self._take(step)
 
-    # -- the metric behind the highlighted alert ------------------------------------------
-
-    METRIC_TTL = timedelta(seconds=60)
-
-    def want_metric(self, alert: Alert) -> None:
-        """Fetch the alert's metric history unless a fresh one is cached; the dashboard shows it."""
-        cached = self._metrics.get(alert.fingerprint)
-        if cached is not None and self.clock.now() - cached.fetched_at < self.METRIC_TTL:
-            self.dashboard.show_metric(alert.fingerprint, cached)
-            return
-        prometheus = [s for s in self._sources if isinstance(s, PrometheusClient)]
-        if alert.promql and prometheus:
-            mine = [p for p in prometheus if p.name in alert.instances]
-            self._fetch_metric(alert, (mine or prometheus)[0])
-
-    @work(group="metric", exclusive=True)
-    async def _fetch_metric(self, alert: Alert, prometheus: PrometheusClient) -> None:
-        await asyncio.sleep(0.3)  # the cursor may move on: only the alert it rests on is fetched
-        now = self.clock.now()
-        try:
-            hour, history = await asyncio.gather(
-                prometheus.query_range(alert.promql, now - timedelta(hours=1), now,
-                                       timedelta(minutes=1)),
-                prometheus.query_range(alerts_selector(alert.labels), now - timedelta(hours=24),
-                                       now, timedelta(minutes=10)))
-            metric = MetricHistory(alert.promql, tuple(hour),
-                                   tuple(t for t, v in history if v > 0), now)
-        except SourceError as err:
-            metric = MetricHistory(alert.promql, (), (), now, error=str(err))
-        self._metrics[alert.fingerprint] = metric
-        self.dashboard.show_metric(alert.fingerprint, metric)
-
-    def action_refresh_now(self, quiet: bool = False) -> None:
-        for event in self._wake.values():
-            event.set()
-        if not quiet:
-            self.notify("Refreshing every source…", timeout=2)
-
-    def action_next_theme(self) -> None:
-        names = self._theme_names
-        current = names.index(self.theme) if self.theme in names else -1
-        self.theme = names[(current + 1) % len(names)]
-        self.notify(f"Theme: {self.theme}", timeout=2)
-
-    def action_show_oncall(self) -> None:
-        self.push_screen(OnCallScreen(self.dashboard.roster, self.clock.now(),
-                                      self.config.timezone, self.config.user))
+    def _page(self, events: Iterable[Event]) -> None:
+        moved = [e.alert for e in events if isinstance(e, Escalated)]
+        fresh = [e.alert for e in events if isinstance(e, AlertFired) and e.news
+                 and e.alert.state.value == "firing"]
+        for title, alerts, what in (("Escalated", moved, "moved up the ladder"),
+                                    ("Firing", fresh, "new")):
+            if alerts:
+                names = ", ".join(dict.fromkeys(a.name for a in alerts))
+                body = f"{len(alerts)} alert(s) {what}: {names}" if what != "new" else \
+                    f"{len(alerts)} new: {names}"
+                self.page(title, body, [a.level for a in alerts])
 
     def page(self, title: str, body: str, levels: list[str]) -> None:
         """Tell the engineer: a toast always; bell and desktop notification rate-limited."""
@@ -372,14 +313,183 @@ class ShiftdeckApp(SilencingMixin, ShiftLogMixin, InvestigateMixin, App[None]):
             return
         if settings.bell:
             self.bell()
-        if settings.desktop and self._driver is not None and not self.is_headless:
-            self._driver.write(desktop_notification(f"shiftdeck: {title}", body,
-                                                    in_tmux="TMUX" in os.environ))
+        if settings.desktop:
+            self._to_terminal(desktop_notification(f"shiftdeck: {title}", body,
+                                                   in_tmux="TMUX" in os.environ))
+
+    def _to_terminal(self, sequence: str) -> None:
+        if self._driver is not None and not self.is_headless:
+            self._driver.write(sequence)
+
+    def _show_clock_skews(self) -> None:
+        """The writer uses each cluster's clock as the pollers measured it; the header shows
+        skews over 30 s."""
+        for source in self._sources:
+            skew = skew_of(source, self.clock) if source.kind == "alertmanager" else None
+            if skew is not None:
+                self.writer.note_skew(getattr(source, "cluster", ""), skew)
+        self.dashboard.show_skews(tuple(noticeable(self.writer.skews())))
+
+    def _extend_acks(self) -> None:
+        if self.config.read_only:
+            return
+        plans = self._extender.due(self.board)
+        if plans:
+            self._write("Extend an ack", self._extender.extend(plans), quiet=True)
+
+    # -- the journal -----------------------------------------------------------------------
+
+    @work(group="journal-read", thread=True)
+    def _load_journal(self) -> None:
+        try:
+            read = self.journal.read(self.clock.now() - MEMORY_WINDOW)
+        except OSError as err:
+            self.call_from_thread(self.notify, f"Journal {self.config.journal}: {err}",
+                                  severity="error", timeout=12)
+            read = None
+        self.call_from_thread(self._journal_loaded, read)
+
+    def _journal_loaded(self, read: Any) -> None:
+        records = read.records if read is not None else ()
+        for line, reason in (read.corrupt[:3] if read is not None else ()):
+            self.notify(f"{self.config.journal}:{line}: skipped: {reason}", severity="warning",
+                        timeout=10)
+        self._change(lambda shift: shift.journal_read(records, self.clock.now()))
+
+    def record(self, records: Sequence[Record]) -> None:
+        """Records made on the event loop (writes, notes, commands): into the Shift at once,
+        to disk in order."""
+        if records:
+            self._change(lambda shift: ShiftStep(shift.journaled(records, self.clock.now()), ()))
+            self._write_journal(records)
+
+    def _write_journal(self, records: Sequence[Record]) -> None:
+        if self.keeper.add(records):
+            self.run_worker(self.keeper.flush(self._journal_failed, self._journal_written),
+                            group="journal", description="write the journal")
+
+    def _journal_failed(self, err: OSError, kept: int) -> None:
+        reason = (f"not written ({err.strerror or err}): {kept} record(s) kept in memory, "
+                  f"retrying every {RETRY_SECONDS:g} s")
+        if self.sources.journal_failed(self.config.journal.name, reason, self.clock.now()):
+            self.notify(f"Journal {reason}", severity="error", timeout=10)
+        self._rebuild()
+
+    def _journal_written(self) -> None:
+        if self.sources.journal_written():
+            self._rebuild()
+
+    # -- requests from screens -------------------------------------------------------------
+
+    def _refused(self) -> bool:
+        if self.config.read_only:
+            self.notify("Read-only: nothing was written.", severity="warning", timeout=4)
+        return bool(self.config.read_only)
+
+    def on_ack_requested(self, request: AckRequested) -> None:
+        if self._refused():
+            return
+        user, now, ack, alerts = self.config.user, self.clock.now, self.config.ack, request.alerts
+        if request.group:
+            self._write(f"Ack group of {len(alerts)} alert(s)",
+                        writes.acknowledge_group(alerts, self.writer, user, ack), "A",
+                        lambda o: writes.group_ack_records(alerts, o, self.writer, user, now()))
+        else:
+            self._write(f"Ack {len(alerts)} alert(s)",
+                        writes.acknowledge(alerts, self.writer, user, ack), "a",
+                        lambda o: writes.ack_records(alerts, o, user, now(), ack))
+
+    def on_unack_requested(self, request: UnackRequested) -> None:
+        self.on_expire_requested(ExpireRequested(request.silences))
+
+    def on_expire_requested(self, request: ExpireRequested) -> None:
+        if not self._refused():
+            silences = request.silences
+            self._write("Expire", writes.expire(silences, self.writer), "",
+                        lambda o: writes.expire_records(silences, o, self.config.user,
+                                                        self.clock.now()))
+
+    def on_extend_requested(self, request: ExtendRequested) -> None:
+        if self._refused():
+            return
+        silence = request.silence
+        new_end = max(silence.ends_at, self.writer.now_at(silence.cluster)) + request.by
+        self._write(f"Extend by {request.text}",
+                    writes.write_silences([extend_request(silence, new_end)], self.writer), "e",
+                    lambda o: [writes.extend_record(silence, new_end, self.config.user,
+                                                    self.clock.now())])
+
+    def on_silence_requested(self, request: SilenceRequested) -> None:
+        if self._refused():
+            return
+        targets, config = request.alerts, self.config
+        cluster = self.writer.cluster_of(targets[0])
+        context = FormContext(targets, list(self.board.alerts.values()), config.severity,
+                              config.silences, config.user, cluster, self.writer.now_at(cluster))
+        target = targets[0] if len(targets) == 1 else None
+
+        def submitted(silence: Any) -> None:
+            if silence is not None:
+                self._write("Silence", writes.write_silences([silence], self.writer), "s",
+                            lambda o: writes.silence_records(silence, o, target, config.user,
+                                                             self.clock.now()))
+
+        self.push_screen(SilenceForm(context), submitted)
+
+    def on_note_added(self, note: NoteAdded) -> None:
+        self.record([note_record(note.alert, self.config.user, self.clock.now(), note.text)])
+
+    def on_status_update_posted(self, update: StatusUpdatePosted) -> None:
+        self.record([status_record(update.alert, self.config.user, self.clock.now(),
+                                   update.status, "", update.body, None)])
+
+    def on_command_ran(self, ran: CommandRan) -> None:
+        self.record([command_record(ran.alert, self.config.user, self.clock.now(), ran.argv,
+                                    ran.exit_code, ran.duration)])
+
+    @work(group="writes")
+    async def _write(self, what: str, job: Awaitable[writes.Outcome], retry_key: str = "",
+                     records: Callable[[writes.Outcome], list[Record]] | None = None,
+                     quiet: bool = False) -> None:
+        """Run one write; journal what Alertmanager accepted (even on partial failure), say
+        how it went, and poll at once so the screen shows what Alertmanager now holds."""
+        outcome = await job
+        if outcome.done and records is not None:
+            self.record(records(outcome))
+        for warning in outcome.warnings:
+            self.notify(f"{what}: {warning}.", severity="warning", timeout=8)
+        if not outcome.ok:
+            again = f" Press {retry_key} to retry." if retry_key else ""
+            self.notify(f"{what} failed: " + "; ".join(outcome.failed) + "." + again,
+                        severity="error", timeout=12)
+        elif not quiet:
+            skipped = "; ".join(outcome.skipped)
+            self.notify(f"{what}: done." if not skipped else
+                        f"{what}: {'done; ' if outcome.done else ''}{skipped}.", timeout=4)
+        if not quiet:
+            self.action_refresh_now(quiet=True)
+
+    # -- app-wide actions ------------------------------------------------------------------
+
+    def action_refresh_now(self, quiet: bool = False) -> None:
+        self.sources.wake_all()
+        if not quiet:
+            self.notify("Refreshing every source…", timeout=2)
+
+    def action_next_theme(self) -> None:
+        names = self._theme_names
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_show_oncall(self) -> None:
+        self.push_screen(OnCallScreen(self.shift.roster, self.clock.now(),
+                                      self.config.timezone, self.config.user))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(binding_rows(self.screen)))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield SystemCommand("Refresh now", "Poll every source now", self.action_refresh_now)
         yield SystemCommand("Next theme", "Cycle shiftdeck's themes", self.action_next_theme)
         yield SystemCommand("Keys", "List every key", self.action_help)

@@ -64,7 +64,7 @@ def run_alerts(config: Any, clock: Clock, filter_text: str, as_json: bool,
     return 1 if failures else 0
 
 
-async def _collect(config: Any, clock: Clock):
+async def _collect(config: Any, clock: Clock) -> tuple[Board, list[tuple[str, str]]]:
     sources = make_sources(config)
     try:
         results = await poll_all_once(sources, clock)

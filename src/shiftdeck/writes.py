@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from .domain.alerts import Alert
-from .domain.journal import Kind, Record, alert_record
+from .domain.journal import (Acked, AlertRef, Record, SilenceCreated, SilenceExpired,
+                             SilenceExtended, Unacked)
 from .domain.silences import (AckSettings, Silence, SilenceRequest, ack_request, common_matchers,
                               exact_matchers, existing_ack, with_reference)
 from .sources.silence_writer import ReadOnlyError
@@ -283,47 +284,48 @@ async def expire(silences: Iterable[Silence], writer: Writer) -> Outcome:
 
 def ack_records(alerts: Iterable[Alert], outcome: Outcome, user: str, at: datetime,
                 settings: AckSettings, note: str = "") -> list[Record]:
-    """One ACK record per alert acknowledged, naming its silences."""
-    return [alert_record(Kind.ACK, a, user, at, note, silences=ids,
-                         duration=settings.duration)
+    """One Acked per alert acknowledged, naming its silences."""
+    return [Acked(at, user, AlertRef.of(a), note, silences=tuple(ids),
+                  duration=settings.duration)
             for a in alerts if (ids := outcome.ids_for(a.fingerprint))]
 
 
 def group_ack_records(alerts: Iterable[Alert], outcome: Outcome, writer: Writer, user: str,
                       at: datetime) -> list[Record]:
-    return [alert_record(Kind.ACK, a, user, at, "group ack", silences=ids)
+    return [Acked(at, user, AlertRef.of(a), "group ack", silences=tuple(ids))
             for a in alerts if (ids := outcome.ids_for(writer.cluster_of(a)))]
 
 
 def silence_records(request: SilenceRequest, outcome: Outcome, target: Alert | None, user: str,
                     at: datetime) -> list[Record]:
-    """One record for a silence created (in one or more clusters); about `target` when the
-    silence was made for one alert."""
+    """One SilenceCreated for a silence created (in one or more clusters); about `target` when
+    the silence was made for one alert."""
     if not outcome.done:
         return []
-    data = {"silences": outcome.done, "matchers": [str(m) for m in request.matchers],
-            "duration": request.ends_at - request.starts_at}
-    if target is not None:
-        return [alert_record(Kind.SILENCE_CREATED, target, user, at, request.comment, **data)]
-    return [Record(at, Kind.SILENCE_CREATED, user, text=request.comment, data=data)]
+    ref = AlertRef.of(target) if target is not None else None
+    return [SilenceCreated(at, user, ref, request.comment, silences=tuple(outcome.done),
+                           matchers=tuple(str(m) for m in request.matchers),
+                           duration=request.ends_at - request.starts_at)]
 
 
 def expire_records(silences: Iterable[Silence], outcome: Outcome, user: str,
                    at: datetime) -> list[Record]:
-    """UNACK for an ACK! silence expired, SILENCE_EXPIRED for any other."""
+    """Unacked for an ACK! silence expired, SilenceExpired for any other."""
     expired = set(outcome.done)
     return [expire_record(s.id, s, user, at) for s in silences if s.id in expired]
 
 
-def expire_record(silence_id: str, silence: Silence | None, user: str, at: datetime) -> Record:
+def expire_record(silence_id: str, silence: Silence | None, user: str,
+                  at: datetime) -> Unacked | SilenceExpired:
     """`silence` None: only its id is known (expired by id in a named cluster)."""
     if silence is None:
-        return Record(at, Kind.SILENCE_EXPIRED, user, data={"silence": silence_id})
-    return Record(at, Kind.UNACK if silence.is_ack else Kind.SILENCE_EXPIRED, user,
-                  text=silence.comment,
-                  data={"silence": silence.id, "matchers": [str(m) for m in silence.matchers]})
+        return SilenceExpired(at, user, silence=silence_id)
+    kind = Unacked if silence.is_ack else SilenceExpired
+    return kind(at, user, None, silence.comment, silence=silence.id,
+                matchers=tuple(str(m) for m in silence.matchers))
 
 
-def extend_record(silence: Silence, new_end: datetime, user: str, at: datetime) -> Record:
-    return Record(at, Kind.SILENCE_EXTENDED, user, text=silence.comment,
-                  data={"silence": silence.id, "ends_at": new_end})
+def extend_record(silence: Silence, new_end: datetime, user: str,
+                  at: datetime) -> SilenceExtended:
+    return SilenceExtended(at, user, None, silence.comment, silence=silence.id,
+                           ends_at=new_end)

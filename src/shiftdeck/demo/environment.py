@@ -16,7 +16,7 @@ from shiftdeck.clock import Clock
 from shiftdeck.domain.roster import Rotation, localize
 
 from .alertmanager_api import AlertmanagerApi
-from .kube_api import KubeApiServer, demo_cluster
+from .kube import KubeApiServer, demo_cluster
 from .prometheus_api import PrometheusApi
 from .scenario import Scenario, build_scenario
 from .server import LoopbackServer
@@ -30,7 +30,7 @@ RUNBOOKS = Path(__file__).parent / "runbooks"
 class DemoEnvironment:
     """Real HTTP servers (127.0.0.1, free ports, daemon threads) answering like
     Alertmanager 0.25 and Prometheus 2.42, driven by the scenario and the injected clock, and
-    a demo Kubernetes API holding the alerts' pods (see kube_api.demo_cluster).
+    a demo Kubernetes API holding the alerts' pods (see kube.demo_cluster).
 
         with DemoEnvironment(SystemClock()) as demo:
             config = demo.config_text()
@@ -113,7 +113,7 @@ class DemoEnvironment:
 
     @property
     def kube(self) -> KubeApiServer:
-        """The demo cluster's API server (its objects, logs and request log)."""
+        """The demo cluster's API server (its objects and logs)."""
         return self._started(self._kube)
 
     @property

@@ -289,7 +289,7 @@ def humanize_percentage(value: float) -> str:
 
 def humanize_duration(value: float) -> str:
     seconds = int(value)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", _DAY), ("h", _HOUR), ("m", _MIN)):
         if seconds >= size or parts:
             parts.append(f"{seconds // size}{unit}")

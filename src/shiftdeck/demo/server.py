@@ -70,6 +70,12 @@ class QuietServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
+    @property
+    def url(self) -> str:
+        """http://127.0.0.1:<the port bound>."""
+        host, port = self.socket.getsockname()[:2]
+        return f"http://{host}:{port}"
+
     def get_request(self) -> tuple[socket.socket, object]:
         connection, address = super().get_request()
         with self._connections_lock:
@@ -162,8 +168,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._httpd.url
 
     def start(self, app: App) -> None:
         self._httpd.app = app

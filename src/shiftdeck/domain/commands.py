@@ -979,9 +979,8 @@ def _scan(text: str) -> tuple[list[str], int | None]:
             _refuse_expansion(text, index)
         elif char == "~" and word_start:
             raise _Refusal(_NEEDS_SHELL.format(what="`~` expansion"), True)
-        elif char == "{" and _BRACES.match(text, index):
-            raise _Refusal(_NEEDS_SHELL.format(
-                what=f"brace expansion `{_BRACES.match(text, index).group(0)}`"), True)
+        elif char == "{" and (braces := _BRACES.match(text, index)):
+            raise _Refusal(_NEEDS_SHELL.format(what=f"brace expansion `{braces.group(0)}`"), True)
         word_start = False
         index += 1
     if quote:

@@ -20,7 +20,7 @@ The rungs are always all there, resolved to people, so the detail pane can draw 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .alerts import Alert, AlertState
@@ -120,30 +120,28 @@ def escalate(alert: Alert, level: SeverityLevel | None, policy: EscalationPolicy
                   for i, step in enumerate(policy.ladder(name)))
     ack_deadline = start + level.ack_within if level and level.ack_within else None
     resolve_deadline = start + level.resolve_within if level and level.resolve_within else None
-    base = dict(rungs=rungs, ack_deadline=ack_deadline, resolve_deadline=resolve_deadline)
+    base = Escalation(current=None, next=None, rungs=rungs, ack_deadline=ack_deadline,
+                      resolve_deadline=resolve_deadline)
     state = alert.state
     if state is AlertState.PENDING:
-        return Escalation(current=None, next=None, **base)
+        return base
     if state in (AlertState.SILENCED, AlertState.MUTED, AlertState.INHIBITED):
-        return Escalation(current=None, next=None, muted=True, stop_reason=alert.state_text,
-                          **base)
+        return replace(base, muted=True, stop_reason=alert.state_text)
     if state is AlertState.RESOLVED:
         until = min(alert.resolved_at, now) if alert.resolved_at else now
-        return Escalation(current=_reached(rungs, until), next=None, stop_reason="resolved",
-                          **base)
+        return replace(base, current=_reached(rungs, until), stop_reason="resolved")
     resolve_breach = resolve_deadline is not None and now >= resolve_deadline
     if state is AlertState.ACKED:
         who = alert.acked_by or "someone"
         until = min(alert.acked_at, now) if alert.acked_at else now
-        return Escalation(current=_reached(rungs, until), next=None, acked_by=who,
-                          resolve_breach=resolve_breach, stop_reason=f"acknowledged by {who}",
-                          **base)
-    return Escalation(
+        return replace(base, current=_reached(rungs, until), acked_by=who,
+                       resolve_breach=resolve_breach, stop_reason=f"acknowledged by {who}")
+    return replace(
+        base,
         current=_reached(rungs, now),
         next=next((r for r in rungs if r.at > now), None),
         ack_breach=ack_deadline is not None and now >= ack_deadline,
         resolve_breach=resolve_breach,
-        **base,
     )
 
 

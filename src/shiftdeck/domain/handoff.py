@@ -19,11 +19,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 
 from .alerts import Alert, AlertState
-from .board import Board
+from .board import EMPTY_BOARD, Board
 from .durations import format_duration
 from .health import Health
-from .journal import (Kind, Record, describe_parts, group_actions, last_status_update,
-                      next_update_due, notes_for)
+from .journal import (Acked, AlertRef, NoteAdded, Record, describe_parts, group_actions,
+                      last_status_update, lifecycle_records, next_update_due, notes_for,
+                      open_firings)
 from .metrics import Episode, ShiftMetrics, shift_metrics
 from .roster import DISTANT_FUTURE, Holding, Person, Roster
 from .sanitize import clean, clean_line
@@ -49,7 +50,8 @@ def handoff_report(records: Iterable[Record], board: Board, roster: Roster | Non
     next to each open alert's name."""
     records = sorted(records, key=lambda r: r.at)
     levels = policy.names()
-    metrics = shift_metrics(records, since, now, incident_levels=levels[:2])
+    metrics = shift_metrics(records, since, now, incident_levels=levels[:2],
+                            observed=_unjournaled(board, records, user, now))
     open_alerts = sorted((a for a in board.alerts.values()
                           if a.state in (AlertState.FIRING, AlertState.ACKED)),
                          key=lambda a: (policy.rank(a.level), a.starts_at, a.fingerprint))
@@ -66,6 +68,23 @@ def handoff_report(records: Iterable[Record], board: Board, roster: Roster | Non
     lines += _section("Notes", _notes(ctx, in_shift))
     lines += _section("Next on call", _next_on_call(ctx, roster))
     return "\n".join(lines) + "\n"
+
+
+def _unjournaled(board: Board, records: list[Record], user: str,
+                 now: datetime) -> list[Record]:
+    """What the board shows that the journal does not know, for the numbers of this report
+    only (never written, never an action): alerts firing that it has no open firing of (no
+    shiftdeck was watching when they fired) as seen firing, with the ack the board shows
+    when the journal has none (made in karma, say)."""
+    seen = lifecycle_records(EMPTY_BOARD, board, user, now, open_firings(records))
+    journaled_acks = {(r.fingerprint, r.starts_at) for r in records if isinstance(r, Acked)}
+    acks: list[Record] = []
+    for record in seen:
+        alert = board.alerts[record.fingerprint]
+        if (alert.state is AlertState.ACKED and alert.acked_at is not None
+                and (alert.fingerprint, alert.starts_at) not in journaled_acks):
+            acks.append(Acked(alert.acked_at, alert.acked_by or "someone", AlertRef.of(alert)))
+    return [*seen, *acks]
 
 
 class _Context:
@@ -129,7 +148,8 @@ def _health(ctx: _Context, board: Board, open_alerts: list[Alert],
             levels: tuple[str, ...]) -> str:
     """red: an open alert of the most severe level, or a source down; yellow: an open alert
     of the second level, a long-acknowledged alert, or a source stale; else green."""
-    red, yellow = [], []
+    red: list[str] = []
+    yellow: list[str] = []
     for rank, reasons in ((0, red), (1, yellow)):
         if len(levels) > rank:
             count = sum(1 for a in open_alerts if a.level == levels[rank])
@@ -217,7 +237,7 @@ def _item_details(ctx: _Context, alert: Alert, records: list[Record]) -> list[st
     if update is not None or due is not None:
         text = "no status update yet" if update is None else (
             f"last status update {ctx.clock(update.at)} by {md_text(update.user)}: "
-            f"{md_text(str(update.data.get('status') or '?'))}")
+            f"{md_text(update.status or '?')}")
         if due is not None and due < ctx.now:
             text += f"; **update overdue** since {ctx.clock(due)}"
         elif due is not None:
@@ -266,6 +286,8 @@ def _watch_items(ctx: _Context, board: Board, m: ShiftMetrics,
 
 
 def _incidents(ctx: _Context, m: ShiftMetrics, levels: tuple[str, ...]) -> list[str]:
+    """Per P1/P2 firing: when it fired, the levels it escalated to and who was paged, who
+    acknowledged it and how soon, how long it lasted."""
     chosen = [e for e in m.episodes
               if e.level in levels and not e.muted and m.since <= e.start <= m.until]
     if not chosen:
@@ -273,9 +295,9 @@ def _incidents(ctx: _Context, m: ShiftMetrics, levels: tuple[str, ...]) -> list[
     rows: dict[tuple[str, ...], int] = {}
     for e in chosen:  # alerts of one name that fired, were handled and ended together: one row
         row = (md_text(e.level), md_code(e.alertname or e.fingerprint, True), ctx.when(e.start),
-               _tta(e), _duration(ctx, e), md_text(e.acked_by) or "—")
+               _escalated(e), _acked(e), _duration(ctx, e))
         rows[row] = rows.get(row, 0) + 1
-    lines = ["| Level | Alert | Fired | Time to ack | Duration | Acked by |",
+    lines = ["| Level | Alert | Fired | Escalated to | Acknowledged | Duration |",
              "|---|---|---|---|---|---|"]
     for (level, name, *rest), count in rows.items():
         name += f" ×{count}" if count > 1 else ""
@@ -283,10 +305,20 @@ def _incidents(ctx: _Context, m: ShiftMetrics, levels: tuple[str, ...]) -> list[
     return lines
 
 
-def _tta(e: Episode) -> str:
-    if e.time_to_ack is not None:
-        return _span(e.time_to_ack)
-    return "not acknowledged" if e.acked is None else "?"
+def _escalated(e: Episode) -> str:
+    """``L2 Bob Okafor → L3 Erin Walsh``; ``—`` when it never escalated."""
+    steps = [" ".join(p for p in (md_text(s.level or "next level"),
+                                  md_text(s.person or "nobody on call")) if p)
+             for s in e.escalations]
+    return " → ".join(steps) or "—"
+
+
+def _acked(e: Episode) -> str:
+    """``bob after 18m``; ``not acknowledged``."""
+    if e.acked is None:
+        return "not acknowledged"
+    who = md_text(e.acked_by) or "someone"
+    return f"{who} after {_span(e.time_to_ack)}" if e.time_to_ack is not None else who
 
 
 def _duration(ctx: _Context, e: Episode) -> str:
@@ -312,14 +344,14 @@ def _action_text(ctx: _Context, group: tuple[Record, ...]) -> str:
     names = list(dict.fromkeys(r.alertname or r.fingerprint for r in group))
     shown = ", ".join(md_code(n) for n in names[:5])
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
-    verb = "acknowledged" if first.kind is Kind.ACK else "un-acknowledged"
+    verb = "acknowledged" if isinstance(first, Acked) else "un-acknowledged"
     note = f" ({md_text(first.text, 200)})" if first.text.strip() else ""
     return f"{verb} {len(group)} alerts: {shown}{more}{note}"
 
 
 def _notes(ctx: _Context, records: list[Record]) -> list[str]:
     lines = []
-    for note in (r for r in records if r.kind is Kind.NOTE):
+    for note in (r for r in records if isinstance(r, NoteAdded)):
         lines += _note_lines(ctx, note, with_alert=True, indent="")
     return lines or ["- None."]
 

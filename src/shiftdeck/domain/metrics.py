@@ -2,7 +2,8 @@
 long firing alerts spent acknowledged or not. Pure.
 
 The unit is an *episode*: one firing of one alert, from its startsAt to its resolution. The
-journal's FIRING, ACK, UNACK and RESOLVED records are folded into episodes; records written
+journal's AlertFired, Escalated, Acked, Unacked and AlertResolved records (and SilenceExpired
+of an ACK! silence) are folded into episodes; records written
 twice (two shiftdecks on one journal, or a restart) fold into the same episode, since a firing
 is identified by the alert's fingerprint and startsAt.
 """
@@ -13,9 +14,23 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .journal import Kind, Record, group_actions, parse_time
+from .journal import (Acked, AlertFired, AlertResolved, Escalated, Record, SilenceExpired,
+                      Unacked, group_actions)
 
 MUTED_STATES = ("silenced", "muted", "inhibited")
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """A level of its ladder an episode reached."""
+
+    at: datetime
+    level: str
+    """``L2``; '' when an old journal line did not say."""
+    person: str
+    """Who was paged ('' when nobody held the role)."""
+    notify: str = ""
+    """The role (or person id) the level notifies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +57,10 @@ class Episode:
     """First seen silenced or inhibited and never acknowledged: it paged nobody."""
     acked_spans: tuple[tuple[datetime, datetime | None], ...] = ()
     """(from, until) of each acknowledged stretch; until None: still acknowledged at the end."""
+    escalations: tuple[EscalationStep, ...] = ()
+    """The levels it reached, in order (each once)."""
+    seen_at_start: bool = False
+    """First seen already firing when shiftdeck started."""
 
     @property
     def start(self) -> datetime:
@@ -87,9 +106,13 @@ class ShiftMetrics:
 
 
 def shift_metrics(records: Iterable[Record], since: datetime, until: datetime,
-                  incident_levels: Collection[str] = ("P1", "P2")) -> ShiftMetrics:
+                  incident_levels: Collection[str] = ("P1", "P2"),
+                  observed: Iterable[Record] = ()) -> ShiftMetrics:
+    """The numbers of the window [since, until]. ``observed``: records not in the journal
+    (what the board shows that no shiftdeck journaled), folded into the episodes but never
+    counted as the engineer's actions."""
     records = list(records)
-    all_episodes = episodes(records)
+    all_episodes = episodes([*records, *observed])
     overlapping = [e for e in all_episodes
                    if e.start <= until and (e.ended is None or e.ended >= since)]
     started = [e for e in overlapping if since <= e.start <= until]
@@ -161,6 +184,8 @@ class _Building:
     resolved: datetime | None = None
     ended: datetime | None = None
     spans: list[list[datetime | None]] = field(default_factory=list)
+    escalations: list[EscalationStep] = field(default_factory=list)
+    seen_at_start: bool = False
 
     def same_firing(self, starts: datetime | None) -> bool:
         return starts is None or self.started is None or self.started == starts
@@ -169,6 +194,13 @@ class _Building:
         self.started = self.started or starts
         self.alertname = self.alertname or record.alertname
         self.level = self.level or record.level
+
+    def escalated(self, record: Escalated) -> None:
+        if any(e.level == record.to_level and e.person == record.person
+               for e in self.escalations):
+            return  # told twice (two shiftdecks on one journal)
+        self.escalations.append(EscalationStep(record.at, record.to_level, record.person,
+                                               record.notify))
 
     def ack(self, record: Record) -> None:
         if self.acked is None:
@@ -190,83 +222,102 @@ class _Building:
     def frozen(self) -> Episode:
         return Episode(self.fingerprint, self.alertname, self.level, self.started, self.seen,
                        self.acked, self.acked_by, self.resolved, self.ended, self.muted,
-                       tuple((s[0], s[1]) for s in self.spans))  # type: ignore[misc]
+                       tuple((s[0], s[1]) for s in self.spans),  # type: ignore[misc]
+                       tuple(sorted(self.escalations, key=lambda e: e.at)),
+                       self.seen_at_start)
 
 
 def episodes(records: Iterable[Record]) -> list[Episode]:
     """Every firing the records tell of, in order of start (then fingerprint)."""
-    open_: dict[str, _Building] = {}
-    closed: dict[str, _Building] = {}
-    finished: list[_Building] = []
-    ack_silences: dict[str, str] = {}
+    folder = _Folder()
     for record in sorted(records, key=lambda r: r.at):
-        fp = record.fingerprint
-        if record.kind is Kind.SILENCE_EXPIRED or (record.kind is Kind.UNACK and not fp):
-            # Expiring an ACK! silence un-acknowledges its alert; other silences do not.
-            fp = next((ack_silences[s] for s in record.silence_ids if s in ack_silences), "")
-        if not fp:
-            continue
-        starts = _starts(record)
-        episode = open_.get(fp)
-        kind = record.kind
-        if kind is Kind.FIRING:
-            if episode is not None and episode.same_firing(starts):
-                episode.learn(record, starts)
-                continue
-            if episode is not None:  # a new startsAt: the last firing ended unseen
-                episode.close(starts or record.at, resolved=False)
-                del open_[fp]
-            last = closed.get(fp)
-            if last is not None and starts is not None and last.started == starts:
-                last.resolved = last.ended = None  # the same firing is back (a source blinked)
-                open_[fp] = closed.pop(fp)
-                continue
-            building = _Building(fp, record.alertname, record.level, starts, record.at,
-                                 muted=str(record.data.get("state", "")) in MUTED_STATES)
-            open_[fp] = building
-            finished.append(building)
-        elif kind is Kind.RESOLVED:
-            if episode is not None and episode.same_firing(starts):
-                episode.learn(record, starts)
-                episode.close(record.at, resolved=True)
-                closed[fp] = open_.pop(fp)
-                continue
-            if episode is not None:
-                episode.close(starts or record.at, resolved=False)
-                del open_[fp]
-            last = closed.get(fp)
-            if last is not None and last.same_firing(starts):
-                continue  # told twice
-            building = _Building(fp, record.alertname, record.level, starts, record.at)
-            building.close(record.at, resolved=True)
-            closed[fp] = building
-            finished.append(building)
-        elif kind is Kind.ACK:
-            if episode is None:
-                last = closed.get(fp)
-                if last is not None and last.same_firing(starts):
-                    if last.acked is None:  # acknowledged as it resolved
-                        last.acked, last.acked_by = record.at, record.user
-                    continue
-                episode = _Building(fp, record.alertname, record.level, starts, record.at)
-                open_[fp] = episode
-                finished.append(episode)
-            episode.learn(record, starts)
-            episode.ack(record)
-            for silence in record.silence_ids:
-                ack_silences[silence] = fp
-        elif kind in (Kind.UNACK, Kind.SILENCE_EXPIRED) and episode is not None:
-            episode.unack(record.at)
-    result = [b.frozen() for b in finished]
+        folder.fold(record)
+    result = [b.frozen() for b in folder.finished]
     result.sort(key=lambda e: (e.start, e.fingerprint))
     return result
 
 
-def _starts(record: Record) -> datetime | None:
-    value = record.data.get("starts_at")
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+class _Folder:
+    """Folds records, oldest first, into episodes: per fingerprint the open firing and the
+    last closed one (a firing told twice, or back after a blink, is the same episode)."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, _Building] = {}
+        self.closed: dict[str, _Building] = {}
+        self.finished: list[_Building] = []
+        self.ack_silences: dict[str, str] = {}
+
+    def fold(self, record: Record) -> None:
+        fp = record.fingerprint
+        if isinstance(record, SilenceExpired) or (isinstance(record, Unacked) and not fp):
+            # Expiring an ACK! silence un-acknowledges its alert; other silences do not.
+            fp = next((self.ack_silences[s] for s in record.silence_ids
+                       if s in self.ack_silences), "")
+        if not fp:
+            return
+        if isinstance(record, AlertFired):
+            self.fired(fp, record)
+        elif isinstance(record, AlertResolved):
+            self.resolved(fp, record)
+        elif isinstance(record, (Acked, Escalated)):
+            self.acked_or_escalated(fp, record)
+        elif isinstance(record, (Unacked, SilenceExpired)) and fp in self.open:
+            self.open[fp].unack(record.at)
+
+    def fired(self, fp: str, record: AlertFired) -> None:
+        starts, episode = record.starts_at, self.open.get(fp)
+        if episode is not None and episode.same_firing(starts):
+            episode.learn(record, starts)
+            return
+        if episode is not None:  # a new startsAt: the last firing ended unseen
+            episode.close(starts or record.at, resolved=False)
+            del self.open[fp]
+        last = self.closed.get(fp)
+        if last is not None and starts is not None and last.started == starts:
+            last.resolved = last.ended = None  # the same firing is back (a source blinked)
+            self.open[fp] = self.closed.pop(fp)
+            return
+        building = _Building(fp, record.alertname, record.level, starts, record.at,
+                             muted=record.state in MUTED_STATES,
+                             seen_at_start=record.seen_at_start)
+        self.open[fp] = building
+        self.finished.append(building)
+
+    def resolved(self, fp: str, record: AlertResolved) -> None:
+        starts, episode = record.starts_at, self.open.get(fp)
+        if episode is not None and episode.same_firing(starts):
+            episode.learn(record, starts)
+            episode.close(record.at, resolved=True)
+            self.closed[fp] = self.open.pop(fp)
+            return
+        if episode is not None:
+            episode.close(starts or record.at, resolved=False)
+            del self.open[fp]
+        last = self.closed.get(fp)
+        if last is not None and last.same_firing(starts):
+            return  # told twice
+        building = _Building(fp, record.alertname, record.level, starts, record.at)
+        building.close(record.at, resolved=True)
+        self.closed[fp] = building
+        self.finished.append(building)
+
+    def acked_or_escalated(self, fp: str, record: Acked | Escalated) -> None:
+        starts, episode = record.starts_at, self.open.get(fp)
+        if episode is None:
+            last = self.closed.get(fp)
+            if last is not None and last.same_firing(starts):
+                if isinstance(record, Escalated):
+                    last.escalated(record)
+                elif last.acked is None:  # acknowledged as it resolved
+                    last.acked, last.acked_by = record.at, record.user
+                return
+            episode = _Building(fp, record.alertname, record.level, starts, record.at)
+            self.open[fp] = episode
+            self.finished.append(episode)
+        episode.learn(record, starts)
+        if isinstance(record, Escalated):
+            episode.escalated(record)
+            return
+        episode.ack(record)
+        for silence in record.silence_ids:
+            self.ack_silences[silence] = fp

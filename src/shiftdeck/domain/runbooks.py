@@ -51,7 +51,7 @@ class RunbookSettings:
     """Directories searched for relative references and for `<alertname>.md`, in order."""
     base_url: str = ""
     """http(s) base for relative references and `<alertname>.md` when no file matched."""
-    map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     """alertname → file (absolute, or relative to dirs / base_url) or http(s) URL."""
     trusted_origins: tuple[str, ...] = ()
     """Origins (`https://wiki.example.com`, scheme://host[:port]) whose runbooks are the
@@ -470,7 +470,7 @@ def _humanize_duration(value: str) -> str:
     if number is None:
         return value
     seconds = int(number)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size or parts:
             parts.append(f"{seconds // size}{unit}")

@@ -1,10 +1,19 @@
-"""The main screen: header, source banner, the alert table, the detail pane and the filter."""
+"""The main screen: header, source banner, the alert table, the detail pane and the filter.
+
+It shows the Shift it is given (`show_shift`) and owns its own work: rows are selected off the
+event loop for large boards, the highlighted alert's metric is fetched by its worker, and the
+note, status update, runbook, diagnostics and handoff screens are opened with their services.
+Requests that change shared state (acks, silences, notes...) go up as messages.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -12,21 +21,39 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from ..clock import Clock
-from ..domain.board import EMPTY_BOARD, Board
-from ..domain.matchers import Matcher, MatcherError, parse_matchers
 from ..domain.alerts import Alert, AlertState
-from ..domain.escalation import Escalation, crossed, escalate
-from ..domain.journal import Kind, Record, next_update_due, notes_for
+from ..domain.board import Board
+from ..domain.handoff import handoff_report
+from ..domain.kube import scope_for
+from ..domain.matchers import Matcher, MatcherError, parse_matchers
 from ..domain.metric import MetricHistory
-from ..domain.notify import name_list
-from ..domain.roster import Roster
-from ..domain.view import AlertRow, Grouping, alert_matches, expiring_soon, select_rows
+from ..domain.metrics import shift_metrics
+from ..domain.sanitize import clean
+from ..domain.shift import Shift, shift_start
+from ..domain.status import compose_update
+from ..domain.view import AlertRow, Grouping, Row, alert_matches, expiring_soon, select_rows
+from ..messages import (AckRequested, NoteAdded, SilenceRequested, StatusUpdatePosted,
+                        UnackRequested)
+from ..services.bundle import Services
 from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable
 from ..widgets.filter_bar import FilterBar
 from ..widgets.header_bar import HeaderBar
 from ..widgets.source_banner import SourceBanner
+from .confirm import ConfirmScreen
 from .detail import DetailScreen
+from .diagnostics import DiagnosticsScreen
+from .handoff import HandoffScreen
+from .prompt import PromptScreen
+from .runbook import RunbookScreen
+from .shift import ShiftScreen
+from .silences import SilencesScreen, expire_text
+from .status_update import StatusUpdateScreen
+
+THREADED_ROWS_FROM = 2000
+"""Boards with at least this many alerts have their rows selected off the event loop."""
+METRIC_SETTLE_SECONDS = 0.3
+"""The cursor may move on: only the alert it rests on has its metric fetched."""
 
 
 class DashboardScreen(Screen):
@@ -65,22 +92,19 @@ class DashboardScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     TICK_SECONDS = 5.0
 
-    def __init__(self, config: Any, clock: Clock) -> None:
+    def __init__(self, config: Any, clock: Clock, shift: Shift, services: Services) -> None:
         super().__init__()
         self._config = config
         self._clock = clock
-        self.board: Board = EMPTY_BOARD
+        self._services = services
+        self.shift = shift
         self.matchers: tuple[Matcher, ...] = ()
         self.grouping = Grouping.NONE
         self.marked: frozenset[str] = frozenset()
-        self.roster: Roster = config.roster
-        self.escalations: dict[str, Escalation] = {}
-        self._escalated_for: dict[str, Alert] = {}
-        """The alert object each escalation was computed for (reused while it is unchanged)."""
-        self.records: list[Record] = []
-        self._metrics: dict[str, MetricHistory] = {}
-        self._next_deadline = None
-        self._next_update_due: datetime | None = None
+
+    @property
+    def board(self) -> Board:
+        return self.shift.board
 
     def compose(self) -> ComposeResult:
         fresh = 2 * self._config.refresh + timedelta(seconds=5)
@@ -100,94 +124,61 @@ class DashboardScreen(Screen):
         self.query_one(AlertTable).focus()
         self.set_interval(self.TICK_SECONDS, self._tick)
         self.set_interval(1.0, self._tick_second)
+        self.show_shift(self.shift, force=True)
 
     # -- data ------------------------------------------------------------------------------
 
-    def show_board(self, board: Board) -> None:
-        """Show a new snapshot; rows are re-selected only when some alert changed."""
-        alerts_changed = board.alerts is not self.board.alerts and not board.same_alerts(self.board)
-        previous, self.board = self.board, board
+    def show_shift(self, shift: Shift, force: bool = False) -> None:
+        """Swap in a new Shift; repaint only what changed (rows by identity, escalations and
+        update-due marks by fingerprint)."""
+        previous, self.shift = self.shift, shift
+        if not self.is_mounted:
+            return
+        table = self.query_one(AlertTable)
         self._show_health()
-        if alerts_changed:
+        if force or shift.board.alerts is not previous.board.alerts:
             self._show_rows()
-            self._escalate()
-            self._show_updates_due()
-            self._show_detail()
-            self._page_new_alerts(previous)
+        if force or shift.escalations is not previous.escalations:
+            table.show_escalations(shift.escalations)
+        if force or shift.update_due is not previous.update_due:
+            table.show_update_due(shift.update_due)
+        if force or shift.journal is not previous.journal or \
+                shift.escalations is not previous.escalations:
+            self._show_detail(force=True)
 
-    def show_roster(self, roster: Roster) -> None:
-        """A new roster (ICS feeds refreshed): who is on call, and every escalation, again."""
-        self.roster = roster
-        self.escalations, self._escalated_for = {}, {}
-        self._escalate()
-        self._show_health()
-
-    # -- escalation ------------------------------------------------------------------------
-
-    def _escalate(self) -> list[Alert]:
-        """Recompute escalations (reusing those of unchanged alerts); return alerts that moved up."""
-        policy = self._config.escalation
-        if not policy.ladders:
-            return []
-        now = self._clock.now()
-        old, new = self.escalations, {}
-        for fp, alert in self.board.alerts.items():
-            if alert.state not in (AlertState.FIRING, AlertState.ACKED):
-                continue
-            before = old.get(fp)
-            if before is not None and self._still_valid(before, alert, now):
-                new[fp] = before
-            else:
-                level = self._config.severity.level_of(alert.labels)
-                new[fp] = escalate(alert, level, policy, self.roster, now)
-        self.escalations = new
-        self._escalated_for = {fp: self.board.alerts[fp] for fp in new}
-        self._next_deadline = min((e.next.at for e in new.values() if e.next and not e.stopped),
-                                  default=None)
-        self.query_one(AlertTable).show_escalations(new)
-        return [self.board.alerts[fp] for fp, e in new.items()
-                if fp in old and e is not old[fp] and crossed(old[fp], e)]
-
-    def _still_valid(self, escalation: Escalation, alert: Alert, now) -> bool:
-        same_alert = self._escalated_for.get(alert.fingerprint) is alert
-        return same_alert and (escalation.next is None or escalation.next.at > now)
+    def show_skews(self, skews: tuple[Any, ...]) -> None:
+        self.query_one(HeaderBar).skews = skews
 
     def _tick_second(self) -> None:
-        now = self._clock.now()
-        if self._next_deadline is not None and now >= self._next_deadline:
-            moved = self._escalate()
-            if moved:
-                for alert in moved:
-                    rung = self.escalations[alert.fingerprint].current
-                    self.app.note(Kind.ESCALATED, alert, step=rung.index + 1 if rung else 0,
-                                  person=rung.person.id if rung and rung.person else "")
-                names = name_list(a.name for a in moved)
-                self.app.page("Escalated", f"{len(moved)} alert(s) moved up the ladder: {names}",
-                              [a.level for a in moved])
         self.query_one(AlertTable).refresh_countdowns()
 
-    def _page_new_alerts(self, previous: Board) -> None:
-        if not previous.alerts:
-            return  # the first board: everything is "new", nothing is news
-        fresh = [a for fp, a in self.board.alerts.items() if a.state is AlertState.FIRING
-                 and (fp not in previous.alerts
-                      or previous.alerts[fp].state is AlertState.PENDING)]
-        if fresh:
-            self.app.page("Firing", f"{len(fresh)} new: {name_list(a.name for a in fresh)}",
-                          [a.level for a in fresh])
-
     def _show_health(self) -> None:
+        board, roster = self.shift.board, self.shift.roster
         levels = self._config.severity.names()
         now = self._clock.now()
-        soon = expiring_soon(self.board.silences.values(), now, self._config.silences.warn_before,
+        soon = expiring_soon(board.silences.values(), now, self._config.silences.warn_before,
                              acks_extended=self._config.ack.extend and not self._config.read_only)
-        self.query_one(HeaderBar).show(self.board.health, self.board.counts(levels), now, soon,
-                                       self.roster)
-        self.query_one(SourceBanner).show(self.board.health)
+        self.query_one(HeaderBar).show(board.health, board.counts(levels), now, soon, roster)
+        self.query_one(SourceBanner).show(board.health)
 
     def _show_rows(self) -> None:
-        rows = select_rows(self.board.alerts.values(), self.matchers, self.grouping,
-                           self._config.severity)
+        alerts = self.shift.board.alerts
+        if len(alerts) < THREADED_ROWS_FROM:
+            self._rows_selected(alerts, self._select(alerts))
+        else:
+            self._select_in_thread(alerts)
+
+    def _select(self, alerts: Mapping[str, Alert]) -> tuple[Row, ...]:
+        return select_rows(alerts.values(), self.matchers, self.grouping, self._config.severity)
+
+    @work(group="rows", thread=True, exclusive=True, description="filter, sort, group")
+    def _select_in_thread(self, alerts: Mapping[str, Alert]) -> None:
+        rows = self._select(alerts)
+        self.app.call_from_thread(self._rows_selected, alerts, rows)
+
+    def _rows_selected(self, alerts: Mapping[str, Alert], rows: tuple[Row, ...]) -> None:
+        if alerts is not self.shift.board.alerts or not self.is_attached:
+            return  # a newer board is on its way
         self.marked = self.marked & {row.key for row in rows}
         table = self.query_one(AlertTable)
         table.show_rows(rows)
@@ -196,49 +187,29 @@ class DashboardScreen(Screen):
 
     def _show_detail(self, force: bool = False) -> None:
         key = self.query_one(AlertTable).cursor_key or ""
-        alert = self.board.alerts.get(key)
-        notes = notes_for(self.records, key) if key else []
+        alert = self.shift.board.alerts.get(key)
+        notes = list(self.shift.journal.notes_for(key)) if key else []
         detail = self.query_one(AlertDetail)
         changed = alert is not detail.alert
-        detail.show(alert, self._clock.now(), self.escalations.get(key), notes,
-                    metric=self._metrics.get(key), force=force)
-        if changed and alert is not None:
-            self.app.want_metric(alert)
+        metrics = self._services.metrics
+        detail.show(alert, self._clock.now(), self.shift.escalations.get(key), notes,
+                    metric=metrics.cache.get(key), force=force)
+        if changed and alert is not None and metrics.can_fetch(alert) \
+                and metrics.cached(alert) is None:
+            self._fetch_metric(alert)
+
+    @work(group="metric", exclusive=True, description="the alert's metric")
+    async def _fetch_metric(self, alert: Alert) -> None:
+        await asyncio.sleep(METRIC_SETTLE_SECONDS)
+        self.show_metric(alert.fingerprint, await self._services.metrics.fetch(alert))
 
     def show_metric(self, fingerprint: str, metric: MetricHistory) -> None:
-        self._metrics[fingerprint] = metric
-        if self.query_one(AlertTable).cursor_key == fingerprint:
+        if self.is_attached and self.query_one(AlertTable).cursor_key == fingerprint:
             self._show_detail(force=True)
 
     def _tick(self) -> None:
         self._show_health()
         self.query_one(AlertTable).refresh_ages()
-        if self._next_update_due is not None and self._clock.now() >= self._next_update_due:
-            self._show_updates_due()
-
-    def show_records(self, records: list[Record]) -> None:
-        """The journal changed: notes in the detail pane, 'update due' in the rows."""
-        self.records = records
-        self._show_detail(force=True)
-        self._show_updates_due()
-
-    def _show_updates_due(self) -> None:
-        updates = [r for r in self.records if r.kind is Kind.STATUS_UPDATE]
-        now = self._clock.now()
-        due, later = set(), []
-        for fp, alert in self.board.alerts.items():
-            level = self._config.severity.level_of(alert.labels)
-            if level.update_every is None or alert.state not in (AlertState.FIRING,
-                                                                 AlertState.ACKED):
-                continue
-            when = next_update_due(updates, alert, level, now)
-            if when is not None and when <= now:
-                due.add(fp)
-            elif when is not None:
-                later.append(when)
-        # Nothing can fall due before this unless the alerts or the journal change.
-        self._next_update_due = min(later, default=None)
-        self.query_one(AlertTable).show_update_due(frozenset(due))
 
     # -- events ----------------------------------------------------------------------------
 
@@ -249,7 +220,7 @@ class DashboardScreen(Screen):
         alert = self.board.alerts.get(event.key)
         if alert is not None:
             self.app.push_screen(DetailScreen(alert, self._config.severity, self._clock.now(),
-                                              self.escalations.get(event.key),
+                                              self.shift.escalations.get(event.key),
                                               self._config.timezone))
 
     def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
@@ -285,14 +256,14 @@ class DashboardScreen(Screen):
 
     def action_mark(self) -> None:
         key = self.query_one(AlertTable).cursor_key
-        if key in self.board.alerts:
+        if key is not None and key in self.board.alerts:
             self.marked = self.marked ^ {key}
             self.query_one(AlertTable).show_marks(self.marked)
             self.query_one(AlertTable).action_cursor_down()
 
     def targets(self) -> list[Alert]:
         """The marked alerts, or else the highlighted one."""
-        keys = self.marked or {self.query_one(AlertTable).cursor_key}
+        keys = self.marked or {self.query_one(AlertTable).cursor_key or ""}
         return [self.board.alerts[k] for k in keys if k in self.board.alerts]
 
     def group_of_highlighted(self) -> list[Alert]:
@@ -310,19 +281,19 @@ class DashboardScreen(Screen):
     def action_ack_alert(self) -> None:
         alerts = [a for a in self.targets() if a.state is not AlertState.RESOLVED]
         if alerts:
-            self.app.acknowledge(alerts)
+            self.post_message(AckRequested(alerts))
             self.marked = frozenset()
             self.query_one(AlertTable).show_marks(self.marked)
 
     def action_ack_group(self) -> None:
         alerts = self.group_of_highlighted()
         if alerts:
-            self.app.acknowledge_group(alerts)
+            self.post_message(AckRequested(alerts, group=True))
 
     def action_silence_alert(self) -> None:
         alerts = self.targets()
         if alerts:
-            self.app.open_silence_form(alerts)
+            self.post_message(SilenceRequested(alerts))
 
     def action_unack(self) -> None:
         key = self.query_one(AlertTable).cursor_key
@@ -332,42 +303,88 @@ class DashboardScreen(Screen):
         if not acks:
             self.notify("This alert is not acknowledged.", timeout=3)
             return
-        self.app.confirm_expire(acks, f"Un-acknowledge {alert.name}?")
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(UnackRequested(acks))
+
+        name = alert.name if alert is not None else ""
+        self.app.push_screen(ConfirmScreen(f"Un-acknowledge {name}?", expire_text(acks)),
+                             answered)
 
     def highlighted(self) -> Alert | None:
         return self.board.alerts.get(self.query_one(AlertTable).cursor_key or "")
 
     def action_add_note(self) -> None:
         alert = self.highlighted()
-        if alert is not None:
-            self.app.add_note(alert)
+        if alert is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text and text.strip():
+                self.post_message(NoteAdded(alert, clean(text.strip())))
+
+        self.app.push_screen(PromptScreen(f"Note on {alert.name} (goes into the journal):"),
+                             answered)
 
     def action_status_update(self) -> None:
         alert = self.highlighted()
-        if alert is not None:
-            self.app.compose_status_update(alert)
+        if alert is None:
+            return
+        level = self._config.severity.level_of(alert.labels)
+        records = self.shift.records
+
+        def text(status: str, impact: str) -> str:
+            return compose_update(alert, level, records, status, impact, self._clock.now(),
+                                  self._config.timezone)
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result is not None:
+                status, body = result
+                self._services.clipboard.copy(body)
+                self.notify("Status update copied to the clipboard (OSC 52).", timeout=4)
+                self.post_message(StatusUpdatePosted(alert, status, body))
+
+        self.app.push_screen(StatusUpdateScreen(text), chosen)
 
     def action_runbook(self) -> None:
         alert = self.highlighted()
         if alert is not None:
-            self.app.show_runbook(alert)
+            services, config = self._services, self._config
+            self.app.push_screen(RunbookScreen(
+                alert, services.runbooks, services.clipboard,
+                timeout=config.commands.timeout, read_only=config.read_only,
+                new_runner=services.new_runner))
 
     def action_diagnostics(self) -> None:
         alert = self.highlighted()
         if alert is not None:
-            self.app.show_diagnostics(alert)
+            scope = scope_for(alert, self._config.kubernetes)
+            self.app.push_screen(DiagnosticsScreen(alert, scope, self._services.kube,
+                                                   self._clock))
 
     def action_handoff(self) -> None:
-        self.app.show_handoff()
+        now, config, shift = self._clock.now(), self._config, self.shift
+        report = handoff_report(list(shift.records), shift.board, shift.roster, now,
+                                shift_start(shift.roster, config.user, now), config.user,
+                                config.timezone, config.severity)
+        default = f"~/handoff-{now.astimezone(config.timezone):%Y-%m-%d}.md"
+        self.app.push_screen(HandoffScreen(report, self._services.clipboard, default))
 
     def action_shift_metrics(self) -> None:
-        self.app.show_shift_metrics()
+        now, shift = self._clock.now(), self.shift
+        metrics = shift_metrics(list(shift.records), shift_start(shift.roster,
+                                                                 self._config.user, now),
+                                now, incident_levels=self._config.severity.names()[:2])
+        self.app.push_screen(ShiftScreen(metrics, self._config.timezone))
 
     def action_toggle_detail(self) -> None:
         self.toggle_class("-no-detail")
 
     def action_show_silences(self) -> None:
-        self.app.show_silences()
+        config = self._config
+        self.app.push_screen(SilencesScreen(self.board, config.silences.warn_before,
+                                            config.read_only,
+                                            config.ack.extend and not config.read_only))
 
     @property
     def visible_alerts(self) -> list[str]:

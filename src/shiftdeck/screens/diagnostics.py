@@ -1,14 +1,16 @@
 """Kubernetes diagnostics for an alert: its pods, their events, logs and rollout history.
 
-Fetched by the app in thread workers with the `kubernetes` client; this screen only shows what
-it is given. RBAC denials and unreachable clusters are shown plainly, never as a crash.
+Fetched by this screen's thread workers with the `kubernetes` client (cancelled with the
+screen). RBAC denials and unreachable clusters are shown plainly, never as a crash.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -16,9 +18,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Log, Static
 
+from ..clock import Clock
 from ..domain.alerts import Alert
 from ..domain.durations import format_age
 from ..domain.kube import Scope
+from ..sources.kube import Diagnostics, KubeClient, KubeError, PodInfo
 
 
 class DiagnosticsScreen(Screen):
@@ -37,12 +41,16 @@ class DiagnosticsScreen(Screen):
     DiagnosticsScreen #diag-logs { height: 1fr; min-height: 5; border-top: solid $panel; }
     """
 
-    def __init__(self, alert: Alert, scope: Scope) -> None:
+    def __init__(self, alert: Alert, scope: Scope, kube: Callable[[], KubeClient],
+                 clock: Clock) -> None:
+        """`kube` gives the shared client (made on first use)."""
         super().__init__()
         self.alert = alert
         self.scope = scope
         self.previous = False
-        self.pods: list = []
+        self.pods: list[PodInfo] = []
+        self._kube = kube
+        self._clock = clock
 
     def compose(self) -> ComposeResult:
         context = self.scope.context or "(current context)"
@@ -75,9 +83,23 @@ class DiagnosticsScreen(Screen):
 
     def action_refresh(self) -> None:
         if not self.scope.refused:
-            self.app.diagnose(self)
+            self._diagnose()
 
-    def show_diagnostics(self, diagnostics, now: datetime) -> None:
+    @work(group="kube", thread=True, exclusive=True, description="kubernetes diagnostics")
+    def _diagnose(self) -> None:
+        now = self._clock.now()
+        diagnostics = self._kube().diagnose(self.scope, now)
+        self.app.call_from_thread(self.show_diagnostics, diagnostics, now)
+
+    @work(group="kube-logs", thread=True, exclusive=True, description="pod logs")
+    def _logs(self, pod: str, previous: bool) -> None:
+        try:
+            lines = self._kube().logs(self.scope, pod, previous=previous)
+        except KubeError as err:
+            lines = [f"✗ {err}"]
+        self.app.call_from_thread(self.show_logs, pod, previous, lines)
+
+    def show_diagnostics(self, diagnostics: Diagnostics, now: datetime) -> None:
         if not self.is_attached:
             return  # closed (esc) before the cluster answered
         errors = "\n".join(f" ✗ {e}" for e in diagnostics.errors)
@@ -99,13 +121,13 @@ class DiagnosticsScreen(Screen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "diag-pods" and event.cursor_row < len(self.pods):
-            self.app.pod_logs(self, self.pods[event.cursor_row].name, self.previous)
+            self._logs(self.pods[event.cursor_row].name, self.previous)
 
     def action_toggle_previous(self) -> None:
         self.previous = not self.previous
         table = self.query_one("#diag-pods", DataTable)
         if self.pods and table.cursor_row < len(self.pods):
-            self.app.pod_logs(self, self.pods[table.cursor_row].name, self.previous)
+            self._logs(self.pods[table.cursor_row].name, self.previous)
         else:
             self.notify("previous logs: " + ("on" if self.previous else "off"), timeout=2)
 
@@ -119,7 +141,7 @@ class DiagnosticsScreen(Screen):
         log.write_lines(lines)
 
 
-def _age(delta) -> str:
+def _age(delta: timedelta | None) -> str:
     return format_age(delta) if delta is not None else "—"
 
 

@@ -8,8 +8,11 @@ instead. Output is plain text (a Log, never markup), capped, and can be cancelle
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import PurePath
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -19,9 +22,15 @@ from textual.widgets import Footer, Log, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..domain.alerts import Alert
-from ..domain.commands import Command
+from ..domain.commands import KUBE_PROGRAMS, Command
+from ..domain.durations import format_duration
 from ..domain.runbooks import Runbook
 from ..domain.urls import mask_url
+from ..messages import CommandRan
+from ..services.clipboard import Clipboard
+from ..services.runbooks import RunbookLoader
+from ..sources.runner import KubeTarget, Runner
+from .confirm import RunConfirmScreen
 
 MAX_OUTPUT_LINES = 5000
 
@@ -57,13 +66,22 @@ class RunbookScreen(Screen):
     """
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-wide")]
 
-    def __init__(self, alert: Alert) -> None:
+    def __init__(self, alert: Alert, loader: RunbookLoader, clipboard: Clipboard, *,
+                 timeout: timedelta, read_only: bool,
+                 new_runner: Callable[[], Runner] = Runner) -> None:
+        """`timeout`: how long a command may run (the whole pipeline is killed after)."""
         super().__init__()
         self.alert = alert
         self.commands: list[Command] = []
         self.running = False
-        self.kube_target: object | None = None
-        """Where kubectl commands go (sources.runner.KubeTarget), set with the commands."""
+        self.kube_target: KubeTarget | None = None
+        """Where kubectl commands go, set with the commands."""
+        self._loader = loader
+        self._clipboard = clipboard
+        self._timeout = timeout
+        self._read_only = read_only
+        self._new_runner = new_runner
+        self._runner: Runner | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f" Runbook: {self.alert.name} — loading…"), id="runbook-title")
@@ -76,13 +94,17 @@ class RunbookScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.load_runbook_for(self)
+        self._load()
+
+    @work(group="runbook", exclusive=True)
+    async def _load(self) -> None:
+        prepared = await self._loader.load(self.alert)
+        self.kube_target = prepared.target
+        self.show_runbook(prepared.runbook, prepared.commands, prepared.more)
 
     def show_runbook(self, runbook: Runbook, commands: list[Command], more: int = 0) -> None:
-        """Called by the app once the runbook (or the level's checklist) and its commands are
-        ready; `more`: commands beyond the cap, not offered."""
-        if not self.is_attached:
-            return  # closed (esc) before the runbook arrived
+        """The runbook (or the level's checklist) and its commands; `more`: commands beyond the
+        cap, not offered."""
         title = self.query_one("#runbook-title", Static)
         if runbook.found:
             source = source_label(runbook.source)
@@ -112,12 +134,65 @@ class RunbookScreen(Screen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if not self.running:
-            self.app.run_runbook_command(self, self.commands[event.option_index])
+            self.run_command(self.commands[event.option_index])
+
+    def run_command(self, command: Command) -> None:
+        if command.refused:
+            # The clipboard text fills in only values that are harmless in any shell.
+            self._clipboard.copy(command.clipboard)
+            self.notify("Command copied to the clipboard (OSC 52).", timeout=4)
+            self.output(f"✗ {command.refused}")
+        elif not command.dangerous:
+            self._run(command)
+        elif self._read_only:
+            self.output("✗ read-only: dangerous commands are refused")
+        else:
+            body = Content(confirm_text(command, self.alert, self.kube_target))
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._run(command)
+
+            self.app.push_screen(RunConfirmScreen("Run this dangerous command?", body), answered)
+
+    @work(group="command")
+    async def _run(self, command: Command) -> None:
+        self.running = True
+        self.output(f"$ {command.text}")
+        self._runner = self._new_runner()
+        try:
+            result = await self._runner.run(command, self.output, self._timeout)
+        except (OSError, ValueError) as err:
+            self.output(f"✗ could not run: {err}")
+            return
+        finally:
+            self.running = False
+        how = " (timed out)" if result.timed_out else " (cancelled)" if result.cancelled else ""
+        self.output(f"── exit {result.exit_code} in {format_duration(result.duration) or '0s'}"
+                    f"{how}{' (output truncated)' if result.truncated else ''}")
+        argv = [arg for i, stage in enumerate(command.stages)
+                for arg in (["|"] if i else []) + list(stage)]
+        self.post_message(CommandRan(self.alert, argv, result.exit_code, result.duration))
 
     def output(self, line: str) -> None:
         if not self.is_attached:
-            return  # a command still running after the screen was closed
+            return  # the screen is closing
         self.query_one("#runbook-output", Log).write_line(line)
 
     def action_cancel_command(self) -> None:
-        self.app.cancel_runbook_command()
+        if self._runner is not None:
+            self._runner.cancel()
+
+
+def confirm_text(command: Command, alert: Alert, target: KubeTarget | None) -> str:
+    """What the confirm shows: the text, each stage's exact argv, and where it runs."""
+    argv = "\n".join(f"  argv: {list(stage)!r}" for stage in command.stages)
+    kube = any(stage[0].rsplit("/", 1)[-1] in KUBE_PROGRAMS for stage in command.stages)
+    if not kube:
+        return f"{command.text}\n{argv}\n  runs on this machine, as you"
+    target = target or KubeTarget()
+    context = command.context or f"none found ({target.problem or 'no current-context'})"
+    cluster = target.cluster_of(command.context) or "unknown"
+    label = alert.labels.get("cluster", "")
+    mapped = f" (alert cluster label: {label})" if label else ""
+    return (f"{command.text}\n{argv}\n  kube context: {context}   cluster: {cluster}{mapped}\n"
+            f"  namespace: {command.namespace or '(the context default)'}")

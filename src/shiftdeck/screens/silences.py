@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,8 +12,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..domain.board import Board
+from ..domain.durations import parse_duration
 from ..domain.silences import Silence, SilenceState
 from ..domain.view import SilenceRow, silence_rows
+from ..messages import ExpireRequested, ExtendRequested
+from .confirm import ConfirmScreen
+from .detail import TextScreen
+from .prompt import PromptScreen
 
 
 class SilencesScreen(Screen):
@@ -30,7 +35,8 @@ class SilencesScreen(Screen):
     """
     COLUMNS = ("state", "ends in", "by", "silences", "comment", "matchers")
 
-    def __init__(self, board: Board, warn_before, read_only: bool, acks_extended: bool) -> None:
+    def __init__(self, board: Board, warn_before: timedelta, read_only: bool,
+                 acks_extended: bool) -> None:
         super().__init__()
         self.board = board
         self._warn_before = warn_before
@@ -94,13 +100,26 @@ class SilencesScreen(Screen):
 
     def action_extend(self) -> None:
         silence = self.highlighted
-        if silence is not None:
-            self.app.extend_silence(silence)
+        if silence is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text:
+                self.post_message(ExtendRequested(silence, parse_duration(text), text))
+
+        self.app.push_screen(PromptScreen("Extend the silence by (same ID):", "1h",
+                                          _duration_error), answered)
 
     def action_expire(self) -> None:
         silence = self.highlighted
-        if silence is not None:
-            self.app.confirm_expire([silence], "Expire this silence?")
+        if silence is None:
+            return
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(ExpireRequested([silence]))
+
+        self.app.push_screen(ConfirmScreen("Expire this silence?", expire_text([silence])),
+                             answered)
 
     def action_show_alerts(self) -> None:
         silence = self.highlighted
@@ -111,8 +130,6 @@ class SilencesScreen(Screen):
                                                        and silence.matches(a.labels))]
         lines = [f"{a.level} {a.state.value} {a.name}" for a in silenced] or ["(no alert now)"]
         lines = silence_notes(silence) + lines
-        from .detail import TextScreen
-
         self.app.push_screen(TextScreen(f"Alerts silenced by {silence.id[:8]}",
                                         Content("\n".join(lines))))
 
@@ -136,6 +153,22 @@ def _cells(row: SilenceRow, now: datetime, tones: dict[str, str]) -> list[Text]:
                            + [f"⚠ {w}" for w in silence.warnings]), 70),
              style=tones["nothing"] if silence.warnings else ""),
     ]
+
+
+def _duration_error(text: str) -> str | None:
+    try:
+        parse_duration(text)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def expire_text(silences: list[Silence]) -> Content:
+    """What expiring shows before it is confirmed: the exact request, per silence."""
+    return Content("\n").join(
+        Content(f"DELETE /api/v2/silence/{s.id}  (cluster {s.cluster or '-'})\n"
+                f"  {' '.join(str(m) for m in s.matchers)}\n  by {s.created_by}: {s.comment}")
+        for s in silences)
 
 
 def silence_notes(silence: Silence) -> list[str]:

@@ -162,7 +162,7 @@ def silences_health(report: SourceReport, previous: SourceReport | None,
     if known is None:
         shown = previous is not None and not previous.silences_error
         known = SourceHealth(f"{report.name} silences", report.kind,
-                             last_ok=previous.fetched_at if shown else None)
+                             last_ok=previous.fetched_at if shown and previous is not None else None)
     return known.failed(report.fetched_at, report.silences_error.removeprefix("silences "))
 
 

@@ -13,7 +13,10 @@ as it was, so retrying the same records writes each exactly once.
 
 The file is ``$XDG_STATE_HOME/shiftdeck/journal.jsonl`` by default (``journal:`` in the
 config), created 0600 in a directory created 0700: it records what the on-call engineer did.
-It is never rotated; a record is ~200-500 bytes.
+It is never rotated; a record is ~200-700 bytes (an alert's records carry its labels).
+
+Lines are the typed records of ``domain.journal`` (``Record.to_json`` / ``Record.from_json``,
+which also reads every line older shiftdecks wrote).
 
 The path must name a regular file. A FIFO, socket, directory or block device is refused with
 an OSError whose ``strerror`` says so (opening a FIFO to read would wait for a writer forever).

@@ -468,15 +468,20 @@ def _dicts(value: object) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def _dict(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """raw[key] when it is an object, else {}: what a server sends is not trusted to be shaped."""
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _pod_info(raw: dict[str, Any], now: datetime) -> PodInfo:
-    meta, spec, status = (raw.get(k) if isinstance(raw.get(k), dict) else {}
-                          for k in ("metadata", "spec", "status"))
+    meta, spec, status = (_dict(raw, k) for k in ("metadata", "spec", "status"))
     containers = tuple(clean_line(c.get("name")) for c in _dicts(spec.get("containers")))
     statuses = _dicts(status.get("containerStatuses"))
     waiting = terminated = last = ""
     last_finished: datetime | None = None
     for container in statuses:
-        state = container.get("state") if isinstance(container.get("state"), dict) else {}
+        state = _dict(container, "state")
         waiting = waiting or str((state.get("waiting") or {}).get("reason") or "")
         terminated = terminated or str((state.get("terminated") or {}).get("reason") or "")
         previous = (container.get("lastState") or {}).get("terminated") or {}
@@ -516,8 +521,8 @@ def _involved(raw: dict[str, Any]) -> tuple[str, str]:
 
 
 def _event_info(raw: dict[str, Any]) -> EventInfo:
-    series = raw.get("series") if isinstance(raw.get("series"), dict) else {}
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    series = _dict(raw, "series")
+    meta = _dict(raw, "metadata")
     last_seen = (_time(series.get("lastObservedTime")) or _time(raw.get("lastTimestamp"))
                  or _time(raw.get("eventTime")) or _time(raw.get("firstTimestamp"))
                  or _time(meta.get("creationTimestamp")))

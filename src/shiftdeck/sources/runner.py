@@ -289,7 +289,9 @@ class KubeTarget:
 def kube_target(paths: str) -> KubeTarget:
     """Read the kubeconfig (`paths`: an os.pathsep list, merged as kubectl does: the first file
     to set a value wins). Blocking: call it from a thread. Never runs exec plugins."""
-    current, clusters, problems = "", {}, []
+    current = ""
+    clusters: dict[str, str] = {}
+    problems: list[str] = []
     for path in (p for p in paths.split(os.pathsep) if p):
         try:
             data = _kubeconfig(path)

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -208,11 +208,14 @@ _PERIOD = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
            "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1),
            "WEEKLY": timedelta(weeks=1), "MONTHLY": timedelta(days=28),
            "YEARLY": timedelta(days=365)}
+# icalendar ships no type information: its components and properties are dict-like objects.
+Component = Any
+
 _CANDIDATE_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR",
                     "BYMINUTE", "BYSECOND", "BYSETPOS")
 
 
-def _refuse_costly_rules(calendar, end: datetime) -> tuple[str, ...]:
+def _refuse_costly_rules(calendar: Component, end: datetime) -> tuple[str, ...]:
     """Take out of `calendar` every recurring event (with its moved occurrences) that repeats
     more often than hourly or costs more than MAX_RULE_STEPS to expand; past MAX_FEED_STEPS
     for the whole feed, the feed is refused. One sentence per event taken out."""
@@ -239,20 +242,21 @@ def _refuse_costly_rules(calendar, end: datetime) -> tuple[str, ...]:
     return tuple(refused)
 
 
-def _refusal(event, end: datetime) -> tuple[str, int]:
+def _refusal(event: Component, end: datetime) -> tuple[str, int]:
     """(why the event is refused or '', the steps expanding it costs)."""
     steps = sum(len(getattr(rdate, "dts", ()) or ()) for rdate in _as_list(event.get("RDATE")))
     start = _naive_utc(getattr(event.get("DTSTART"), "dt", None))
+    until = _naive_utc(end)
     for rule in _as_list(event.get("RRULE")):
         freq = str((rule.get("FREQ") or [""])[0]).upper()
         if freq in ("SECONDLY", "MINUTELY") or any(len(rule.get(part) or ()) > 1
                                                    for part in ("BYMINUTE", "BYSECOND")):
             return f"repeats more often than hourly ({_rule_text(rule)})", 0
         period = _PERIOD.get(freq)
-        if period is None or start is None:
+        if period is None or start is None or until is None:
             continue  # icalendar / dateutil reject it themselves
         interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
-        periods = max(0, (_naive_utc(end) - start) // (period * interval)) + 1
+        periods = max(0, (until - start) // (period * interval)) + 1
         count = rule.get("COUNT")
         if count:
             periods = min(periods, int(count[0]))
@@ -266,16 +270,16 @@ def _refusal(event, end: datetime) -> tuple[str, int]:
     return "", steps
 
 
-def _rule_text(rule) -> str:
+def _rule_text(rule: Component) -> str:
     rule = _as_list(rule)[0] if rule is not None else None
     return clean_line(rule.to_ical().decode("utf-8", "replace"), 80) if rule is not None else ""
 
 
-def _as_list(value) -> list:
+def _as_list(value: Component) -> list[Any]:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
-def _naive_utc(value) -> datetime | None:
+def _naive_utc(value: object) -> datetime | None:
     """A DTSTART (date, naive or aware datetime) as a naive UTC-ish datetime: precise to a
     day, which is all a cost estimate needs."""
     if isinstance(value, datetime):
@@ -285,7 +289,7 @@ def _naive_utc(value) -> datetime | None:
     return None
 
 
-def _event_times(event, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+def _event_times(event: Component, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
     """[start, end) in UTC; an all-day event without an end lasts one day (RFC 5545)."""
     start = _instant(event.get("DTSTART"), zone)
     if start is None:
@@ -302,7 +306,7 @@ def _event_times(event, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-def _instant(prop, zone: ZoneInfo) -> datetime | None:
+def _instant(prop: Component, zone: ZoneInfo) -> datetime | None:
     """An ICS date or date-time as UTC; floating times and dates are read in `zone`."""
     value = getattr(prop, "dt", None)
     if isinstance(value, datetime):
@@ -312,7 +316,7 @@ def _instant(prop, zone: ZoneInfo) -> datetime | None:
     return None
 
 
-def _attendees(event) -> list[tuple[str, ...]]:
+def _attendees(event: Component) -> list[tuple[str, ...]]:
     """Each attendee's candidate names: the address (mailto: stripped) and its CN."""
     value = event.get("ATTENDEE")
     if value is None:
@@ -371,7 +375,7 @@ async def fetch_feed(feed: IcsFeed, people: Mapping[str, Person], *, now: dateti
         start, end = default_window(now)
     directory = cache if cache is not None else cache_dir()
 
-    def parse(data: bytes) -> tuple[tuple[Shift, ...], tuple[UnmatchedShift, ...]]:
+    def parse(data: bytes) -> ParsedFeed:
         return parse_ics(data, feed, people, start, end, zone)
 
     if feed.file:

@@ -1,0 +1,316 @@
+"""The Shift: everything shiftdeck knows of the shift, as one immutable value.
+
+It owns the board, the roster, each alert's escalation, which status updates are due, and the
+journal's in-memory view (notes and status updates indexed by fingerprint; the records of the
+last days, bounded). `apply(reports, health, now)` (a poll) and `tick(now)` (a second passed)
+return a `ShiftStep`: the new Shift and typed events. Pure and thread-safe: the app runs it off
+the event loop for large boards and turns the events into journal records, pages and toasts.
+
+Work per step is proportional to what changed: escalations and update-due times are kept per
+alert and recomputed only for alerts whose object changed (a board reuses unchanged alerts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from .alerts import Alert, AlertState
+from .board import EMPTY_BOARD, Board, SourceReport, build_board
+from .escalation import Escalation, EscalationPolicy, crossed, escalate
+from .health import SourceHealth
+from .journal import (AlertRef, rung_level, Record, RecordIndex, StatusUpdate, next_update_due,
+                      open_firings)
+from .journal import AlertFired as FiredRecord
+from .journal import AlertResolved as ResolvedRecord
+from .journal import Escalated as EscalatedRecord
+from .sanitize import clean_line
+from .roster import Roster
+from .severity import SeverityPolicy
+
+FIRING_STATES = (AlertState.FIRING, AlertState.ACKED, AlertState.SILENCED, AlertState.MUTED,
+                 AlertState.INHIBITED)
+"""States that count as firing for the journal (Alertmanager still holds them as active)."""
+MEMORY_WINDOW = timedelta(days=7)
+"""Records older than this are dropped from memory (the journal file keeps them)."""
+MEMORY_RECORDS = 50_000
+"""At most this many records kept in memory, newest kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftPolicy:
+    """What the Shift needs from the config."""
+
+    severity: SeverityPolicy
+    escalation: EscalationPolicy
+    resolved_retention: timedelta = timedelta(minutes=10)
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFired:
+    alert: Alert
+    news: bool = True
+    """False for alerts found firing when shiftdeck started: journaled, never paged."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertResolved:
+    alert: Alert
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    alert: Alert
+    level: str
+    """The ladder step reached, named as shown: "L2"."""
+    notify: str
+    """The role (or person id) that step notifies."""
+    person: str
+    """Who holds it now ('' when nobody is on call)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    """An alert became acknowledged (by anyone: shiftdeck, karma, kthxbye)."""
+
+    alert: Alert
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDue:
+    """An incident's status update fell due."""
+
+    alert: Alert
+
+
+Event = AlertFired | AlertResolved | Escalated | Acked | UpdateDue
+
+
+# -- the journal's in-memory view ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JournalView:
+    records: tuple[Record, ...] = ()
+    """The last MEMORY_WINDOW of records (at most MEMORY_RECORDS), oldest first."""
+    index: RecordIndex = field(default_factory=RecordIndex)
+    """Notes and status updates by fingerprint (O(1) per cursor move)."""
+    open_at_start: frozenset[tuple[str, datetime]] = frozenset()
+    """(fingerprint, startsAt) of the firings the journal file held open when it was read:
+    those alerts are not recorded again when shiftdeck restarts."""
+
+    def notes_for(self, fingerprint: str) -> tuple[Record, ...]:
+        return self.index.notes(fingerprint)
+
+    def updates_for(self, fingerprint: str) -> tuple[Record, ...]:
+        return self.index.updates(fingerprint)
+
+    def with_records(self, records: Iterable[Record], now: datetime) -> JournalView:
+        added = sorted(records, key=lambda r: r.at)
+        if not added:
+            return self
+        kept = _bounded((*self.records, *added), now)
+        return replace(self, records=kept, index=self.index.added(added))
+
+
+def _bounded(records: tuple[Record, ...], now: datetime) -> tuple[Record, ...]:
+    if records and records[0].at >= now - MEMORY_WINDOW and len(records) <= MEMORY_RECORDS:
+        return records
+    since = now - MEMORY_WINDOW
+    return tuple(r for r in records if r.at >= since)[-MEMORY_RECORDS:]
+
+
+# -- the shift -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    policy: ShiftPolicy
+    roster: Roster
+    board: Board = EMPTY_BOARD
+    escalations: Mapping[str, Escalation] = field(default_factory=dict)
+    """Fingerprint → escalation, for firing and acknowledged alerts (with a ladder)."""
+    journal: JournalView = field(default_factory=JournalView)
+    journal_loaded: bool = False
+    """The journal file was read: until then, alerts found firing at start are not recorded
+    (the file may already hold them)."""
+    started: bool = False
+    """The first board arrived."""
+    update_at: Mapping[str, datetime] = field(default_factory=dict)
+    """Fingerprint → when its next status update is due (alerts with a cadence)."""
+    update_due: frozenset[str] = frozenset()
+    next_deadline: datetime | None = None
+    """The earliest escalation step or update due to come: tick() does nothing before it."""
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        return self.journal.records
+
+    def apply(self, reports: Mapping[str, SourceReport], health: tuple[SourceHealth, ...],
+              now: datetime) -> ShiftStep:
+        """A poll: merge the sources' reports into a new board, then escalations and updates."""
+        board = build_board(reports, health, self.board, self.policy.severity, now,
+                            self.policy.resolved_retention)
+        return self.with_board(board, now)
+
+    def with_board(self, board: Board, now: datetime) -> ShiftStep:
+        previous = self.board
+        if board.alerts is previous.alerts or board.same_alerts(previous):
+            return ShiftStep(replace(self, board=board), ())
+        events: list[Event] = list(self._lifecycle(previous, board))
+        changed = [a for fp, a in board.alerts.items() if previous.alerts.get(fp) is not a]
+        shift = replace(self, board=board, started=True)
+        shift, moved = shift._escalate(changed, board.alerts.keys() - previous.alerts.keys()
+                                       | previous.alerts.keys() - board.alerts.keys(), now)
+        events += moved
+        shift, due = shift._updates(changed, now)
+        return ShiftStep(shift._with_deadline(), (*events, *due))
+
+    def tick(self, now: datetime) -> ShiftStep:
+        """Time passed: escalation steps and status updates that fell due since."""
+        if self.next_deadline is None or now < self.next_deadline:
+            return ShiftStep(self, ())
+        alerts = self.board.alerts
+        expired = [alerts[fp] for fp, e in self.escalations.items()
+                   if fp in alerts and e.next is not None and e.next.at <= now]
+        shift, moved = self._escalate(expired, set(), now)
+        shift, due = shift._updates((), now)
+        return ShiftStep(shift._with_deadline(), (*moved, *due))
+
+    def with_roster(self, roster: Roster, now: datetime) -> ShiftStep:
+        """A new roster (ICS feeds): every escalation again, nobody paged for the change."""
+        shift = replace(self, roster=roster, escalations={})
+        shift, _ = shift._escalate(list(self.board.alerts.values()), set(), now)
+        return ShiftStep(shift._with_deadline(), ())
+
+    def journaled(self, records: Iterable[Record], now: datetime) -> Shift:
+        """Records added to the journal: notes and status updates are indexed at once."""
+        records = tuple(records)
+        journal = self.journal.with_records(records, now)
+        updated = {r.fingerprint for r in records if isinstance(r, StatusUpdate)}
+        shift = replace(self, journal=journal)
+        if updated:
+            alerts = [self.board.alerts[fp] for fp in updated if fp in self.board.alerts]
+            shift, _ = shift._updates(alerts, now)
+            shift = shift._with_deadline()
+        return shift
+
+    def journal_read(self, records: Iterable[Record], now: datetime) -> ShiftStep:
+        """The journal file was read: its records, then alerts firing at start not in it."""
+        records = tuple(records)
+        shift = self.journaled(records, now)
+        journal = replace(shift.journal, open_at_start=open_firings(records))
+        shift = replace(shift, journal=journal, journal_loaded=True)
+        if not shift.started:
+            return ShiftStep(shift, ())
+        return ShiftStep(shift, tuple(shift._first_seen(self.board.alerts.values())))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _lifecycle(self, previous: Board, board: Board) -> Iterable[Event]:
+        if not self.started:  # the first board: recorded, not news (once the journal is read)
+            if self.journal_loaded:
+                yield from self._first_seen(board.alerts.values())
+            return
+        for fp, alert in board.alerts.items():
+            old = previous.alerts.get(fp)
+            if alert is old:
+                continue
+            if alert.state in FIRING_STATES:
+                if old is None or old.state in (AlertState.PENDING, AlertState.RESOLVED):
+                    yield AlertFired(alert)
+                elif alert.state is AlertState.ACKED and old.state is not AlertState.ACKED:
+                    yield Acked(alert)
+            elif alert.state is AlertState.RESOLVED and old is not None \
+                    and old.state in FIRING_STATES:
+                yield AlertResolved(alert)
+
+    def _first_seen(self, alerts: Iterable[Alert]) -> Iterable[AlertFired]:
+        known = self.journal.open_at_start
+        for alert in alerts:
+            if alert.state in FIRING_STATES and (alert.fingerprint, alert.starts_at) not in known:
+                yield AlertFired(alert, news=False)
+
+    def _escalate(self, alerts: Iterable[Alert], gone: Iterable[str], now: datetime
+                  ) -> tuple[Shift, list[Event]]:
+        policy = self.policy.escalation
+        if not policy.ladders:
+            return self, []
+        escalations = dict(self.escalations)
+        for fp in gone:
+            escalations.pop(fp, None)
+        events: list[Event] = []
+        for alert in alerts:
+            before = escalations.pop(alert.fingerprint, None)
+            if alert.state not in (AlertState.FIRING, AlertState.ACKED):
+                continue
+            level = self.policy.severity.level_of(alert.labels)
+            after = escalate(alert, level, policy, self.roster, now)
+            escalations[alert.fingerprint] = after
+            if before is not None and crossed(before, after) and after.current is not None:
+                rung = after.current
+                events.append(Escalated(alert, rung_level(rung.index), rung.step.notify,
+                                        rung.person.id if rung.person else ""))
+        return replace(self, escalations=escalations), events
+
+    def _updates(self, alerts: Iterable[Alert], now: datetime) -> tuple[Shift, list[Event]]:
+        """Update-due times of the given (changed) alerts recomputed; which are due now."""
+        update_at = dict(self.update_at)
+        board = self.board.alerts
+        for fp in [fp for fp in update_at if fp not in board]:
+            del update_at[fp]
+        for alert in alerts:
+            level = self.policy.severity.level_of(alert.labels)
+            when = next_update_due(self.journal.updates_for(alert.fingerprint), alert, level,
+                                   now)
+            if when is None:
+                update_at.pop(alert.fingerprint, None)
+            else:
+                update_at[alert.fingerprint] = when
+        due = frozenset(fp for fp, at in update_at.items() if at <= now)
+        events: list[Event] = [UpdateDue(board[fp]) for fp in due - self.update_due]
+        return replace(self, update_at=update_at, update_due=due), events
+
+    def _with_deadline(self) -> Shift:
+        steps = (e.next.at for e in self.escalations.values() if e.next and not e.stopped)
+        updates = (at for fp, at in self.update_at.items() if fp not in self.update_due)
+        return replace(self, next_deadline=min((*steps, *updates), default=None))
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftStep:
+    shift: Shift
+    events: tuple[Event, ...]
+
+
+def shift_start(roster: Roster, user: str, now: datetime) -> datetime:
+    """When the user's current shift began, else 12 hours ago."""
+    me = roster.find(user)
+    starts = [h.start for role in roster.roles()
+              if (h := roster.holding(role, now)).person is not None and me is not None
+              and h.person.id == me.id]
+    return min(starts) if starts else now - timedelta(hours=12)
+
+
+def journal_records(events: Iterable[Event], user: str, now: datetime) -> list[Record]:
+    """The journal records of a step's events, in order of kind, alertname, fingerprint. Acks
+    are journaled by the write that made them, and update-due is a reminder, not a record."""
+    records: list[Record] = []
+    for event in events:
+        ref = AlertRef.of(event.alert)
+        summary = clean_line(event.alert.summary, 300)
+        if isinstance(event, AlertFired):
+            records.append(FiredRecord(now, user, ref, summary, state=event.alert.state.value,
+                                       seen_at_start=not event.news))
+        elif isinstance(event, AlertResolved):
+            records.append(ResolvedRecord(event.alert.resolved_at or now, user, ref, summary))
+        elif isinstance(event, Escalated):
+            records.append(EscalatedRecord(now, user, ref, to_level=event.level,
+                                           notify=event.notify, person=event.person))
+    order = [FiredRecord, ResolvedRecord, EscalatedRecord]
+    records.sort(key=lambda r: (order.index(type(r)), r.alertname, r.fingerprint))
+    return records
