@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+for _tests in (REPO / "tests", REPO / "tests" / "support"):  # the helpers, old and new home
+    sys.path.insert(0, str(_tests))
 
-import servers  # noqa: E402  (tests/servers.py: the real-process helpers)
+import servers  # noqa: E402  (tests/support/servers.py: the real-process helpers)
 
 BATCH = 1000
 SEED = 20240601
@@ -56,6 +57,26 @@ def make_alerts(n: int, seed: int = SEED) -> list[dict[str, Any]]:
     now = datetime.now(timezone.utc)
     ends = _rfc3339(now + timedelta(days=30))
     return [_alert(i, rnd, now, ends) for i in range(n)]
+
+
+def make_alert(i: int, rnd: random.Random, now: datetime, ends: datetime,
+               started: datetime | None = None, severity: str | None = None) -> dict[str, Any]:
+    """One alert like `make_alerts`' i-th (unique by `i`), optionally with a given start time
+    and severity (the storm fires new alerts that start now, with a chosen severity)."""
+    alert = _alert(i, rnd, now, _rfc3339(ends))
+    if started is not None:
+        alert["startsAt"] = _rfc3339(started)
+    if severity is not None:
+        alert["labels"]["severity"] = severity
+    return alert
+
+
+def resolved(alert: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The same alert (same labels, same startsAt) with endsAt=`at` in the past: posting it
+    resolves the alert; Alertmanager's GET /api/v2/alerts stops listing it at once (it filters
+    out alerts whose endsAt has passed) and its GC drops it. `at` must not be before startsAt
+    (Alertmanager refuses that with 400)."""
+    return {**alert, "endsAt": _rfc3339(at)}
 
 
 def _alert(i: int, rnd: random.Random, now: datetime, ends: str) -> dict[str, Any]:
@@ -122,7 +143,15 @@ def load(am: servers.AlertmanagerProcess, alerts: list[dict[str, Any]]) -> float
     return time.monotonic() - t0
 
 
-def write_config(path: Path, am_url: str) -> Path:
-    """The shiftdeck config the benchmark runs with: one Alertmanager, defaults for the rest."""
-    path.write_text(f"alertmanagers:\n  - {{name: bench, url: '{am_url}'}}\n")
+def write_config(path: Path, am_url: str, refresh: str | None = None) -> Path:
+    """The shiftdeck config the benchmark runs with: one Alertmanager, defaults for the rest
+    (`refresh`, e.g. "2s", overrides the poll interval)."""
+    # The bench's own journal, next to its config: never the user's (a storm writes ~30k
+    # records a minute).
+    journal = path.with_name("journal.jsonl")
+    text = (f"journal: '{journal}'\n"
+            f"alertmanagers:\n  - {{name: bench, url: '{am_url}'}}\n")
+    if refresh is not None:
+        text = f"refresh: {refresh}\n" + text
+    path.write_text(text)
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -23,17 +24,29 @@ class Metric:
     """Upper bound (every goal here is 'at most')."""
     note: str = ""
     goal_on: str = "median"
-    """Which figure the goal applies to: 'median' or 'max' (worst case)."""
+    """Which figure the goal applies to: 'median', 'p95' or 'max' (worst case)."""
+    timeouts: int = 0
+    """Tries that got no answer in time: not in `values` (nothing was measured), but they
+    count as slower than any value when the goal is judged."""
 
     @property
     def median(self) -> float | None:
         return statistics.median(self.values) if self.values else None
 
     @property
+    def p95(self) -> float | None:
+        return percentile(self.values, 0.95) if self.values else None
+
+    @property
     def judged(self) -> float | None:
-        if not self.values:
+        if not self.values and not self.timeouts:
             return None
-        return max(self.values) if self.goal_on == "max" else self.median
+        ordered = sorted(self.values) + [float("inf")] * self.timeouts
+        if self.goal_on == "max":
+            return ordered[-1]
+        if self.goal_on == "p95":
+            return percentile(ordered, 0.95)
+        return statistics.median(ordered)
 
     @property
     def verdict(self) -> str:
@@ -51,6 +64,12 @@ class SizeReport:
     notes: list[str] = field(default_factory=list)
     title: str = ""
     """Heading; default "N alerts"."""
+    intro: list[str] = field(default_factory=list)
+    """Markdown lines between the heading and the table."""
+    extra: list[str] = field(default_factory=list)
+    """Markdown blocks after the table (e.g. the storm's per-minute table)."""
+    data: dict = field(default_factory=dict)
+    """More raw figures for the JSON file."""
 
     def add(self, *args: object, **kwargs: object) -> Metric:
         metric = Metric(*args, **kwargs)  # type: ignore[arg-type]
@@ -58,12 +77,20 @@ class SizeReport:
         return metric
 
 
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1): a value that was measured, never interpolated."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
 def fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "–"
+    if value == float("inf"):
+        return "∞"
     if unit in ("s", "x"):
         return f"{value:.3f}"
-    if unit in ("ms", "MiB"):
+    if unit in ("ms", "MiB", "MiB/min"):
         return f"{value:.1f}"
     return f"{value:,.0f}"
 
@@ -72,6 +99,8 @@ def size_table(report: SizeReport) -> str:
     lines = [
         f"### {report.title or f'{report.size:,} alerts'}",
         "",
+        *[line for line in report.intro],
+        *([""] if report.intro else []),
         "| measurement | median | min | max | unit | n | goal | meets goal | note |",
         "|---|---:|---:|---:|---|---:|---:|:---:|---|",
     ]
@@ -79,10 +108,13 @@ def size_table(report: SizeReport) -> str:
         lo = min(m.values) if m.values else None
         hi = max(m.values) if m.values else None
         goal = f"≤ {fmt(m.goal, m.unit)}" if m.goal is not None else ""
-        goal = f"max {goal}" if goal and m.goal_on == "max" else goal
+        goal = f"{m.goal_on} {goal}" if goal and m.goal_on != "median" else goal
+        n = f"{len(m.values)} + {m.timeouts} timed out" if m.timeouts else str(len(m.values))
         lines.append(f"| {m.name} | {fmt(m.median, m.unit)} | {fmt(lo, m.unit)} | "
-                     f"{fmt(hi, m.unit)} | {m.unit} | {len(m.values)} | {goal} | {m.verdict} | "
+                     f"{fmt(hi, m.unit)} | {m.unit} | {n} | {goal} | {m.verdict} | "
                      f"{m.note} |")
+    for block in report.extra:
+        lines += ["", block]
     if report.notes:
         lines.append("")
         lines.extend(f"- {note}" for note in report.notes)
@@ -159,3 +191,33 @@ def _first_line(argv: list[str]) -> str:
         return "?"
     text = (out.stdout or out.stderr).strip()
     return text.splitlines()[0] if text else "?"
+
+
+# -- one section of an existing document (a scenario run on its own) --------------------------
+
+
+def section_markers(key: str) -> tuple[str, str]:
+    return f"<!-- section:{key} -->", f"<!-- /section:{key} -->"
+
+
+def wrap_section(key: str, text: str) -> str:
+    """`text` between markers, so a later run of only this scenario can replace it in place."""
+    begin, end = section_markers(key)
+    return f"{begin}\n{text.rstrip()}\n{end}\n"
+
+
+def extract_section(document: str, key: str) -> str | None:
+    """The marked section `key` of `document` (markers included), or None."""
+    begin, end = section_markers(key)
+    start = document.find(begin)
+    stop = document.find(end, start + 1) if start >= 0 else -1
+    return None if stop < 0 else document[start:stop + len(end)] + "\n"
+
+
+def replace_section(document: str, key: str, section: str) -> str:
+    """`document` with its marked section `key` replaced by `section` (already wrapped), or
+    with `section` appended when it had none."""
+    old = extract_section(document, key)
+    if old is None:
+        return document.rstrip("\n") + "\n\n" + section
+    return document.replace(old, section)

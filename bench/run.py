@@ -9,8 +9,9 @@ Run (from the repository root, with shiftdeck installed, e.g. `pip install -e .`
 Needs `prometheus-alertmanager` (or `alertmanager`, or $SHIFTDECK_ALERTMANAGER_BIN) and `amtool`
 on $PATH; `curl` and `/usr/bin/time` are used when present. shiftdeck runs as
 `<this python> -m shiftdeck` (same code as the console script, without a $PATH shim). Takes
-~8 minutes on 2 cores. Everything listens on 127.0.0.1; every process started here is stopped
-at the end, on errors and on Ctrl-C (the pty child and the servers also die with this process).
+~5 minutes on 2 cores, plus the storm (10 minutes by default). Everything listens on
+127.0.0.1; every process started here is stopped at the end, on errors and on Ctrl-C (the pty
+child and the servers also die with this process).
 
 For each size N it starts a fresh Alertmanager, pushes N alerts (bench/load.py) and waits until
 GET /api/v2/alerts returns N, then measures:
@@ -33,6 +34,16 @@ GET /api/v2/alerts returns N, then measures:
 
 Then, once: bytes per second at 120x40 and 80x24 while 30 P1 alerts count down to their next
 escalation step (bench/countdown_bench.py; goal 1.5 KB/s).
+
+Then the storm (bench/storm_bench.py, --storm-minutes, default 10): 10,000 alerts in a fresh
+Alertmanager, 1,000 of them changing every 2 s (500 firing, 500 resolving), shiftdeck in a
+120x40 pty with `refresh: 2s`; per minute: `j` latency (p50/p95/worst, a press every ~0.5 s,
+5 s timeout), filter keystrokes, RSS and CPU, and whether the header follows the storm.
+
+Scenarios: `sizes` (each of --sizes), `countdowns`, `storm`; pick with --only/--skip, e.g.
+`--only storm` or `--skip storm`. The storm is a marked section of the output: a run without it
+keeps the storm section (and its JSON entry) already in --out, and `--only storm` replaces just
+that section, keeping the rest.
 
 Output: one Markdown table per size with the goal beside each figure ("**NO**" = above its
 goal), machine info and the date; printed and written to --out (plus the raw figures as JSON
@@ -57,13 +68,15 @@ from functools import partial
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent / "tests"))  # the real-server fixtures and the pty driver
+for _tests in (BENCH.parent / "tests", BENCH.parent / "tests" / "support"):
+    sys.path.insert(0, str(_tests))  # the real-server fixtures and the pty driver (either home)
 sys.path.insert(0, str(BENCH))
 
 import cli_bench  # noqa: E402
 import countdown_bench  # noqa: E402
 import load  # noqa: E402
 import report  # noqa: E402
+import storm_bench  # noqa: E402
 import tui_bench  # noqa: E402
 from pty_driver import PtySession  # noqa: E402
 
@@ -92,9 +105,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rev", metavar="GIT_REV",
                         help="benchmark this commit's src/ (git archive into a temp dir, first on "
                              "PYTHONPATH) instead of the working tree, which others may be editing")
+    parser.add_argument("--only", metavar="SCENARIOS",
+                        help=f"run only these (comma-separated: {', '.join(SCENARIOS)})")
+    parser.add_argument("--skip", metavar="SCENARIOS", default="",
+                        help="run all but these (comma-separated)")
+    parser.add_argument("--storm-minutes", type=float, default=10.0,
+                        help="length of the storm (default 10; 2 for a quick look)")
     args = parser.parse_args(argv)
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    only = _names(parser, args.only) if args.only else set(SCENARIOS)
+    args.scenarios = [name for name in SCENARIOS if name in only - _names(parser, args.skip)]
+    if not args.scenarios:
+        parser.error("--only/--skip leave nothing to run")
     return args
+
+
+SCENARIOS = ("sizes", "countdowns", "storm")
+
+
+def _names(parser: argparse.ArgumentParser, text: str) -> set[str]:
+    names = {n.strip() for n in text.split(",") if n.strip()}
+    if unknown := names - set(SCENARIOS):
+        parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; "
+                     f"choose from {', '.join(SCENARIOS)}")
+    return names
 
 
 # -- measurements ----------------------------------------------------------------------------
@@ -269,6 +303,23 @@ def bench_countdowns(seconds: float) -> report.SizeReport:
     return rep
 
 
+def bench_storm(args: argparse.Namespace, workdir: Path, command: str,
+                source: str) -> tuple[report.SizeReport, str, str]:
+    """The storm scenario: (report, its Markdown section, Alertmanager version)."""
+    print(f"== storm: {storm_bench.ALERTS:,} alerts, {args.storm_minutes:g} minutes",
+          file=sys.stderr, flush=True)
+    started, load_before = time.monotonic(), os.getloadavg()[0]
+    result, version = storm_bench.run_storm(cli_bench.shiftdeck_cmd(), args.storm_minutes,
+                                            workdir=workdir)
+    rep = storm_bench.build_report(result, storm_bench.KEY_TIMEOUT)
+    rep.data["source"] = source
+    rep.data["machine"] = dict(report.machine_info(version, " ".join(cli_bench.shiftdeck_cmd()),
+                                                   source, (load_before, 0.0, 0.0)))
+    total = time.monotonic() - started
+    print(f"   storm done in {total:.0f} s", file=sys.stderr, flush=True)
+    return rep, storm_bench.render(rep, command, load_before, total, source), version
+
+
 def _step(name: str) -> None:
     print(f"   {time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
 
@@ -290,6 +341,17 @@ def use_revision(rev: str, workdir: Path) -> str:
     return f"git {full} (exported; working tree not used)"
 
 
+def _working_tree_source() -> str:
+    """`working tree <path>`, and how many files under src/ differ from HEAD."""
+    status = subprocess.run(["git", "-C", str(BENCH.parent), "status", "--porcelain", "--", "src"],
+                            capture_output=True, text=True)
+    changed = len(status.stdout.splitlines()) if status.returncode == 0 else 0
+    rev = subprocess.run(["git", "-C", str(BENCH.parent), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    dirty = f" (HEAD {rev} + {changed} changed files under src/, not committed)" if changed else ""
+    return f"working tree {BENCH.parent / 'src'}{dirty}"
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -302,31 +364,75 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     load_before = os.getloadavg()
     reports, version = [], "?"
-    source = f"working tree {BENCH.parent / 'src'}"
+    storm: tuple[report.SizeReport, str] | None = None
+    source = _working_tree_source()
     try:
         with tempfile.TemporaryDirectory(prefix="shiftdeck-bench-") as tmp:
             if args.rev:
                 source = use_revision(args.rev, Path(tmp))
-            for n in args.sizes:
-                rep, version = bench_size(n, args, Path(tmp))
-                reports.append(rep)
-            reports.append(bench_countdowns(args.idle))
+            if "sizes" in args.scenarios:
+                for n in args.sizes:
+                    rep, version = bench_size(n, args, Path(tmp))
+                    reports.append(rep)
+            if "countdowns" in args.scenarios:
+                reports.append(bench_countdowns(args.idle))
+            if "storm" in args.scenarios:
+                rep, section, version = bench_storm(args, Path(tmp), command.strip(), source)
+                storm = (rep, section)
     except KeyboardInterrupt:
         print("\ninterrupted: every process started by the benchmark was stopped",
               file=sys.stderr)
         return 130
-    info = report.machine_info(version, " ".join(cli_bench.shiftdeck_cmd()), source, load_before)
-    text = report.document(info, reports, command.strip())
-    text += f"\nTotal benchmark time: {time.monotonic() - started:.0f} s\n"
-    print(text)
+    total = time.monotonic() - started
     out = Path(args.out)
+    old_text = out.read_text() if out.exists() else ""
+    if reports:
+        info = report.machine_info(version, " ".join(cli_bench.shiftdeck_cmd()), source,
+                                   load_before)
+        text = report.document(info, reports, command.strip())
+        text += f"\nTotal benchmark time: {total:.0f} s\n"
+        kept = report.extract_section(old_text, STORM_KEY) if storm is None else None
+        if kept:
+            text += "\n" + kept
+    else:
+        text = old_text or "# shiftdeck benchmark\n"
+    if storm is not None:
+        text = report.replace_section(text, STORM_KEY, report.wrap_section(
+            STORM_KEY, STORM_HEADING + storm[1]))
+    print(text)
+    print(f"Total benchmark time: {total:.0f} s", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(
-        [{"size": r.size, "metrics": [m.__dict__ for m in r.metrics], "notes": r.notes}
-         for r in reports], indent=1))
+    entries = [{"size": r.size, "metrics": [m.__dict__ for m in r.metrics], "notes": r.notes}
+               for r in reports]
+    if storm is not None:
+        rep = storm[0]
+        entries.append({"size": rep.size, "metrics": [m.__dict__ for m in rep.metrics],
+                        "notes": rep.notes, **rep.data})
+    entries = _merge_json(out.with_suffix(".json"), entries, bool(reports), storm is not None)
+    out.with_suffix(".json").write_text(json.dumps(entries, indent=1))
     print(f"written to {out} (raw figures: {out.with_suffix('.json')})", file=sys.stderr)
     return 0
+
+
+STORM_KEY = "storm"
+STORM_HEADING = ("## Storm\n\nHow to read it: bench/storm_bench.py's docstring. Replaced by "
+                 "`python3 bench/run.py --only storm`; kept by runs that skip it.\n\n")
+
+
+def _merge_json(path: Path, entries: list[dict], ran_main: bool, ran_storm: bool) -> list[dict]:
+    """The entries of this run, plus the old file's entries for what did not run (the storm,
+    or everything else)."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        old = []
+    if not isinstance(old, list):
+        old = []
+    def is_storm(entry: object) -> bool:
+        return isinstance(entry, dict) and entry.get("scenario") == STORM_KEY
+    kept = [e for e in old if (is_storm(e) and not ran_storm) or (not is_storm(e) and not ran_main)]
+    return entries + kept if ran_main else kept + entries
 
 
 if __name__ == "__main__":

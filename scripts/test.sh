@@ -86,7 +86,7 @@ PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install -q -e ".[test]"
 # ---- static checks: types (mypy) and layer contracts (import-linter) --------
 # Both read their settings from pyproject.toml; either failing fails the run.
 # SHIFTDECK_STATIC_CHECKS=0 skips them, =1 runs them (default: STATIC_CHECKS_DEFAULT).
-STATIC_CHECKS_DEFAULT=0  # 1 once `mypy` and `lint-imports` pass on the tree
+STATIC_CHECKS_DEFAULT=1  # mypy and lint-imports pass on the tree: keep them passing
 if [[ ${SHIFTDECK_STATIC_CHECKS:-$STATIC_CHECKS_DEFAULT} != 0 ]]; then
     "$PY" -m mypy || { echo "scripts/test.sh: mypy found type errors" >&2; exit 1; }
     "$PY" -c 'import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())' \

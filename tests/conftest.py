@@ -2,13 +2,14 @@
 
 Layout of this file (add your fixtures in a section of their own, below):
 
-1. Real servers (tests/servers.py): Alertmanager, an Alertmanager HA cluster,
+1. Real servers (tests/support/servers.py): Alertmanager, an Alertmanager HA cluster,
    Prometheus. No mocks: these are the Debian binaries on loopback free ports,
    a fresh empty instance per test, logs in the test's ``tmp_path``.
    Missing binaries make the server fixtures *fail* (never skip): run
    ``scripts/test.sh``, which installs them.
 
-``tests/servers.py``: ``from . import servers`` (or ``import servers``) in any test.
+``tests/support/servers.py``: ``from .support import servers`` in any test. Shared helpers live
+in ``tests/support/``; test modules import from there, never from each other.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pathlib import Path
 
 import pytest
 
-try:  # tests/ is a package (tests/__init__.py): `from . import servers`
-    from . import servers
+try:  # tests/ is a package (tests/__init__.py): `from .support import servers`
+    from .support import servers
 except ImportError:  # rootdir-less layout / --import-mode=importlib
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
     import servers
-# One module object whether a test writes `from . import servers` or `import servers`
-# (bench/ style): one registry of live processes, one set of classes.
+# One module object whether code writes `from .support import servers` or `import servers`
+# (bench/ style, with tests/support on sys.path): one registry of live processes, one set of
+# classes.
 sys.modules.setdefault("servers", servers)
 
 # Snapshots and banners print clock times in the machine's zone: pin it, so a run in Berlin

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from shiftdeck.app import ShiftdeckApp
 from shiftdeck.clock import FrozenClock
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.matchers import parse_matchers
@@ -26,9 +25,10 @@ from shiftdeck.domain.view import AlertRow, Grouping, select_rows
 from shiftdeck.sources.alertmanager import AlertmanagerClient, silence_body
 from shiftdeck.widgets.source_banner import SourceBanner
 
-from .factories import NOW
-from .faults import FaultServer
-from .helpers import config_for
+from .support.app_factory import make_app
+from .support.factories import NOW
+from .support.faults import FaultServer
+from .support.helpers import config_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alertmanager-0.34"
 MIGRATION_ID = "4b8e6f3a-2c1d-4e5f-9a0b-1c2d3e4f5a6b"
@@ -182,8 +182,8 @@ def test_cli_alerts_with_silences_answering_500_lists_alerts_and_says_why(am034,
 @pytest.mark.timeout(60)
 async def test_dashboard_with_silences_answering_500_shows_alerts_and_a_banner(am034):
     am034.broken.add("/api/v2/silences")
-    app = ShiftdeckApp(config_for([am034.url], refresh="1s"), FrozenClock(NOW),
-                       cursor_blink=False)
+    app = make_app(roster=False, alertmanagers=[am034.url], refresh="1s", live=True,
+                   clock=FrozenClock(NOW))
     async with app.run_test(size=(100, 24)) as pilot:
         banner = app.dashboard.query_one(SourceBanner)
         deadline = time.monotonic() + 20

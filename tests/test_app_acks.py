@@ -1,11 +1,11 @@
 """Acknowledge, silence and expire from the keyboard, against a real Alertmanager."""
 
-import asyncio
 import re
 from datetime import datetime, timedelta
 
+from textual.widgets import Checkbox
+
 from shiftdeck.app import ShiftdeckApp
-from shiftdeck.clock import SystemClock
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.journal import Kind
 from shiftdeck.messages import AckRequested
@@ -13,17 +13,16 @@ from shiftdeck.screens.confirm import ConfirmScreen
 from shiftdeck.screens.silence_form import SilenceForm
 from shiftdeck.screens.silences import SilencesScreen
 
-from .helpers import config_for
-from .test_app_live import wait_until
+from .support.app_factory import make_app
+from .support.waiting import wait_for_polls, wait_until, writes_done
 
 CRITICAL = {"alertname": "BackendDown", "severity": "critical", "namespace": "qawave"}
 WARNING = {"alertname": "HighLatency", "severity": "warning", "namespace": "qawave"}
 
 
 def _app(am, clock=None, **config) -> ShiftdeckApp:
-    settings = {"refresh": "1s", "user": "alice", **config}
-    return ShiftdeckApp(config_for([am.url], **settings),
-                        clock or SystemClock(), cursor_blink=False)
+    return make_app(roster=False, alertmanagers=[am.url], live=True, clock=clock,
+                    **{"refresh": "1s", **config})
 
 
 def _state(app, name):
@@ -83,8 +82,8 @@ async def test_failed_ack_shows_why_and_leaves_no_acked_state(alertmanager):
         await _loaded(pilot, app, 1)
         alertmanager.kill()
         await pilot.press("a")
-        await wait_until(pilot, lambda: any("failed" in n.message for n in app._notifications))
-        message = next(n.message for n in app._notifications if "failed" in n.message)
+        await wait_until(pilot, lambda: any("failed" in n for n in app.notified))
+        message = next(n for n in app.notified if "failed" in n)
         assert "unreachable" in message and "Press a to retry" in message
         assert _state(app, "BackendDown").state is AlertState.FIRING
 
@@ -137,8 +136,8 @@ async def test_silence_form_preview_counts_matching_alerts(alertmanager):
         await pilot.press("s")
         form = app.screen
         assert "1 current alert(s) match" in str(form.query_one("#form-preview").render())
-        pod_row = next(i for i, row in enumerate(form._rows) if row[0] == "pod")
-        form.query_one(f"#on-{pod_row}").value = False
+        pod = next(box for box in form.query(Checkbox) if str(box.label) == "pod")
+        pod.value = False  # unticked, as a click on the "pod" matcher's box does
         await pilot.pause()
         assert "3 current alert(s) match" in str(form.query_one("#form-preview").render())
 
@@ -171,7 +170,8 @@ async def test_read_only_hides_write_keys_and_writes_nothing(alertmanager):
         assert not keys & {"ack_alert", "ack_group", "silence_alert", "unack"}
         await pilot.press("a", "A", "s", "U")
         app.post_message(AckRequested(list(app.board.alerts.values())))  # another way
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: "Read-only: nothing was written." in app.notified)
+        await writes_done(pilot, app)
     assert alertmanager.silences() == []
 
 
@@ -185,7 +185,8 @@ async def test_ack_is_extended_keeping_its_id_when_less_than_5_minutes_remain(al
     app = _app(alertmanager)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: alertmanager.silences()[0]["endsAt"] != first["endsAt"])
-        await asyncio.sleep(1.5)  # a few more polls: no fork, no second extension
+        await wait_for_polls(pilot, app, 2)  # two more polls: no fork, no second extension
+        await writes_done(pilot, app)
     silences = alertmanager.silences()
     assert [s["id"] for s in silences] == [first_id]
     new_end = datetime.fromisoformat(silences[0]["endsAt"])
@@ -199,9 +200,9 @@ async def test_a_pressed_twice_writes_one_ack(alertmanager):
     async with app.run_test(size=(100, 30)) as pilot:
         await _loaded(pilot, app, 1)
         await pilot.press("a", "a")
-        await wait_until(pilot, lambda: any("already acknowledged by alice" in n.message
-                                            for n in app._notifications))
-        assert any(n.message == "Ack 1 alert(s): done." for n in app._notifications)
+        await wait_until(pilot, lambda: any("already acknowledged by alice" in n
+                                            for n in app.notified))
+        assert any(n == "Ack 1 alert(s): done." for n in app.notified)
     (silence,) = alertmanager.silences()
     assert silence["comment"].startswith("ACK! alice via shiftdeck at ")
 

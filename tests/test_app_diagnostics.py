@@ -2,21 +2,9 @@
 
 from shiftdeck.screens.diagnostics import DiagnosticsScreen
 
-from .app_factory import loaded
-from .kube_server import CRASHING, cluster
-from .test_app_live import wait_until
-
-
-def _app(kubeconfig):
-    from shiftdeck.app import ShiftdeckApp
-    from shiftdeck.clock import FrozenClock
-
-    from .factories import NOW
-    from .helpers import ROSTER_YAML, config_for
-
-    extra = ROSTER_YAML + f"kubernetes: {{kubeconfig: '{kubeconfig}'}}\n"
-    return ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, user="alice"),
-                        FrozenClock(NOW), poll=False, sources=[], cursor_blink=False)
+from .support.app_factory import loaded, make_app
+from .support.kube_server import CRASHING, cluster
+from .support.waiting import wait_until
 
 
 def _rows(screen, table_id):
@@ -26,7 +14,7 @@ def _rows(screen, table_id):
 
 async def test_d_shows_pods_events_rollout_history_and_logs(tmp_path):
     with cluster(tmp_path) as (_server, kubeconfig):
-        app = _app(kubeconfig)
+        app = make_app(kubeconfig=kubeconfig)
         async with app.run_test(size=(120, 40)) as pilot:
             await loaded(pilot)  # QAWaveBackendDown: namespace qawave, service backend
             await pilot.press("d")
@@ -52,7 +40,7 @@ async def test_d_shows_pods_events_rollout_history_and_logs(tmp_path):
 async def test_rbac_denial_is_shown_plainly_and_the_rest_still_loads(tmp_path):
     with cluster(tmp_path) as (server, kubeconfig):
         server.forbid("list", "pods", "qawave")
-        app = _app(kubeconfig)
+        app = make_app(kubeconfig=kubeconfig)
         async with app.run_test(size=(120, 40)) as pilot:
             await loaded(pilot)
             await pilot.press("d")

@@ -7,7 +7,7 @@ from shiftdeck.screens.oncall import OnCallScreen
 from shiftdeck.widgets.alert_detail import AlertDetail
 from shiftdeck.widgets.alert_table import AlertTable
 
-from .app_factory import SEED_ALERTS, loaded, make_app, report
+from .support.app_factory import SEED_ALERTS, loaded, make_app, report
 
 BACKEND_DOWN = SEED_ALERTS[0]  # P1, started 12 minutes before NOW: L1 alice, L2 bob in 3 minutes
 
@@ -37,7 +37,7 @@ async def test_crossing_a_step_rings_the_bell_and_toasts_once():
         app.tick()
         await pilot.pause()
         assert rings == [1]
-        toasts = [n.message for n in app._notifications if "moved up the ladder" in n.message]
+        toasts = [n for n in app.notified if "moved up the ladder" in n]
         assert len(toasts) == 1 and "QAWaveBackendDown" in toasts[0]
         escalation = app.shift.escalations[BACKEND_DOWN.fingerprint]
         assert escalation.current.person.id == "bob"
@@ -61,11 +61,11 @@ async def test_bells_are_rate_limited_but_toasts_are_not():
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         rings = _count_bells(app)
-        app.page("Firing", "one", ["P1"])
-        app.page("Firing", "two", ["P1"])
+        app.pager.page("Firing", "one", ["P1"])
+        app.pager.page("Firing", "two", ["P1"])
         await pilot.pause()
         assert rings == [1]
-        assert [n.message for n in app._notifications][-2:] == ["one", "two"]
+        assert list(app.notified)[-2:] == ["one", "two"]
 
 
 async def test_acked_alert_stops_escalating_and_shows_no_countdown():
@@ -127,14 +127,12 @@ async def test_no_roster_means_no_escalation_column():
 
 async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banner(tmp_path,
                                                                                    monkeypatch):
-    from shiftdeck.app import ShiftdeckApp
-    from shiftdeck.clock import FrozenClock
     from shiftdeck.widgets.source_banner import SourceBanner
 
-    from .factories import NOW
-    from .helpers import ROSTER_YAML, config_for
-    from .test_app_live import wait_until
-    from .test_sources_schedule import ics, pagerduty_event
+    from .support.factories import NOW
+    from .support.helpers import ROSTER_YAML, config_for
+    from .support.waiting import wait_until
+    from .support.ics_feeds import ics, pagerduty_event
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     feed = tmp_path / "pd.ics"
@@ -145,7 +143,7 @@ async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banne
     (tmp_path / "gone.ics").write_text(ics())
     config = config_for(["http://127.0.0.1:9"], extra=extra, refresh="60s")
     (tmp_path / "gone.ics").unlink()  # the feed disappears after start-up
-    app = ShiftdeckApp(config, FrozenClock(NOW), sources=[], cursor_blink=False)
+    app = make_app(config=config, poll=True)  # no alert sources: the ICS feeds alone
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.shift.roster.shifts)
         assert app.shift.roster.holder("primary", NOW).id == "carol"
@@ -157,7 +155,7 @@ async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banne
 async def test_a_live_l1_to_l2_escalation_is_journaled_as_l2():
     from shiftdeck.domain.journal import Kind, describe
 
-    from .test_app_live import wait_until
+    from .support.waiting import wait_until
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -173,7 +171,7 @@ async def test_a_live_l1_to_l2_escalation_is_journaled_as_l2():
 async def test_alerts_firing_when_shiftdeck_starts_are_recorded_once():
     from shiftdeck.domain.journal import Kind
 
-    from .test_app_live import wait_until
+    from .support.waiting import wait_until
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -189,7 +187,10 @@ async def test_alerts_firing_when_shiftdeck_starts_are_recorded_once():
     again = make_app()
     async with again.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        await pilot.pause(0.2)
+        # Read back: the journal's view holds the earlier session's records (a change applied
+        # at once, so a record it might cause is already on its way), then every write is done.
+        await wait_until(pilot, lambda: sum(r.kind is Kind.FIRING for r in again.records)
+                         >= len(fired))
         await again.workers.wait_for_complete()
         on_disk = [r for r in again.journal.read().records if r.kind is Kind.FIRING]
         assert len(on_disk) == len(fired)

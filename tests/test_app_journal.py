@@ -10,8 +10,16 @@ from shiftdeck.screens.shift import ShiftScreen
 from shiftdeck.screens.status_update import StatusUpdateScreen
 from shiftdeck.widgets.alert_detail import AlertDetail
 
-from .app_factory import SEED_ALERTS, loaded, make_app
-from .test_app_live import wait_until
+from .support.app_factory import SEED_ALERTS, loaded, make_app
+from .support.screen import screen_text
+from .support.waiting import wait_until
+
+DUE = "✎ update due"
+
+
+def _row(app, name: str) -> str:
+    """The table row of alert `name`, as drawn (a long name is cut to its column)."""
+    return next(line for line in screen_text(app).splitlines() if name[:20] in line)
 
 
 async def _journal_lines(app):
@@ -41,22 +49,21 @@ async def test_u_composes_a_status_update_copies_and_journals_it():
         (update,) = [r for r in app.records if r.kind is Kind.STATUS_UPDATE]
         assert "Status: Investigating" in update.text
         assert "checkout fails for 5% of users" in update.text
-        assert any("copied to the clipboard" in n.message for n in app._notifications)
+        assert any("copied to the clipboard" in n for n in app.notified)
 
 
 async def test_a_p1_row_says_when_its_status_update_is_due_and_stops_after_one():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)  # QAWaveBackendDown fired 12 minutes ago; P1 updates every 15m
-        table = app.dashboard.query_one("#alerts")
-        assert SEED_ALERTS[0].fingerprint not in table._update_due
+        name = SEED_ALERTS[0].name
+        assert DUE not in _row(app, name)
         app.clock.advance(timedelta(minutes=4))
         app.tick()
-        assert SEED_ALERTS[0].fingerprint in table._update_due
+        await wait_until(pilot, lambda: DUE in _row(app, name))
         app.post_message(StatusUpdatePosted(app.board.alerts[SEED_ALERTS[0].fingerprint],
                                             "Investigating", "update"))
-        await pilot.pause()
-        assert SEED_ALERTS[0].fingerprint not in table._update_due
+        await wait_until(pilot, lambda: DUE not in _row(app, name))
 
 
 async def test_a_row_already_due_is_marked_in_the_first_frame_not_at_the_next_tick():
@@ -64,7 +71,7 @@ async def test_a_row_already_due_is_marked_in_the_first_frame_not_at_the_next_ti
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)  # DatabaseConnectionPoolExhausted: P2 (every 30m), firing 130m
         pool = next(a for a in SEED_ALERTS if a.name == "DatabaseConnectionPoolExhausted")
-        assert pool.fingerprint in app.dashboard.query_one("#alerts")._update_due
+        assert DUE in _row(app, pool.name)
 
 
 async def test_H_previews_the_handoff_report():
@@ -76,7 +83,7 @@ async def test_H_previews_the_handoff_report():
         assert "## On-Call Handoff" in app.screen.markdown
         assert "QAWaveBackendDown" in app.screen.markdown
         await pilot.press("c")
-        assert any("Handoff report copied" in n.message for n in app._notifications)
+        assert any("Handoff report copied" in n for n in app.notified)
 
 
 async def test_M_shows_the_shift_metrics():
@@ -102,8 +109,8 @@ async def test_a_full_disk_loses_no_record_it_retries_and_says_so(monkeypatch):
         monkeypatch.setattr(app.journal, "extend", extend)
         monkeypatch.setattr("shiftdeck.services.journal_keeper.RETRY_SECONDS", 0.2)
         await pilot.press("n", *"kept", "enter")
-        await wait_until(pilot, lambda: any("Journal not written" in n.message
-                                            for n in app._notifications))
+        await wait_until(pilot, lambda: any("Journal not written" in n
+                                            for n in app.notified))
         assert [r.text for r in app.keeper.unwritten] == ["kept"]
         full[0] = False
         await wait_until(pilot, lambda: not app.keeper.unwritten)

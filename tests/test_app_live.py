@@ -1,28 +1,17 @@
 """The dashboard polling a real Alertmanager that dies and comes back mid-session."""
 
 import asyncio
-import time
 
-from shiftdeck.app import ShiftdeckApp
-from shiftdeck.clock import SystemClock
 from shiftdeck.widgets.source_banner import SourceBanner
 
-from .helpers import config_for
-
-
-async def wait_until(pilot, condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await pilot.pause(0.1)
+from .support.app_factory import make_app
+from .support.waiting import wait_until
 
 
 async def test_banner_appears_when_alertmanager_dies_and_clears_when_it_returns(alertmanager):
     alertmanager.push_alerts([{"labels": {"alertname": "Survivor", "severity": "critical"}}])
     alertmanager.wait_for_alerts(1)
-    config = config_for([alertmanager.url], refresh="1s")
-    app = ShiftdeckApp(config, SystemClock(), cursor_blink=False)
+    app = make_app(roster=False, alertmanagers=[alertmanager.url], refresh="1s", live=True)
     async with app.run_test(size=(80, 24)) as pilot:
         names = lambda: {a.name for a in app.board.alerts.values()}  # noqa: E731
         await wait_until(pilot, lambda: "Survivor" in names())
@@ -42,12 +31,11 @@ async def test_banner_appears_when_alertmanager_dies_and_clears_when_it_returns(
 
 
 async def test_html_login_page_shows_a_banner_and_the_app_keeps_running():
-    from .faults import FaultServer
+    from .support.faults import FaultServer
 
     with FaultServer() as server:
         server.fault = "html"
-        app = ShiftdeckApp(config_for([server.url], refresh="1s"), SystemClock(),
-                           cursor_blink=False)
+        app = make_app(roster=False, alertmanagers=[server.url], refresh="1s", live=True)
         async with app.run_test(size=(80, 24)) as pilot:
             banner = app.dashboard.query_one(SourceBanner)
             await wait_until(pilot, lambda: banner.display)
@@ -61,8 +49,8 @@ async def test_detail_pane_shows_the_metric_behind_the_alert_from_real_prometheu
     from shiftdeck.widgets.alert_detail import AlertDetail
 
     prometheus.wait_for_alert_state("DemoAlwaysFiring", "firing")
-    config = config_for(prometheus=[prometheus.url], refresh="1s")
-    app = ShiftdeckApp(config, SystemClock(), cursor_blink=False)
+    app = make_app(roster=False, alertmanagers=[], prometheus=[prometheus.url], refresh="1s",
+                   live=True)
     async with app.run_test(size=(120, 40)) as pilot:
         detail = app.dashboard.query_one(AlertDetail)
         await wait_until(pilot, lambda: detail.alert is not None

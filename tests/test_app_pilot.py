@@ -8,8 +8,8 @@ from shiftdeck.widgets.alert_detail import AlertDetail
 from shiftdeck.widgets.alert_table import AlertTable
 from shiftdeck.widgets.source_banner import SourceBanner
 
-from .app_factory import SEED_ALERTS, failure, loaded, make_app, report
-from .factories import NOW
+from .support.app_factory import SEED_ALERTS, failure, loaded, make_app, report
+from .support.factories import NOW
 
 
 def _names(app):
@@ -100,7 +100,7 @@ async def test_help_lists_every_dashboard_key():
         await loaded(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        keys = " ".join(k for k, _ in app.screen._rows)
+        keys = " ".join(k for k, _ in app.screen.rows)
         for key in ("/", "g", "q", "?", "t", "^r", "j", "k"):
             assert key in keys.split() or key in keys, key
 
@@ -197,15 +197,15 @@ async def test_late_poll_shows_its_age_in_the_header():
         assert "am:am0 ok " in str(header.render()) + " "
         assert "ago" not in str(header.render())
         app.clock.advance(timedelta(minutes=3))
-        app.dashboard._tick()
+        app.dashboard.tick()
         assert "am:am0 ok 3m ago" in str(header.render())
 
 
 async def test_large_board_is_built_off_the_event_loop_and_shown():
     from shiftdeck.app import THREADED_REBUILD_FROM
 
-    from .factories import make_alert
-    from .test_app_live import wait_until
+    from .support.factories import make_alert
+    from .support.waiting import wait_until
 
     many = [make_alert("Storm", "warning", pod=f"p{i}") for i in range(THREADED_REBUILD_FROM + 1)]
     app = make_app()

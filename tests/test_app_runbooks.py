@@ -7,38 +7,13 @@ from shiftdeck.domain.journal import Kind
 from shiftdeck.screens.confirm import ConfirmScreen
 from shiftdeck.screens.runbook import RunbookScreen
 
-from .app_factory import SEED_ALERTS, loaded
-from .test_app_live import wait_until
-
-RUNBOOK = """---
-title: Backend down
-owner: platform
----
-# Backend down
-
-```bash
-# what is running
-kubectl version --client
-kubectl rollout undo deployment/backend -n {{ $labels.namespace }}
-kubectl get pods -n {{ $labels.namespace }} && kubectl delete pod x
-```
-"""
+from .support.app_factory import SEED_ALERTS, loaded, make_app, write_runbooks
+from .support.runbooks import RUNBOOK
+from .support.waiting import wait_until
 
 
 def _app(tmp_path: Path, **config):
-    from shiftdeck.app import ShiftdeckApp
-    from shiftdeck.clock import FrozenClock
-
-    from .factories import NOW
-    from .helpers import ROSTER_YAML, config_for
-
-    books = tmp_path / "runbooks"
-    books.mkdir()
-    (books / "QAWaveBackendDown.md").write_text(RUNBOOK)
-    extra = ROSTER_YAML + f"runbooks: {{dirs: ['{books}']}}\n"
-    settings = {"user": "alice", **config}
-    return ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, **settings),
-                        FrozenClock(NOW), poll=False, sources=[], cursor_blink=False)
+    return make_app(runbooks=write_runbooks(tmp_path, RUNBOOK), **config)
 
 
 async def _open_runbook(pilot) -> RunbookScreen:
@@ -107,7 +82,7 @@ async def test_a_command_that_needs_a_shell_is_copied_not_run(tmp_path):
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         assert "needs a shell" in _output(screen)
-        assert any("Command copied to the clipboard" in n.message for n in app._notifications)
+        assert any("Command copied to the clipboard" in n for n in app.notified)
         assert not [r for r in app.records if r.kind is Kind.COMMAND]
 
 
@@ -124,7 +99,8 @@ async def test_a_hostile_label_value_is_never_executed(tmp_path):
         undo = screen.commands[1]
         assert undo.refused and "not a valid Kubernetes name" in undo.refused
         await pilot.press("down", "enter")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: "✗ " in _output(screen))  # refused, not run
+        await app.workers.wait_for_complete()
     assert not marker.exists()
 
 
@@ -142,23 +118,14 @@ async def test_no_runbook_says_where_it_looked_and_shows_the_checklist(tmp_path)
 
 
 async def test_runbook_kubectl_reaches_the_configured_cluster(tmp_path):
-    from .kube_server import CRASHING, cluster
+    from .support.kube_server import CRASHING, cluster
 
     with cluster(tmp_path) as (_server, kubeconfig):
         books = tmp_path / "books"
         books.mkdir()
         (books / "QAWaveBackendDown.md").write_text(
             "```bash\nkubectl get pods -n {{ $labels.namespace }}\n```\n")
-        from shiftdeck.app import ShiftdeckApp
-        from shiftdeck.clock import FrozenClock
-
-        from .factories import NOW
-        from .helpers import config_for
-
-        extra = (f"runbooks: {{dirs: ['{books}']}}\n"
-                 f"kubernetes: {{kubeconfig: '{kubeconfig}'}}\n")
-        app = ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, user="alice"),
-                           FrozenClock(NOW), poll=False, sources=[], cursor_blink=False)
+        app = make_app(roster=False, runbooks=books, kubeconfig=kubeconfig)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await _open_runbook(pilot)
             await pilot.press("enter")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .test_sources_silences import recording_server
+from .support.recorders import recording_server
 
 
 def run(*args: str, urls: list[str], tmp_path, extra: str = "",

@@ -25,7 +25,7 @@ from shiftdeck.domain.runbooks import (
     runbook_places,
 )
 
-from .factories import make_alert
+from .support.factories import make_alert
 
 ALERT = make_alert("QAWaveBackendDown", namespace="qawave", pod="backend-0", service="backend")
 

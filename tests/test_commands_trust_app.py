@@ -10,9 +10,9 @@ from shiftdeck.domain.journal import Kind
 from shiftdeck.screens.confirm import ConfirmScreen
 from shiftdeck.screens.runbook import RunbookScreen
 
-from .app_factory import SEED_ALERTS, loaded
-from .test_app_live import wait_until
-from .test_commands_trust_sources import Recorder
+from .support.app_factory import SEED_ALERTS, loaded, make_app, write_runbooks
+from .support.recorders import Recorder
+from .support.waiting import wait_until
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -31,21 +31,9 @@ users:
 
 
 def _app(tmp_path: Path, runbook: str, **config):
-    from shiftdeck.app import ShiftdeckApp
-    from shiftdeck.clock import FrozenClock
-
-    from .factories import NOW
-    from .helpers import ROSTER_YAML, config_for
-
-    books = tmp_path / "runbooks"
-    books.mkdir()
-    (books / "QAWaveBackendDown.md").write_text(runbook)
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(KUBECONFIG)
-    extra = (ROSTER_YAML + f"runbooks: {{dirs: ['{books}']}}\n"
-             f"kubernetes: {{kubeconfig: '{kubeconfig}'}}\n")
-    return ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, user="alice", **config),
-                        FrozenClock(NOW), poll=False, sources=[], cursor_blink=False)
+    return make_app(runbooks=write_runbooks(tmp_path, runbook), kubeconfig=kubeconfig, **config)
 
 
 async def _open(pilot, alerts=None) -> RunbookScreen:
@@ -119,8 +107,8 @@ async def test_an_alert_supplied_runbook_is_shown_but_its_commands_only_copied(t
             assert "hunter2" not in title and "copy only" in title
             assert all(c.refused and not c.stages for c in screen.commands)
             await pilot.press("enter")
-            await wait_until(pilot, lambda: any("copied" in n.message
-                                                for n in app._notifications))
+            await wait_until(pilot, lambda: any("copied" in n
+                                                for n in app.notified))
             assert not [r for r in app.records if r.kind is Kind.COMMAND]
     finally:
         server.close()

@@ -46,6 +46,10 @@ alertmanagers:
     max_bytes: 16MiB
 prometheus:
   - {{name: p, url: "http://prom:9090", bearer_token: {SECRET}}}
+pagerduty:
+  - {{name: pd, url: "http://127.0.0.1:9", token_file: pw, from: ops@example.com,
+     services: [PSVC1], teams: [PTEAM1], escalation_policies: [PEP1],
+     levels: {{1: primary, L2: secondary}}, timeout: 5s, max_bytes: 1MiB, read_only: true}}
 severities:
   - {{level: P1, match: ['severity="critical"'], ack_within: 5m, resolve_within: 1h,
      update_every: 30m, max_silence: 1h, silence_approval: true}}
@@ -203,6 +207,7 @@ def test_masked_has_exactly_the_declared_keys(full: Config) -> None:
 SECRET_SAMPLES: dict[str, object] = {
     "Upstream.headers": {"Authorization": f"Bearer {SECRET}", "X-Api-Key": SECRET},
     "Upstream.bearer_token": SECRET,
+    "PagerDuty.token": SECRET,
     "Upstream.proxy": f"http://me:{SECRET}@proxy:3128",
     "BasicAuth.password": SECRET,
     "IcsFeed.url": f"https://pd.example/private/{SECRET}.ics",
@@ -238,6 +243,7 @@ def test_no_secret_of_a_full_config_reaches_masked_or_repr(full: Config) -> None
     assert SECRET not in repr(full.masked())
     assert SECRET not in repr(full)
     assert full.alertmanagers[0].basic_auth == BasicAuth("u", SECRET)
+    assert full.pagerduty[0].token == SECRET
 
 
 # -- keys derived from the declarations ------------------------------------- #

@@ -12,17 +12,15 @@ from pathlib import Path
 import pytest
 
 from shiftdeck.app import ShiftdeckApp
-from shiftdeck.clock import FrozenClock
 from shiftdeck.domain.board import SourceReport
 from shiftdeck.messages import SourceReported
 from shiftdeck.screens.help import HelpScreen
 from shiftdeck.sources.journal import Journal
 from shiftdeck.widgets.source_banner import SourceBanner
 
-from .app_factory import AM_KEY, SEED_ALERTS, loaded, report
-from .factories import NOW
-from .helpers import config_for
-from .pty_driver import PtySession
+from .support.app_factory import AM_KEY, SEED_ALERTS, loaded, make_app, report
+from .support.factories import NOW
+from .support.pty_driver import PtySession
 
 
 class UnreadableJournal(Journal):
@@ -33,10 +31,7 @@ class UnreadableJournal(Journal):
 
 
 def _app(tmp_path: Path, journal: Journal | None = None) -> ShiftdeckApp:
-    config = config_for(["http://127.0.0.1:9"], user="alice",
-                        journal=f"'{tmp_path / 'journal.jsonl'}'")
-    return ShiftdeckApp(config, FrozenClock(NOW), poll=False, sources=[], cursor_blink=False,
-                        journal=journal)
+    return make_app(roster=False, journal_file=tmp_path / "journal.jsonl", journal=journal)
 
 
 async def _until(pilot, condition, tries: int = 100) -> bool:
@@ -48,7 +43,7 @@ async def _until(pilot, condition, tries: int = 100) -> bool:
 
 
 def _toasts(app: ShiftdeckApp) -> str:
-    return "\n".join(n.message for n in app._notifications)
+    return "\n".join(app.notified)
 
 
 @pytest.mark.timeout(30)
@@ -106,11 +101,9 @@ class OnceBrokenSource:
 
 @pytest.mark.timeout(30)
 async def test_a_poller_that_dies_is_reported_and_started_again(tmp_path: Path) -> None:
-    config = config_for(["http://127.0.0.1:9"], user="alice", refresh="1s",
-                        journal=f"'{tmp_path / 'journal.jsonl'}'")
     source = OnceBrokenSource()
-    app = ShiftdeckApp(config, FrozenClock(NOW), poll=True, sources=[source],
-                       cursor_blink=False)
+    app = make_app(roster=False, journal_file=tmp_path / "journal.jsonl", refresh="1s",
+                   poll=True, sources=[source])
     async with app.run_test(size=(120, 30)) as pilot:
         assert await _until(pilot, lambda: "Internal error in poll alertmanager/am0" in
                             _toasts(app))

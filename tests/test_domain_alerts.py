@@ -5,7 +5,7 @@ from shiftdeck.domain.alerts import (
     AlertState, expression_from_generator_url, fingerprint, merge_alerts, overlay_rule_alerts)
 from shiftdeck.domain.severity import DEFAULT_POLICY
 
-from .factories import make_alert
+from .support.factories import make_alert
 
 
 def test_fingerprint_is_order_independent_and_hex():

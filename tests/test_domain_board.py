@@ -4,7 +4,7 @@ from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.board import EMPTY_BOARD, SourceReport, build_board
 from shiftdeck.domain.severity import DEFAULT_POLICY
 
-from .factories import NOW, make_alert
+from .support.factories import NOW, make_alert
 
 
 def _board(alerts, previous=EMPTY_BOARD, now=NOW, expressions=None):

@@ -13,7 +13,7 @@ from shiftdeck.domain.commands import (
     parse_pattern,
 )
 
-from .factories import make_alert
+from .support.factories import make_alert
 
 ALERT = make_alert("QAWaveBackendDown", namespace="qawave", pod="backend-7d9f8c6b5d-x2x4q",
                    service="backend")

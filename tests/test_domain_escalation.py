@@ -11,7 +11,7 @@ from shiftdeck.domain.escalation import EscalationPolicy, Step, crossed, escalat
 from shiftdeck.domain.roster import Person, Roster, Rotation
 from shiftdeck.domain.severity import DEFAULT_POLICY
 
-from .factories import make_alert
+from .support.factories import make_alert
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PEOPLE = {pid: Person(pid, pid.title()) for pid in ("alice", "bob", "carol", "dave", "erin",

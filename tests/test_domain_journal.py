@@ -22,7 +22,7 @@ from shiftdeck.domain.journal import (Acked, AlertFired, AlertRef, CommandRun, K
 from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.domain.status import STATUSES, compose_update
 
-from .factories import NOW, make_alert
+from .support.factories import NOW, make_alert
 
 P1, P2, P3 = DEFAULT_POLICY.levels[:3]
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -19,7 +19,7 @@ from shiftdeck.domain.runbooks import (
     tried_section,
 )
 
-from .factories import make_alert
+from .support.factories import make_alert
 
 DIRS = (Path("/rb/one"), Path("/rb/two"))
 

@@ -7,9 +7,9 @@ from shiftdeck.domain.journal import NoteAdded, AlertRef
 from shiftdeck.domain.shift import (AlertFired, AlertResolved, Escalated, Shift, ShiftPolicy,
                                     journal_records)
 
-from .app_factory import SEED_ALERTS
-from .factories import NOW
-from .helpers import ROSTER_YAML, config_for
+from .support.app_factory import SEED_ALERTS
+from .support.factories import NOW
+from .support.helpers import ROSTER_YAML, config_for
 
 BACKEND_DOWN = SEED_ALERTS[0]  # P1, fired 12 minutes before NOW: L2 (bob) in 3 minutes
 

@@ -15,7 +15,7 @@ from shiftdeck.domain.silences import (AckSettings, Refusal, Silence, SilenceReq
 
 from shiftdeck.domain.view import silence_rows
 
-from .factories import NOW, make_alert
+from .support.factories import NOW, make_alert
 
 MIN = timedelta(minutes=1)
 

@@ -6,7 +6,7 @@ from shiftdeck.domain.matchers import parse_matchers
 from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.domain.view import AlertRow, GroupRow, Grouping, select_rows
 
-from .factories import NOW, make_alert
+from .support.factories import NOW, make_alert
 
 
 def _alerts(*alerts):
@@ -62,7 +62,7 @@ def test_grouping_cycles_through_all_modes():
 def test_acked_filter_lists_longest_acknowledged_first():
     from dataclasses import replace
 
-    from .factories import NOW as now
+    from .support.factories import NOW as now
 
     old = replace(make_alert("Old", "warning"), state=AlertState.ACKED, acked_by="bob",
                   acked_at=now - timedelta(hours=3), level="P2")

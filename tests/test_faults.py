@@ -47,7 +47,6 @@ from pathlib import Path
 import pytest
 
 from shiftdeck.app import ShiftdeckApp
-from shiftdeck.clock import FrozenClock, SystemClock
 from shiftdeck.config import Config, load_config_text
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.journal import Kind
@@ -57,11 +56,9 @@ from shiftdeck.sources.poll import make_sources
 from shiftdeck.widgets.alert_detail import AlertDetail
 from shiftdeck.widgets.source_banner import SourceBanner
 
-from .app_factory import loaded
-from .factories import NOW
-from .faults import PROXY_FAULTS, FaultProxy
-from .helpers import ROSTER_YAML, config_for
-from .kube_server import cluster
+from .support.app_factory import loaded, make_app
+from .support.faults import PROXY_FAULTS, FaultProxy
+from .support.kube_server import cluster
 
 REFRESH = "1s"
 TIMEOUT = "2s"
@@ -125,7 +122,7 @@ class PollLog:
 def live_app(config: Config) -> tuple[ShiftdeckApp, dict[str, PollLog]]:
     """The app as `shiftdeck` runs it (real pollers, real clock), each source's polls logged."""
     sources = make_sources(config)
-    app = ShiftdeckApp(config, SystemClock(), sources=sources, cursor_blink=False)
+    app = make_app(config=config, live=True, sources=sources)
     return app, {source.name: PollLog(app, source) for source in sources}
 
 
@@ -150,7 +147,7 @@ def shown(app: ShiftdeckApp) -> dict[str, str]:
 
 
 def toasts(app: ShiftdeckApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return list(app.notified)
 
 
 async def wait_until(pilot, condition, what: str, timeout: float = DEADLINE) -> None:
@@ -421,9 +418,7 @@ async def test_a_kubernetes_fault_is_a_sentence_and_a_refresh_after_it_loads_eve
         tmp_path, fault):
     inject, reason = KUBE_FAULTS[fault]
     with cluster(tmp_path) as (server, kubeconfig):
-        extra = ROSTER_YAML + f"kubernetes: {{kubeconfig: '{kubeconfig}', timeout: 1s}}\n"
-        app = ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, user="alice"),
-                           FrozenClock(NOW), poll=False, sources=[], cursor_blink=False)
+        app = make_app(kubeconfig=kubeconfig, kube_timeout="1s")
         async with app.run_test(size=(120, 40)) as pilot:
             await loaded(pilot)
             highlighted = app.dashboard.highlighted()
@@ -614,7 +609,7 @@ class _GoodThenDripping:
     """Answers `[]` at once until `drip` is set; then 40 bytes at one byte a second."""
 
     def __init__(self) -> None:
-        from .raw_server import Drip, answer
+        from .support.raw_server import Drip, answer
 
         self.drip = False
         self._good = answer(200, {"Content-Type": "application/json"}, b"[]")
@@ -627,7 +622,7 @@ class _GoodThenDripping:
 @pytest.mark.timeout(90)
 async def test_a_dripped_answer_is_a_banner_at_the_deadline_and_the_header_never_says_ok():
     # Before: httpx's per-read timeout never fired, the poll took 40 s and the badge said ok.
-    from .raw_server import RawServer
+    from .support.raw_server import RawServer
     from shiftdeck.widgets.header_bar import HeaderBar
 
     stub = _GoodThenDripping()

@@ -31,7 +31,7 @@ from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.domain.silences import Silence, SilenceState
 from shiftdeck.sources.journal import Journal
 
-from .helpers import ROSTER_YAML, config_for
+from .support.helpers import ROSTER_YAML, config_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # Monday 08:30 in Berlin

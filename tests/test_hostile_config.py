@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from . import hostile
-from .pty_driver import PtySession
+from .support import hostile
+from .support.pty_driver import PtySession
 
 ANYTHING = re.compile(rb".", re.S)
 ESC = b"\x1b"

@@ -6,8 +6,10 @@ from pathlib import Path
 from shiftdeck.screens.detail import DetailScreen
 from shiftdeck.sources.alertmanager import parse_alerts
 
-from . import hostile
-from .app_factory import loaded, make_app
+from .support import hostile
+from .support.app_factory import loaded, make_app
+from .support.screen import screen_text
+from .support.waiting import wait_until
 
 HOSTILE = hostile.texts(Path("/nonexistent") / hostile.MARKER_NAME)
 
@@ -25,18 +27,13 @@ def _raw_alerts():
     return parse_alerts(raw, "am0").alerts
 
 
-def _screen_text(app) -> str:
-    return "\n".join("".join(seg.text for seg in strip)
-                     for strip in app.screen._compositor.render_strips(app.size))
-
-
 async def test_hostile_alerts_render_literally_on_every_screen():
     alerts = _raw_alerts()
     assert len(alerts) == len(HOSTILE)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, alerts)
-        text = _screen_text(app)
+        text = screen_text(app)
         assert "[@click=app.quit]" in text  # drawn, not parsed (parsed, it would read "x")
         for key in ("j", "g", "g", "g", "enter"):
             await pilot.press(key)
@@ -44,14 +41,15 @@ async def test_hostile_alerts_render_literally_on_every_screen():
         await pilot.press("escape", "question_mark", "escape")
         assert app.is_running
         for char in "\x1b\x07\x9b\x90\x9c\x00\u202e":
-            assert char not in _screen_text(app)
+            assert char not in screen_text(app)
 
 
 async def test_toasts_never_parse_markup_even_when_a_widget_asks():
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:  # toasts drawn
         await loaded(pilot)
         app.screen.notify("H02[/] moved up", title="[@click=app.quit]x[/]")  # markup=True
-        await pilot.pause()
+        await wait_until(pilot, lambda: "H02[/] moved up" in screen_text(app))
         assert app.is_running
-        assert [n.markup for n in app._notifications] == [False]
+        assert list(app.notified) == ["H02[/] moved up"]
+        assert "[@click=app.quit]x[/]" in screen_text(app)  # drawn, not parsed

@@ -11,9 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-from . import hostile
-from .helpers import ROSTER_YAML
-from .pty_driver import PtySession
+from .support import hostile
+from .support.helpers import ROSTER_YAML
+from .support.pty_driver import PtySession
 
 DOWN, ENTER, ESC = b"\x1b[B", b"\r", b"\x1b"
 ANYTHING = re.compile(rb".", re.S)

@@ -17,7 +17,7 @@ from shiftdeck.sources.http import SourceError
 from shiftdeck.sources.poll import poll_once
 from shiftdeck.clock import SystemClock
 
-from .raw_server import Drip, Endless, RawServer, Socks5Server, answer
+from .support.raw_server import Drip, Endless, RawServer, Socks5Server, answer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -83,9 +83,9 @@ async def test_the_default_caps_fit_100k_alerts():
     am = AlertmanagerClient(upstream("http://127.0.0.1:9"))
     prom = PrometheusClient(load_config_text(
         "prometheus: [{name: p, url: 'http://127.0.0.1:9'}]\n").prometheus[0])
-    assert limits(am._client).max_bytes == 256 << 20 > 110_000_000
-    assert limits(prom._client).max_bytes == 64 << 20
-    assert limits(am._client).deadline == 3.0
+    assert limits(am.client).max_bytes == 256 << 20 > 110_000_000
+    assert limits(prom.client).max_bytes == 64 << 20
+    assert limits(am.client).deadline == 3.0
     await am.aclose()
     await prom.aclose()
 

@@ -14,9 +14,9 @@ import pytest
 from shiftdeck.domain.roster import IcsFeed
 from shiftdeck.sources.schedule import IcsError, cache_file, parse_ics, read_feeds
 
-from .raw_server import RawServer, answer
-from .test_cli_oncall import CONFIG, run
-from .test_sources_schedule import NOW, PEOPLE, WINDOW, FeedServer, ics
+from .support.raw_server import RawServer, answer
+from .support.oncall_cli import CONFIG, run
+from .support.ics_feeds import NOW, PEOPLE, WINDOW, FeedServer, ics
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -135,7 +135,7 @@ def test_a_fifo_as_file_feed_is_an_error_not_a_hang(tmp_path: Path) -> None:
 
 
 def test_a_slow_feed_fails_at_its_deadline(tmp_path: Path) -> None:
-    from .raw_server import Drip
+    from .support.raw_server import Drip
 
     with RawServer(Drip(b"BEGIN:VCALENDAR\r\n" * 3, interval=0.5)) as server:
         started = time.monotonic()

@@ -25,7 +25,7 @@ from shiftdeck.domain.journal import (Acked, AlertFired, AlertRef, AlertResolved
 from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.sources.journal import Journal, encode
 
-from .helpers import ROSTER_YAML, config_for
+from .support.helpers import ROSTER_YAML, config_for
 
 pytestmark = pytest.mark.timeout(120)
 

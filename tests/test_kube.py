@@ -24,8 +24,8 @@ from shiftdeck.domain.kube import (
     is_label_value, scope_for)
 from shiftdeck.sources.kube import KubeClient, KubeError
 
-from .factories import NOW, make_alert
-from .kube_server import CRASHING, NS, RESTARTED, FaultyKubeServer, cluster, kubectl, unreachable_kubeconfig
+from .support.factories import NOW, make_alert
+from .support.kube_server import CRASHING, NS, RESTARTED, FaultyKubeServer, cluster, kubectl, unreachable_kubeconfig
 
 HOSTILE = ["x; touch /tmp/pwned", "$(id)", "--kubeconfig=/etc/x", "`id`", "a b", "Backend\n", "x/../y"]
 

@@ -13,7 +13,7 @@ import pytest
 from shiftdeck.domain.commands import Command, parse_command
 from shiftdeck.sources.runner import RunResult, Runner
 
-from .factories import make_alert
+from .support.factories import make_alert
 
 SECOND = timedelta(seconds=1)
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shiftdeck import cli
-from shiftdeck.app import ShiftdeckApp
 from shiftdeck.domain.clockskew import format_skew, noticeable
 
-from .helpers import config_for
-from .test_app_live import wait_until
+from .support.app_factory import make_app
+from .support.helpers import config_for
+from .support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -79,8 +79,8 @@ async def test_tui_extends_an_ack_due_on_the_servers_clock_and_shows_the_skew(
     silence_id = alertmanager.add_silence(BACKEND, duration=timedelta(minutes=4),
                                           comment="ACK! bob via karma", created_by="bob")
     (first,) = alertmanager.silences()
-    app = ShiftdeckApp(config_for([alertmanager.url], refresh="1s", user="alice"),
-                       SkewedClock(ahead), cursor_blink=False)
+    app = make_app(roster=False, alertmanagers=[alertmanager.url], refresh="1s", live=True,
+                   clock=SkewedClock(ahead))
     async with app.run_test(size=(140, 30)) as pilot:
         await wait_until(pilot, lambda: ends_at(alertmanager.silences()[0]) > ends_at(first))
         header = str(app.dashboard.query_one("#header").render())

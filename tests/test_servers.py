@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from . import servers
+from .support import servers
 
 
 def _labels(alerts: list[dict]) -> dict[str, dict]:

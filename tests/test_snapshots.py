@@ -6,7 +6,7 @@ SVGs under tests/__snapshots__/ before committing them.
 
 import pytest
 
-from .app_factory import failure, loaded, make_app
+from .support.app_factory import failure, loaded, make_app
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -97,8 +97,9 @@ def test_handoff_preview(snap_compare):
 
 
 def test_runbook_screen(snap_compare, tmp_path):
-    from .test_app_runbooks import _app
-    from .test_app_live import wait_until
+    from .support.app_factory import write_runbooks
+    from .support.runbooks import RUNBOOK
+    from .support.waiting import wait_until
 
     async def opened(pilot):
         await loaded(pilot)
@@ -106,13 +107,13 @@ def test_runbook_screen(snap_compare, tmp_path):
         await wait_until(pilot, lambda: pilot.app.screen.commands)
         await pilot.pause()
 
-    assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=opened)
+    app = make_app(runbooks=write_runbooks(tmp_path, RUNBOOK))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=opened)
 
 
 def test_diagnostics_screen(snap_compare, tmp_path):
-    from .kube_server import cluster
-    from .test_app_diagnostics import _app
-    from .test_app_live import wait_until
+    from .support.kube_server import cluster
+    from .support.waiting import wait_until
 
     async def opened(pilot):
         await loaded(pilot)
@@ -121,4 +122,5 @@ def test_diagnostics_screen(snap_compare, tmp_path):
         await pilot.pause()
 
     with cluster(tmp_path) as (_server, kubeconfig):
-        assert snap_compare(_app(kubeconfig), terminal_size=(120, 40), run_before=opened)
+        app = make_app(kubeconfig=kubeconfig)
+        assert snap_compare(app, terminal_size=(120, 40), run_before=opened)

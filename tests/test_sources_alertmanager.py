@@ -6,8 +6,8 @@ from shiftdeck.domain.alerts import AlertState, fingerprint
 from shiftdeck.sources.alertmanager import AlertmanagerClient
 from shiftdeck.sources.http import SourceError
 
-from .faults import FaultServer
-from .helpers import config_for
+from .support.faults import FaultServer
+from .support.helpers import config_for
 
 HOSTILE = ["[/]", "[@click=app.quit]x[/]", "\x1b]0;pwned\x07", "[link=file:///etc/passwd]x"]
 

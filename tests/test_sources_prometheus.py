@@ -3,7 +3,7 @@
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.sources.prometheus import PrometheusClient
 
-from .helpers import config_for
+from .support.helpers import config_for
 
 
 async def test_pending_and_firing_alerts_and_rule_expressions(prometheus):
@@ -50,7 +50,7 @@ import pytest  # noqa: E402
 
 from shiftdeck.sources.http import SourceError  # noqa: E402
 
-from .faults import FaultServer  # noqa: E402
+from .support.faults import FaultServer  # noqa: E402
 
 
 def matrix(*series) -> bytes:
@@ -142,18 +142,13 @@ async def test_the_app_survives_a_broken_range_answer():
     """Before: a 1e20 timestamp raised in the metric worker and ended the app."""
     from dataclasses import replace
 
-    from shiftdeck.app import ShiftdeckApp
-    from shiftdeck.clock import FrozenClock
-
-    from .app_factory import SEED_ALERTS, loaded
-    from .factories import NOW
+    from .support.app_factory import SEED_ALERTS, loaded, make_app
 
     body = matrix({"metric": {}, "values": [[1e20, "1"], [1, "2", "3"]]})
     with FaultServer(answer=(200, "application/json", body)) as server:
         config = config_for(["http://127.0.0.1:9"], prometheus=[server.url], user="alice")
         source = PrometheusClient(config.prometheus[0])
-        app = ShiftdeckApp(config, FrozenClock(NOW), poll=False, sources=[source],
-                           cursor_blink=False)
+        app = make_app(config=config, sources=[source])
         alert = replace(SEED_ALERTS[0], expression="up")
         async with app.run_test(size=(120, 40)) as pilot:
             await loaded(pilot)

@@ -14,7 +14,7 @@ from shiftdeck.domain.commands import parse_command
 from shiftdeck.domain.runbooks import RunbookSettings, front_matter_title
 from shiftdeck.sources.runbooks import MAX_RUNBOOK, load_runbook
 
-from .factories import make_alert
+from .support.factories import make_alert
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "runbooks"
 REMOTE = ("---\ntitle: Remote backend runbook\n---\n# Backend down in {{ $labels.namespace }}\n"

@@ -20,15 +20,9 @@ from shiftdeck.sources.alertmanager import AlertmanagerClient, parse_silences
 from shiftdeck.sources.http import SourceError
 from shiftdeck.sources.silence_writer import ReadOnlyError, SilenceWriter
 
-from .factories import make_alert
-from .faults import FaultServer
-from .helpers import config_for
-
-
-def recording_server(status: int = 500, body: bytes = b'"internal error"') -> FaultServer:
-    """Where a real Alertmanager cannot show the point: counting the requests a read-only
-    shiftdeck sends (none), or an upstream answering 500 to writes."""
-    return FaultServer(answer=(status, "application/json", body))
+from .support.factories import make_alert
+from .support.helpers import config_for
+from .support.recorders import recording_server
 
 
 def now() -> datetime:

@@ -32,8 +32,8 @@ from shiftdeck.screens.help import binding_rows
 from shiftdeck.screens.silence_form import SilenceForm
 from shiftdeck.terminal import CONSOLE_GLYPHS
 
-from .app_factory import loaded, make_app
-from .pty_driver import PtySession
+from .support.app_factory import loaded, make_app
+from .support.pty_driver import PtySession
 
 COLS, ROWS = 80, 24
 ROOT = Path(__file__).resolve().parent.parent

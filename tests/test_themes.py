@@ -6,7 +6,7 @@ import pytest
 from shiftdeck.terminal import ANSI_THEME, theme_for
 from shiftdeck.themes import VARIABLE_DEFAULTS, builtin_themes
 
-from .app_factory import make_app
+from .support.app_factory import make_app
 
 
 def test_builtin_themes_define_every_domain_colour():

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from shiftdeck.app import ShiftdeckApp
-from shiftdeck.clock import SystemClock
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.escalation import EscalationPolicy, Step, escalate
 from shiftdeck.domain.roster import Roster
@@ -25,7 +23,8 @@ from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.sources.alertmanager import parse_alert, parse_silence
 from shiftdeck.sources.timeparse import EARLIEST, LATEST, parse_time, parse_time_checked
 
-from .helpers import config_for
+from .support.app_factory import make_app
+from .support.waiting import wait_until
 
 ANCIENT = "0001-01-01T00:00:00+14:00"
 FAR_FUTURE = "9999-12-31T23:59:59Z"
@@ -119,17 +118,15 @@ def test_cli_alerts_and_handoff_survive_out_of_range_start_times(alertmanager, t
 async def test_the_dashboard_survives_its_first_poll_of_out_of_range_start_times(
         alertmanager, tmp_path):
     _push_out_of_range_alerts(alertmanager)
-    config = config_for([alertmanager.url], refresh="1s",
-                        journal=f"'{tmp_path / 'journal.jsonl'}'")
-    app = ShiftdeckApp(config, SystemClock(), cursor_blink=False)
+    app = make_app(roster=False, alertmanagers=[alertmanager.url], refresh="1s",
+                   journal_file=tmp_path / "journal.jsonl", live=True)
     async with app.run_test(size=(80, 24)) as pilot:
         deadline = time.monotonic() + 20
         while len(app.board.alerts) < 2:
             assert time.monotonic() < deadline, "no poll arrived"
             await pilot.pause(0.1)
         await pilot.press("j", "k", "enter")
-        await pilot.pause(0.2)
+        detail = app.dashboard.query_one("AlertDetail")
+        await wait_until(pilot, lambda: "startsAt out of range: clamped" in str(detail.render()))
         assert app.is_running
         assert all(a.state is AlertState.FIRING for a in app.board.alerts.values())
-        detail = app.dashboard.query_one("AlertDetail")
-        assert "startsAt out of range: clamped" in str(detail.render())

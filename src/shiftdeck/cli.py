@@ -36,7 +36,11 @@ from .sources.schedule import fetch_feeds, read_feeds, roster_with_feeds
 from .sources.silence_writer import ReadOnlyError, SilenceWriter
 from . import writes
 from .domain.clockskew import noticeable, skew_warning
-from .domain.journal import Record
+from .domain.journal import PagerAcked, Record
+from .domain.pager import Correlation, Incident, correlate, oncall_shifts
+from .domain.roster import Shift, with_shifts
+from .sources.pagerduty import (MAX_ONCALL_RANGE, PagerDutyClient, by_name,
+                                make_pager_clients)
 
 MAX_WEEKS = 52
 """schedule --weeks: a year ahead at most."""
@@ -193,22 +197,72 @@ async def _ack(config: Any, clock: Clock, text: str, matchers: tuple[Matcher, ..
         print(f"shiftdeck: no current alert matches {text!r}: nothing acknowledged", file=err)
         return 1
     writer = SilenceWriter(config, clock=clock)
+    pagers = make_pager_clients(config)
     try:
-        outcome = await writes.acknowledge(alerts, writer, config.user, config.ack, note)
+        correlation, unread = await _pages_of(pagers, alerts, clock.now(), err)
+        outcome, paged = await writes.acknowledge_paged(
+            alerts, writer, by_name(pagers), correlation, config.user, config.ack, note)
     finally:
-        await writer.aclose()
+        await asyncio.gather(writer.aclose(), *(p.aclose() for p in pagers))
     by_key = {alert.fingerprint: alert for alert in alerts}
+    told: set[str] = set()
     for item in outcome.items:
         what = _describe(by_key[item.key])
+        failure = writes.ack_failure(item, paged.for_alert(item.key))
         if item.silence_id:
             print(f"{item.silence_id} {what} ({item.cluster})", file=out)
-        elif item.skipped or item.refused:
+        if item.skipped or (item.refused and not failure):
             print(f"shiftdeck: {what}: {item.skipped or item.error}", file=err)
-        else:
-            print(f"shiftdeck: {what}: not acknowledged: {item.error}", file=err)
+        if failure and (item.error or item.key not in told):
+            print(f"shiftdeck: {what}: {failure}", file=err)
+            told.add(item.key)
+    _print_pages(paged, out, err)
     records = writes.ack_records(alerts, outcome, config.user, clock.now(), config.ack, note)
+    records += writes.pager_records(paged, config.user, clock.now(), PagerAcked)
     _after_writes(config, writer, outcome, records, err)
-    return _exit_code(outcome)
+    return _paged_exit_code(outcome, paged, unread)
+
+
+async def _pages_of(pagers: list[PagerDutyClient], alerts: list[Alert], now: datetime,
+                    err: TextIO) -> tuple[Correlation, bool]:
+    """The incidents paging for `alerts` (every account's open incidents, correlated); True
+    when some account could not be read (its incidents then stay unacknowledged)."""
+    results = await asyncio.gather(*(p.report(now) for p in pagers), return_exceptions=True)
+    incidents: list[Incident] = []
+    unread = False
+    for pager, result in zip(pagers, results):
+        if isinstance(result, SourceError):
+            print(f"shiftdeck: pagerduty {pager.name}: {result}: its incidents were not "
+                  "acknowledged", file=err)
+            unread = True
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            incidents += result[0].incidents
+    return correlate(incidents, alerts), unread
+
+
+def _print_pages(paged: writes.PagerOutcome, out: TextIO, err: TextIO) -> None:
+    """Incidents acknowledged (once each) and those that needed nothing; failures were said
+    with their alert (writes.ack_failure)."""
+    said: set[str] = set()
+    for item in paged.items:
+        if item.incident.id in said:
+            continue
+        said.add(item.incident.id)
+        where = f"PagerDuty {item.incident.source}"
+        if item.done:
+            print(_one_line(f"{item.incident.reference} acknowledged in {where}: "
+                            f"{item.incident.title}"), file=out)
+        elif item.skipped:
+            print(_one_line(f"shiftdeck: {item.skipped}"), file=err)
+
+
+def _paged_exit_code(outcome: writes.Outcome, paged: writes.PagerOutcome, unread: bool) -> int:
+    silences = _exit_code(outcome)
+    if unread or silences == 1 or any(i.error and not i.refused for i in paged.items):
+        return 1
+    return 2 if silences == 2 or any(i.refused for i in paged.items) else 0
 
 
 def _after_writes(config: Any, writer: SilenceWriter, outcome: writes.Outcome,
@@ -575,15 +629,51 @@ def parse_at(text: str, zone: tzinfo, now: datetime) -> datetime:
 
 def _roster(config: Any, now: datetime, start: datetime, end: datetime,
             err: TextIO) -> tuple[Roster, bool]:
-    """The config's roster with its ICS feeds' shifts over [start, end); problems to `err`."""
-    if not config.schedules_ics:
-        return config.roster, False
-    results = read_feeds(config.schedules_ics, config.roster.people, now=now, start=start,
-                         end=end, zone=config.timezone)
-    for result in results:
-        for problem in result.problems():
-            print(f"shiftdeck: {problem}", file=err)
-    return roster_with_feeds(config.roster, results), any(not r.ok for r in results)
+    """The config's roster with its ICS feeds' and PagerDuty's on-call shifts over
+    [start, end) (PagerDuty's: at most 90 days); problems to `err`."""
+    roster, failed = config.roster, False
+    if config.schedules_ics:
+        results = read_feeds(config.schedules_ics, config.roster.people, now=now, start=start,
+                             end=end, zone=config.timezone)
+        for result in results:
+            for problem in result.problems():
+                print(f"shiftdeck: {problem}", file=err)
+        roster, failed = roster_with_feeds(config.roster, results), any(not r.ok for r in results)
+    if config.pagerduty:
+        shifts, pager_failed = asyncio.run(_pager_shifts(config, start, end, err))
+        roster = with_shifts(roster, (*roster.shifts, *shifts))
+        failed = failed or pager_failed
+    return roster, failed
+
+
+async def _pager_shifts(config: Any, start: datetime, end: datetime,
+                        err: TextIO) -> tuple[list[Shift], bool]:
+    """Every account's on-calls as shifts of the roles its `levels` name; users who are
+    nobody in `people` are reported and left out, like an ICS feed's."""
+    pagers = make_pager_clients(config)
+    try:
+        results = await asyncio.gather(*(p.oncalls(start, end) for p in pagers),
+                                       return_exceptions=True)
+    finally:
+        await asyncio.gather(*(p.aclose() for p in pagers))
+    shifts: list[Shift] = []
+    failed = False
+    for pager, result in zip(pagers, results):
+        if isinstance(result, SourceError):
+            print(f"shiftdeck: pagerduty {pager.name}: on-calls unavailable: {result}", file=err)
+            failed = True
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        if end - start > MAX_ONCALL_RANGE:
+            print(f"shiftdeck: pagerduty {pager.name}: on-calls read for the first 90 days "
+                  "only (PagerDuty's limit)", file=err)
+        found = oncall_shifts(result, pager.upstream.levels, config.roster.people, pager.name)
+        for who in found.unmatched:
+            print(_one_line(f"shiftdeck: pagerduty {pager.name}: on-call {who} is nobody in "
+                            "people: not used"), file=err)
+        shifts += found.shifts
+    return shifts, failed
 
 
 def _when(at: datetime, zone: tzinfo) -> str:

@@ -13,7 +13,7 @@ from textual.message import Message
 
 from .domain.alerts import Alert
 from .domain.board import SourceReport
-from .domain.silences import Silence
+from .domain.silences import Silence, SilenceRequest
 
 
 class SourceReported(Message):
@@ -70,9 +70,11 @@ class ExtendRequested(Message):
 
 @dataclass
 class SilenceRequested(Message):
-    """Open the silence form for these alerts (then write what it returns)."""
+    """Write this silence (made in the silence form)."""
 
-    alerts: list[Alert]
+    silence: SilenceRequest
+    target: Alert | None
+    """The alert it was made for, when it was made for one."""
 
 
 @dataclass

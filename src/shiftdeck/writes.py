@@ -15,17 +15,19 @@ the board changes only when the next poll shows what Alertmanager now holds.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from .domain.alerts import Alert
-from .domain.journal import (Acked, AlertRef, Record, SilenceCreated, SilenceExpired,
-                             SilenceExtended, Unacked)
+from .domain.journal import (Acked, AlertRef, PagerAcked, PagerSnoozed, Record, SilenceCreated,
+                             SilenceExpired, SilenceExtended, Unacked)
+from .domain.pager import ACKNOWLEDGED, RESOLVED, Correlation, Incident
 from .domain.silences import (AckSettings, Silence, SilenceRequest, ack_request, common_matchers,
                               exact_matchers, existing_ack, with_reference)
+from .sources.pagerduty import PagerRefused
 from .sources.silence_writer import ReadOnlyError
 
 START_EARLY = timedelta(seconds=5)
@@ -329,3 +331,160 @@ def extend_record(silence: Silence, new_end: datetime, user: str,
                   at: datetime) -> SilenceExtended:
     return SilenceExtended(at, user, None, silence.comment, silence=silence.id,
                            ends_at=new_end)
+
+
+# --------------------------------------------------------------------------- #
+# PagerDuty: incidents acknowledged, resolved, snoozed
+# --------------------------------------------------------------------------- #
+# An ack of an alert that pages through PagerDuty also acknowledges the incident (Alertmanager
+# never sends `acknowledge` itself, so without this PagerDuty escalates an acked alert). Both
+# writes are attempted whatever becomes of the other, and a failure says which one failed.
+
+
+class Pager(Protocol):
+    name: str
+
+    def refusal(self) -> str: ...
+
+    async def set_status(self, incident_ids: Sequence[str], status: str) -> list[str]: ...
+
+    async def snooze(self, incident_id: str, duration: timedelta) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PageItem:
+    """One incident write asked for (for one alert, or for the incident alone)."""
+
+    incident: Incident
+    alert: Alert | None = None
+    done: bool = False
+    error: str = ""
+    refused: bool = False
+    """The error is a refusal before any request (read-only, no `from`)."""
+    skipped: str = ""
+
+
+@dataclass
+class PagerOutcome:
+    items: list[PageItem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.error for i in self.items)
+
+    def for_alert(self, fingerprint: str) -> PageItem | None:
+        return next((i for i in self.items
+                     if i.alert is not None and i.alert.fingerprint == fingerprint), None)
+
+
+async def acknowledge_incidents(pairs: Iterable[tuple[Alert | None, Incident]],
+                                pagers: Mapping[str, Pager]) -> PagerOutcome:
+    """Acknowledge each open, not yet acknowledged incident once (``PUT /incidents``, in
+    batches, per account); one item per (alert, incident) asked for."""
+    return await _set_status(list(pairs), pagers, ACKNOWLEDGED)
+
+
+async def resolve_incidents(incidents: Iterable[Incident],
+                            pagers: Mapping[str, Pager]) -> PagerOutcome:
+    """Resolve each open incident (the TUI's `R`, after its confirm)."""
+    return await _set_status([(None, i) for i in incidents], pagers, RESOLVED)
+
+
+async def snooze_incident(incident: Incident, duration: timedelta,
+                          pagers: Mapping[str, Pager]) -> PagerOutcome:
+    """Snooze an acknowledged incident: PagerDuty re-triggers it after `duration`."""
+    pager = pagers.get(incident.source)
+    try:
+        if pager is None:
+            raise PagerRefused(f"no pagerduty named {incident.source!r} is configured")
+        if incident.status != ACKNOWLEDGED:
+            raise PagerRefused("only an acknowledged incident can be snoozed (acknowledge it "
+                               "first)")
+        await pager.snooze(incident.id, duration)
+        return PagerOutcome([PageItem(incident, done=True)])
+    except Exception as err:
+        return PagerOutcome([PageItem(incident, error=str(err),
+                                      refused=isinstance(err, PagerRefused))])
+
+
+async def acknowledge_paged(alerts: Sequence[Alert], writer: Writer, pagers: Mapping[str, Pager],
+                            correlation: Correlation, user: str, settings: AckSettings,
+                            note: str = "") -> tuple[Outcome, PagerOutcome]:
+    """The ack of `a` and `shiftdeck ack`: ACK! silences as ``acknowledge`` writes them, and
+    the incidents paging for these alerts acknowledged in PagerDuty."""
+    outcome = await acknowledge(alerts, writer, user, settings, note)
+    pairs = [(a, i) for a in alerts if (i := correlation.incident_for(a)) is not None]
+    return outcome, await acknowledge_incidents(pairs, pagers)
+
+
+async def _set_status(pairs: list[tuple[Alert | None, Incident]], pagers: Mapping[str, Pager],
+                      status: str) -> PagerOutcome:
+    outcome = PagerOutcome()
+    wanted: dict[str, list[tuple[Alert | None, Incident]]] = {}
+    for alert, incident in pairs:
+        skip = _no_need(incident, status)
+        if skip:
+            outcome.items.append(PageItem(incident, alert, skipped=skip))
+        else:
+            wanted.setdefault(incident.source, []).append((alert, incident))
+    for source, todo in wanted.items():
+        ids = list(dict.fromkeys(i.id for _, i in todo))
+        pager = pagers.get(source)
+        try:
+            if pager is None:
+                raise PagerRefused(f"no pagerduty named {source!r} is configured")
+            done = set(await pager.set_status(ids, status))
+        except Exception as err:
+            outcome.items += [PageItem(i, a, error=str(err), refused=isinstance(err, PagerRefused))
+                              for a, i in todo]
+            continue
+        outcome.items += [PageItem(i, a, done=True) if i.id in done else
+                          PageItem(i, a, error="PagerDuty did not confirm the update")
+                          for a, i in todo]
+    return outcome
+
+
+def _no_need(incident: Incident, status: str) -> str:
+    if incident.status == RESOLVED:
+        return f"PagerDuty incident {incident.reference} is resolved already"
+    if status == ACKNOWLEDGED and incident.status == ACKNOWLEDGED:
+        who = ", ".join(incident.acknowledged_by) or "someone"
+        return f"PagerDuty incident {incident.reference} already acknowledged by {who}"
+    return ""
+
+
+def ack_failure(silence: Item | None, page: PageItem | None) -> str:
+    """Which half of an ack failed, in words ('' when none did): "silence written; PagerDuty
+    ack failed: …", "PagerDuty incident #12 acknowledged; silence failed: …"."""
+    silence_error = silence.error if silence is not None else ""
+    page_error = page.error if page is not None else ""
+    if silence_error and page_error:
+        return f"not acknowledged: silence failed: {silence_error}; PagerDuty ack failed: " \
+               f"{page_error}"
+    if page_error:
+        return f"silence written; PagerDuty ack failed: {page_error}"
+    if silence_error and page is not None and page.done:
+        return f"PagerDuty incident {page.incident.reference} acknowledged; silence failed: " \
+               f"{silence_error}"
+    return f"not acknowledged: {silence_error}" if silence_error else ""
+
+
+def pager_records(outcome: PagerOutcome, user: str, at: datetime, kind: type[PagerAcked],
+                  duration: timedelta | None = None) -> list[Record]:
+    """A PagerAcked, PagerResolved or PagerSnoozed per incident written (per alert when it
+    was for alerts)."""
+    records: list[Record] = []
+    for item in outcome.items:
+        if not item.done:
+            continue
+        ref = AlertRef.of(item.alert) if item.alert is not None else None
+        incident = item.incident
+        number = incident.number or None
+        if kind is PagerSnoozed:
+            records.append(PagerSnoozed(at, user, ref, incident.title, incident=incident.id,
+                                        number=number, pager=incident.source,
+                                        duration=duration))
+        else:
+            records.append(kind(at, user, ref, incident.title, incident=incident.id,
+                                number=number, pager=incident.source))
+    return records

@@ -22,6 +22,7 @@ from ..sources.journal import default_journal_path, special_file_kind
 from . import alerting, investigate, oncall, upstreams, values
 from .declare import setting
 from .mask import duration_text, masked_section
+from .pagerduty import PagerDuty, parse_pagerduty
 from .upstreams import Upstream
 from .values import empty_mapping
 from .walker import Value
@@ -80,6 +81,9 @@ class Config:
     prometheus: tuple[Upstream, ...] = field(default=(), metadata=setting(
         parse=upstreams.parse_prometheus, show=upstreams.show_prometheus))
     """Prometheus instances (alerts, rules, expression graphs)."""
+    pagerduty: tuple[PagerDuty, ...] = field(
+        default=(), metadata=setting(parse=parse_pagerduty))
+    """PagerDuty accounts: incidents on the alerts' rows, acks that reach the pager, on-call."""
     severity: SeverityPolicy = field(default=DEFAULT_POLICY, metadata=setting(
         key="severities", parse=alerting.parse_severities, show=alerting.show_severities))
     """Severity levels, first match wins (key ``severities``); replaces the default when given."""

@@ -2,12 +2,14 @@
 
 Sources report independently; a failing source keeps contributing its last good alerts (the
 banner says how old they are), so an outage never looks like a mass resolution. Alerts that
-disappear from every source are kept as resolved for `resolved_retention`.
+disappear from every source are kept as resolved for `resolved_retention`: the newest
+RESOLVED_KEPT of them one by one, the rest only counted (an alert storm resolves thousands a
+minute; keeping and sorting each would grow without bound).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -35,6 +37,10 @@ class SourceReport:
     the last good ones); the alerts are fresh."""
 
 
+RESOLVED_KEPT = 500
+"""Resolved alerts kept one by one (the newest); older ones within the retention are counted."""
+
+
 @dataclass(frozen=True, slots=True)
 class Board:
     alerts: Mapping[str, Alert] = field(repr=False)
@@ -44,6 +50,15 @@ class Board:
     built_at: datetime
     silences: Mapping[str, Silence] = field(default_factory=dict, repr=False)
     """By silence id, deduplicated across HA peers."""
+    resolved_uncounted: Mapping[datetime, int] = field(default_factory=dict, repr=False)
+    """Resolved within the retention but beyond RESOLVED_KEPT, not kept: how many resolved at
+    each time (one entry per poll at most, so bounded by retention / refresh)."""
+
+    @property
+    def resolved_count(self) -> int:
+        """Every alert resolved within the retention: those kept and those only counted."""
+        kept = sum(1 for a in self.alerts.values() if a.state is AlertState.RESOLVED)
+        return kept + sum(self.resolved_uncounted.values())
 
     def same_alerts(self, other: Board) -> bool:
         """True when both boards hold the very same alert objects: nothing changed."""
@@ -82,13 +97,39 @@ def build_board(
     for alert in overlay_rule_alerts(notified, evaluated):
         current[alert.fingerprint] = _enrich(alert, policy, expressions, silences,
                                              previous.alerts.get(alert.fingerprint))
-    for fp, old in previous.alerts.items():
+    resolved = _still_resolved(previous.alerts.items(), current, now, resolved_retention)
+    uncounted = _counted(previous.resolved_uncounted, resolved[RESOLVED_KEPT:], now,
+                         resolved_retention)
+    current.update((a.fingerprint, a) for a in resolved[:RESOLVED_KEPT])
+    return Board(current, health, now, _reuse(silences, previous.silences), uncounted)
+
+
+def _still_resolved(previous: Iterable[tuple[str, Alert]], current: Mapping[str, Alert],
+                    now: datetime, retention: timedelta) -> list[Alert]:
+    """Alerts no source reports any more, resolved (at `now` if they just went) within the
+    retention, newest first."""
+    resolved = []
+    for fp, old in previous:
         if fp not in current:
-            resolved = old if old.state is AlertState.RESOLVED else replace(
+            gone = old if old.state is AlertState.RESOLVED else replace(
                 old, state=AlertState.RESOLVED, resolved_at=now)
-            if now - (resolved.resolved_at or now) < resolved_retention:
-                current[fp] = resolved
-    return Board(current, health, now, _reuse(silences, previous.silences))
+            if now - (gone.resolved_at or now) < retention:
+                resolved.append(gone)
+    if len(resolved) > RESOLVED_KEPT:
+        resolved.sort(key=lambda a: (a.resolved_at or now, a.fingerprint), reverse=True)
+    return resolved
+
+
+def _counted(counts: Mapping[datetime, int], dropped: list[Alert], now: datetime,
+             retention: timedelta) -> Mapping[datetime, int]:
+    """The count of resolved alerts not kept, by when they resolved, within the retention."""
+    if not dropped and all(now - at < retention for at in counts):
+        return counts
+    kept = {at: n for at, n in counts.items() if now - at < retention}
+    for alert in dropped:
+        at = alert.resolved_at or now
+        kept[at] = kept.get(at, 0) + 1
+    return kept
 
 
 def _enrich(alert: Alert, policy: SeverityPolicy, expressions: Mapping[str, str],

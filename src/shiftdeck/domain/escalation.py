@@ -20,6 +20,7 @@ The rungs are always all there, resolved to people, so the detail pane can draw 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -109,14 +110,17 @@ class Escalation:
 
 
 def escalate(alert: Alert, level: SeverityLevel | None, policy: EscalationPolicy,
-             roster: Roster, now: datetime) -> Escalation:
+             roster: Roster, now: datetime,
+             resolve: Callable[[str, datetime], Person | None] | None = None) -> Escalation:
     """The alert's escalation at `now`. Pure; the countdown is `next.at - now`.
 
     `level` gives the ladder (by its name, else the alert's own `level`) and the SLAs.
+    `resolve` stands for `roster.resolve` (a memo: a storm's alerts share their startsAt).
     """
     name = level.level if level is not None else alert.level
     start = alert.starts_at
-    rungs = tuple(Rung(i, step, start + step.after, roster.resolve(step.notify, start + step.after))
+    holder = resolve or roster.resolve
+    rungs = tuple(Rung(i, step, start + step.after, holder(step.notify, start + step.after))
                   for i, step in enumerate(policy.ladder(name)))
     ack_deadline = start + level.ack_within if level and level.ack_within else None
     resolve_deadline = start + level.resolve_within if level and level.resolve_within else None

@@ -18,6 +18,9 @@ silence_expired    ``SilenceExpired``   ``silence``, ``matchers`` (the comment)
 command            ``CommandRun``       ``argv``, ``exit_code``, ``duration`` (the line)
 note               ``NoteAdded``        (the note)
 status_update      ``StatusUpdate``     ``status``, ``impact``, ``next_update`` (the update)
+pager_ack          ``PagerAcked``       ``incident``, ``number``, ``pager`` (the title)
+pager_resolve      ``PagerResolved``    ``incident``, ``number``, ``pager`` (the title)
+pager_snooze       ``PagerSnoozed``     ``incident``, ``number``, ``pager``, ``duration``
 =================  ===================  ====================================================
 
 On disk (one JSON object a line, see ``Record.to_json``) the format is the one shiftdeck has
@@ -66,10 +69,14 @@ class Kind(StrEnum):
     RESOLVED = "resolved"
     NOTE = "note"
     STATUS_UPDATE = "status_update"
+    PAGER_ACK = "pager_ack"
+    PAGER_RESOLVE = "pager_resolve"
+    PAGER_SNOOZE = "pager_snooze"
 
 
 ACTION_KINDS = frozenset({Kind.ACK, Kind.UNACK, Kind.SILENCE_CREATED, Kind.SILENCE_EXTENDED,
-                          Kind.SILENCE_EXPIRED, Kind.COMMAND, Kind.STATUS_UPDATE})
+                          Kind.SILENCE_EXPIRED, Kind.COMMAND, Kind.STATUS_UPDATE,
+                          Kind.PAGER_ACK, Kind.PAGER_RESOLVE, Kind.PAGER_SNOOZE})
 """What the engineer did (the handoff's "actions taken"). Notes have a section of their own;
 firing, resolved and escalated are observed, not done."""
 
@@ -487,9 +494,59 @@ class StatusUpdate(Record):
                 "next_update": format_time(self.next_update) if self.next_update else None}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PagerAcked(Record):
+    """A PagerDuty incident acknowledged (with the alert it pages for, if any). ``text``: the
+    incident's title."""
+
+    kind: ClassVar[Kind] = Kind.PAGER_ACK
+    incident: str = ""
+    """PagerDuty's incident id (``PT4KHLK``)."""
+    number: int | None = None
+    """Its incident number (``#1234``)."""
+    pager: str = ""
+    """The name of the pagerduty entry written to."""
+
+    @classmethod
+    def from_data(cls, at: datetime, user: str, alert: AlertRef | None, text: str,
+                  data: Mapping[str, Any]) -> Self:
+        return cls(at, user, alert, text, incident=_text(data, "incident"),
+                   number=_count(data.get("number")), pager=_text(data, "pager"))
+
+    def _own_json(self) -> dict[str, Any]:
+        return {"incident": self.incident, "number": self.number, "pager": self.pager}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PagerResolved(PagerAcked):
+    """A PagerDuty incident resolved. ``text``: the incident's title."""
+
+    kind: ClassVar[Kind] = Kind.PAGER_RESOLVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PagerSnoozed(PagerAcked):
+    """A PagerDuty incident snoozed for ``duration``. ``text``: the incident's title."""
+
+    kind: ClassVar[Kind] = Kind.PAGER_SNOOZE
+    duration: timedelta | None = None
+
+    @classmethod
+    def from_data(cls, at: datetime, user: str, alert: AlertRef | None, text: str,
+                  data: Mapping[str, Any]) -> Self:
+        return cls(at, user, alert, text, incident=_text(data, "incident"),
+                   number=_count(data.get("number")), pager=_text(data, "pager"),
+                   duration=_seconds(data.get("duration")))
+
+    def _own_json(self) -> dict[str, Any]:
+        return {"incident": self.incident, "number": self.number, "pager": self.pager,
+                "duration": _json_seconds(self.duration)}
+
+
 RECORD_TYPES: Mapping[Kind, type[Record]] = MappingProxyType({
     t.kind: t for t in (AlertFired, AlertResolved, Escalated, Acked, Unacked, SilenceCreated,
-                        SilenceExtended, SilenceExpired, CommandRun, NoteAdded, StatusUpdate)})
+                        SilenceExtended, SilenceExpired, CommandRun, NoteAdded, StatusUpdate,
+                        PagerAcked, PagerResolved, PagerSnoozed)})
 """The class of each kind."""
 
 
@@ -567,6 +624,12 @@ def _seconds(value: object) -> timedelta | None:
             return timedelta(seconds=value)
         except OverflowError:
             return None
+    return None
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
     return None
 
 
@@ -941,6 +1004,8 @@ def describe_parts(record: Record, zone: tzinfo | None = None,
         return alert + [(" resolved" if alert else "resolved", False)]
     if isinstance(record, NoteAdded):
         return [("note", False)] + _space(alert) + [(f": {comment}", False)]
+    if isinstance(record, PagerAcked):
+        return _pager_parts(record, alert)
     assert isinstance(record, StatusUpdate), type(record)
     return _status_parts(record, alert)
 
@@ -974,6 +1039,19 @@ def _escalated_parts(record: Escalated, alert: list[Part]) -> list[Part]:
     role = _one_line(record.notify)
     parts = [("escalated", False)] + _space(alert) + [(f" to {level}: {who}", False)]
     return parts + ([(f" ({role})", False)] if role and role != who else [])
+
+
+def _pager_parts(record: PagerAcked, alert: list[Part]) -> list[Part]:
+    """`acknowledged PagerDuty incident #1234 (pd) for BackendDown`"""
+    verb = {Kind.PAGER_ACK: "acknowledged", Kind.PAGER_RESOLVE: "resolved",
+            Kind.PAGER_SNOOZE: "snoozed"}[record.kind]
+    name = f"#{record.number}" if record.number is not None else _one_line(record.incident)
+    parts: list[Part] = [(f"{verb} PagerDuty incident ", False), (name or "?", True)]
+    if record.pager:
+        parts.append((f" ({_one_line(record.pager)})", False))
+    if isinstance(record, PagerSnoozed) and record.duration:
+        parts.append((f" for {format_duration(record.duration)}", False))
+    return parts + ([(" for ", False)] + alert if alert else [])
 
 
 def _status_parts(record: StatusUpdate, alert: list[Part]) -> list[Part]:

@@ -26,7 +26,7 @@ from .journal import AlertFired as FiredRecord
 from .journal import AlertResolved as ResolvedRecord
 from .journal import Escalated as EscalatedRecord
 from .sanitize import clean_line
-from .roster import Roster
+from .roster import Person, Roster
 from .severity import SeverityPolicy
 
 FIRING_STATES = (AlertState.FIRING, AlertState.ACKED, AlertState.SILENCED, AlertState.MUTED,
@@ -228,6 +228,10 @@ class Shift:
             elif alert.state is AlertState.RESOLVED and old is not None \
                     and old.state in FIRING_STATES:
                 yield AlertResolved(alert)
+        for fp, old in previous.alerts.items():  # resolved beyond the board's cap: only counted
+            if fp not in board.alerts and old.state in FIRING_STATES:
+                yield AlertResolved(replace(old, state=AlertState.RESOLVED,
+                                            resolved_at=board.built_at))
 
     def _first_seen(self, alerts: Iterable[Alert]) -> Iterable[AlertFired]:
         known = self.journal.open_at_start
@@ -244,12 +248,19 @@ class Shift:
         for fp in gone:
             escalations.pop(fp, None)
         events: list[Event] = []
+        holders: dict[tuple[str, datetime], Person | None] = {}
+
+        def resolve(target: str, at: datetime) -> Person | None:
+            if (target, at) not in holders:
+                holders[target, at] = self.roster.resolve(target, at)
+            return holders[target, at]
+
         for alert in alerts:
             before = escalations.pop(alert.fingerprint, None)
             if alert.state not in (AlertState.FIRING, AlertState.ACKED):
                 continue
             level = self.policy.severity.level_of(alert.labels)
-            after = escalate(alert, level, policy, self.roster, now)
+            after = escalate(alert, level, policy, self.roster, now, resolve)
             escalations[alert.fingerprint] = after
             if before is not None and crossed(before, after) and after.current is not None:
                 rung = after.current

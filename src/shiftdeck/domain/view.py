@@ -42,7 +42,28 @@ class GroupRow:
     """The most severe level in the group."""
 
 
-Row = AlertRow | GroupRow
+RESOLVED_KEY = "resolved:summary"
+COLLAPSE_FROM = 10
+"""At least this many resolved alerts are shown as one summary row (unless the filter names a
+state: `@state=resolved` lists them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedRow:
+    """Resolved alerts, collapsed into one row: a count, not an alert (nothing to ack)."""
+
+    count: int
+    window: timedelta
+    """How long resolved alerts are kept (the config's resolved_retention)."""
+    key: str = RESOLVED_KEY
+
+    @property
+    def text(self) -> str:
+        return (f"{self.count:,} resolved in the last {format_duration(self.window)}"
+                " · enter lists them")
+
+
+Row = AlertRow | GroupRow | ResolvedRow
 
 
 def alert_matches(alert: Alert, matchers: Iterable[Matcher]) -> bool:
@@ -78,9 +99,36 @@ def select_rows(
     matchers: tuple[Matcher, ...],
     grouping: Grouping,
     policy: SeverityPolicy,
+    *,
+    retention: timedelta = timedelta(minutes=10),
+    uncounted: int = 0,
 ) -> tuple[Row, ...]:
+    """The rows to show. Many resolved alerts become one ResolvedRow at the end, counting
+    also the `uncounted` ones the board no longer keeps (when no filter is set)."""
     chosen = sorted((a for a in alerts if alert_matches(a, matchers)),
                     key=_ack_age_key if _asks_for_acked(matchers) else lambda a: sort_key(a, policy))
+    summary: tuple[Row, ...] = ()
+    if not any(m.name == "@state" for m in matchers):
+        resolved = len(chosen) - _resolved_from(chosen)
+        if resolved + (0 if matchers else uncounted) >= COLLAPSE_FROM:
+            chosen = chosen[:len(chosen) - resolved]
+            summary = (ResolvedRow(resolved + (0 if matchers else uncounted), retention),)
+    return _grouped(chosen, grouping) + summary
+
+
+def _resolved_from(chosen: list[Alert]) -> int:
+    """Where the resolved alerts start (sorted last): binary search, the list may be 10k."""
+    low, high = 0, len(chosen)
+    while low < high:
+        middle = (low + high) // 2
+        if chosen[middle].state is AlertState.RESOLVED:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _grouped(chosen: list[Alert], grouping: Grouping) -> tuple[Row, ...]:
     if grouping is Grouping.NONE:
         return tuple(AlertRow(a) for a in chosen)
     groups: dict[str, list[Alert]] = {}

@@ -30,8 +30,10 @@ from ..domain.metric import MetricHistory
 from ..domain.metrics import shift_metrics
 from ..domain.sanitize import clean
 from ..domain.shift import Shift, shift_start
+from ..domain.silences import SilenceRequest
 from ..domain.status import compose_update
-from ..domain.view import AlertRow, Grouping, Row, alert_matches, expiring_soon, select_rows
+from ..domain.view import (RESOLVED_KEY, AlertRow, Grouping, Row, alert_matches, expiring_soon,
+                           select_rows)
 from ..messages import (AckRequested, NoteAdded, SilenceRequested, StatusUpdatePosted,
                         UnackRequested)
 from ..services.bundle import Services
@@ -47,6 +49,7 @@ from .handoff import HandoffScreen
 from .prompt import PromptScreen
 from .runbook import RunbookScreen
 from .shift import ShiftScreen
+from .silence_form import FormContext, SilenceForm
 from .silences import SilencesScreen, expire_text
 from .status_update import StatusUpdateScreen
 
@@ -138,6 +141,8 @@ class DashboardScreen(Screen):
         self._show_health()
         if force or shift.board.alerts is not previous.board.alerts:
             self._show_rows()
+            self._services.metrics.prune(shift.board.alerts)
+            self._services.runbooks.prune(shift.board.alerts)
         if force or shift.escalations is not previous.escalations:
             table.show_escalations(shift.escalations)
         if force or shift.update_due is not previous.update_due:
@@ -162,24 +167,27 @@ class DashboardScreen(Screen):
         self.query_one(SourceBanner).show(board.health)
 
     def _show_rows(self) -> None:
-        alerts = self.shift.board.alerts
-        if len(alerts) < THREADED_ROWS_FROM:
-            self._rows_selected(alerts, self._select(alerts))
+        board = self.shift.board
+        if len(board.alerts) < THREADED_ROWS_FROM:
+            self._rows_selected(board.alerts, self._select(board))
         else:
-            self._select_in_thread(alerts)
+            self._select_in_thread(board)
 
-    def _select(self, alerts: Mapping[str, Alert]) -> tuple[Row, ...]:
-        return select_rows(alerts.values(), self.matchers, self.grouping, self._config.severity)
+    def _select(self, board: Board) -> tuple[Row, ...]:
+        return select_rows(board.alerts.values(), self.matchers, self.grouping,
+                           self._config.severity, retention=self._config.resolved_retention,
+                           uncounted=sum(board.resolved_uncounted.values()))
 
     @work(group="rows", thread=True, exclusive=True, description="filter, sort, group")
-    def _select_in_thread(self, alerts: Mapping[str, Alert]) -> None:
-        rows = self._select(alerts)
-        self.app.call_from_thread(self._rows_selected, alerts, rows)
+    def _select_in_thread(self, board: Board) -> None:
+        rows = self._select(board)
+        self.app.call_from_thread(self._rows_selected, board.alerts, rows)
 
     def _rows_selected(self, alerts: Mapping[str, Alert], rows: tuple[Row, ...]) -> None:
         if alerts is not self.shift.board.alerts or not self.is_attached:
             return  # a newer board is on its way
-        self.marked = self.marked & {row.key for row in rows}
+        if self.marked:
+            self.marked = self.marked & {row.key for row in rows}
         table = self.query_one(AlertTable)
         table.show_rows(rows)
         table.show_marks(self.marked)
@@ -211,12 +219,20 @@ class DashboardScreen(Screen):
         self._show_health()
         self.query_one(AlertTable).refresh_ages()
 
+    def tick(self) -> None:
+        """One beat of the timer (every TICK_SECONDS): source health and ages, now."""
+        self._tick()
+
     # -- events ----------------------------------------------------------------------------
 
     def on_alert_table_highlighted(self, event: AlertTable.Highlighted) -> None:
         self._show_detail()
 
     def on_alert_table_selected(self, event: AlertTable.Selected) -> None:
+        if event.key == RESOLVED_KEY:  # the filter so far, narrowed to the resolved alerts
+            bar = self.query_one(FilterBar)
+            bar.show(f"{bar.text} @state=resolved".strip())
+            return
         alert = self.board.alerts.get(event.key)
         if alert is not None:
             self.app.push_screen(DetailScreen(alert, self._config.severity, self._clock.now(),
@@ -291,9 +307,20 @@ class DashboardScreen(Screen):
             self.post_message(AckRequested(alerts, group=True))
 
     def action_silence_alert(self) -> None:
-        alerts = self.targets()
-        if alerts:
-            self.post_message(SilenceRequested(alerts))
+        """The silence form for the targets; what it returns goes up to be written."""
+        targets, config = self.targets(), self._config
+        if not targets:
+            return
+        cluster, now = self._services.cluster_now(targets[0])
+        context = FormContext(targets, list(self.board.alerts.values()), config.severity,
+                              config.silences, config.user, cluster, now)
+        target = targets[0] if len(targets) == 1 else None
+
+        def submitted(silence: SilenceRequest | None) -> None:
+            if silence is not None:
+                self.post_message(SilenceRequested(silence, target))
+
+        self.app.push_screen(SilenceForm(context), submitted)
 
     def action_unack(self) -> None:
         key = self.query_one(AlertTable).cursor_key

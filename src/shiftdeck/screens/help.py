@@ -22,6 +22,11 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self._rows = rows
 
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        """The (keys, what they do) rows shown."""
+        return list(self._rows)
+
     def compose(self) -> ComposeResult:
         width = max((len(keys) for keys, _ in self._rows), default=4) + 2
         lines = [Content.styled("Keys", "bold $accent")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import timedelta
 
 from ..clock import Clock
@@ -26,6 +26,11 @@ class MetricFetcher:
         if metric is not None and self._clock.now() - metric.fetched_at < TTL:
             return metric
         return None
+
+    def prune(self, alive: Container[str]) -> None:
+        """Forget the metrics of alerts no longer on the board (a storm would grow the cache)."""
+        for fingerprint in [fp for fp in self.cache if fp not in alive]:
+            del self.cache[fingerprint]
 
     def can_fetch(self, alert: Alert) -> bool:
         return bool(alert.promql and self._prometheus)

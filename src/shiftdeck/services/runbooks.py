@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,11 @@ class RunbookLoader:
         self._config = config
         self._kube = kube
         self._cache: dict[str, Runbook] = {}
+
+    def prune(self, alive: Container[str]) -> None:
+        """Forget the runbooks of alerts no longer on the board."""
+        for fingerprint in [fp for fp in self._cache if fp not in alive]:
+            del self._cache[fingerprint]
 
     async def load(self, alert: Alert) -> PreparedRunbook:
         """The runbook (or the level's checklist) and its commands, parsed in a thread: a

@@ -6,14 +6,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from ..clock import Clock
+from ..domain.clockskew import noticeable
 
 from ..domain.board import SourceReport
 from ..domain.health import SourceHealth
 from ..sources.alertmanager import silences_health
 from ..sources.poll import Source
 from ..sources.schedule import FeedResult
+from ..sources.silence_writer import skew_of
+from ..writes import Writer
 
 JOURNAL_KEY = "journal/journal"
 
@@ -40,7 +45,13 @@ class SourceBoard:
                             for feed in feeds})
         self.wake = {source_key(s): asyncio.Event() for s in sources}
         self._cluster = {source_key(s): str(getattr(s, "cluster", "")) for s in sources}
+        self._alertmanagers = [s for s in sources if s.kind == "alertmanager"]
         self._feed_problems: dict[str, list[str]] = {}
+
+    def inputs(self, now: datetime) -> tuple[dict[str, SourceReport], tuple[SourceHealth, ...],
+                                             datetime]:
+        """What a Shift.apply needs, copied now (the apply may run in a thread meanwhile)."""
+        return self.current_reports(), self.health_now(), now
 
     def size(self) -> int:
         return sum(len(r.alerts) for r in self.reports.values())
@@ -51,6 +62,14 @@ class SourceBoard:
     def wake_all(self) -> None:
         for event in self.wake.values():
             event.set()
+
+    def note_skews(self, writer: Writer, clock: Clock) -> tuple[tuple[str, timedelta], ...]:
+        """Tell the writer each cluster's clock as the pollers measured it (it writes in that
+        time); the skews worth showing (over 30 s)."""
+        for source in self._alertmanagers:
+            if (skew := skew_of(source, clock)) is not None:
+                writer.note_skew(str(getattr(source, "cluster", "")), skew)
+        return tuple(noticeable(writer.skews()))
 
     def reported(self, key: str, report: SourceReport, skipped: int) -> None:
         previous = self.reports.get(key)

@@ -201,6 +201,11 @@ class AlertmanagerClient:
         self._client = client or build_client(upstream)
         self._last_silences: tuple[Silence, ...] = ()
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client every request goes through (`http.limits(client)`: deadline, cap)."""
+        return self._client
+
     async def alerts(self) -> AlertBatch:
         payload = await get_json(self._client, "/api/v2/alerts")
         if isinstance(payload, list) and len(payload) >= LARGE_BATCH:

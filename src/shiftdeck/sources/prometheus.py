@@ -130,6 +130,11 @@ class PrometheusClient:
         self.name = upstream.name
         self._client = client or build_client(upstream, PROMETHEUS_MAX_BYTES)
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client every request goes through (`http.limits(client)`: deadline, cap)."""
+        return self._client
+
     async def rule_alerts(self) -> RuleAlerts:
         """Alerts and rules, fetched concurrently: a poll takes one deadline, not two."""
         alerts_answer, rules_answer = await asyncio.gather(

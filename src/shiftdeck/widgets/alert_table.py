@@ -26,7 +26,7 @@ from ..domain.alerts import Alert, AlertState
 from ..domain.durations import format_age, format_countdown
 from ..domain.escalation import Escalation
 from ..domain.severity import SeverityPolicy
-from ..domain.view import AlertRow, GroupRow, Row
+from ..domain.view import AlertRow, GroupRow, ResolvedRow, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +341,9 @@ class AlertTable(ScrollView, can_focus=True):
             base += self._style("alert-table--group")
             text = f" ▾ {row.title} ({row.count})"
             segments = [Segment(text, base)]
+        elif isinstance(row, ResolvedRow):  # a count, drawn muted; enter lists the alerts
+            base += self._style("alert-table--resolved")
+            segments = [Segment(f" ✓ {row.text}", base)]
         else:
             base += self._row_tone(row.alert)
             segments = self._alert_segments(row.alert, c, base, marked)

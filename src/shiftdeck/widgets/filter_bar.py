@@ -45,6 +45,11 @@ class FilterBar(Horizontal):
         self.add_class("-active")
         self.query_one(Input).focus()
 
+    def show(self, text: str) -> None:
+        """Open with `text` as the filter (applied as if typed)."""
+        self.add_class("-active")
+        self.query_one(Input).value = text
+
     def show_error(self, message: str) -> None:
         self.query_one("#filter-message", Static).update(Content(message))
 

@@ -3,7 +3,7 @@
 Self-contained on purpose (stdlib + httpx only, no pytest, no textual) so that
 both ``tests/conftest.py`` and ``bench/*.py`` can use it::
 
-    sys.path.insert(0, str(REPO / "tests"))
+    sys.path.insert(0, str(REPO / "tests" / "support"))
     from servers import AlertmanagerProcess, PrometheusProcess, AlertmanagerCluster
 
     with AlertmanagerProcess() as am:                      # fresh, empty, ~0.1 s

@@ -31,9 +31,22 @@ class _Loopback:
     context manager."""
 
     def __init__(self, respond: Respond) -> None:
+        owner = self
+        self._busy = 0
+        self._idle = threading.Condition()
 
         class Handler(BaseHTTPRequestHandler):
             def handle_any(self) -> None:
+                with owner._idle:
+                    owner._busy += 1
+                try:
+                    self.answer()
+                finally:
+                    with owner._idle:
+                        owner._busy -= 1
+                        owner._idle.notify_all()
+
+            def answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, kind, payload = respond(self.command, self.path, body, self.headers)
                 self.send_response(status)
@@ -64,6 +77,13 @@ class _Loopback:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being handled (held, forwarded or answered); False after
+        `timeout`. Once a client is done, every request it sent has then been dealt with,
+        including ones it gave up waiting for."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
 
 class FaultServer(_Loopback):

@@ -1,12 +1,19 @@
 """One way to build the app for Pilot and snapshot tests: no polling, a frozen clock, no
-blinking cursor, UTC display, and a fixed board drawn from the seed handbooks."""
+blinking cursor, UTC display, and a fixed board drawn from the seed handbooks. Keyword options
+cover the rest (live pollers, runbook dirs, a kubeconfig, a journal, a config built elsewhere)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from shiftdeck.app import ShiftdeckApp
-from shiftdeck.clock import FrozenClock
+from shiftdeck.clock import Clock, FrozenClock, SystemClock
+from shiftdeck.config import Config
+from shiftdeck.sources.journal import Journal
+from shiftdeck.writes import Writer
 from shiftdeck.domain.alerts import Alert, AlertState, fingerprint
 from shiftdeck.domain.board import SourceReport
 from shiftdeck.domain.matchers import make_matcher
@@ -65,11 +72,54 @@ SEED_SILENCES = (
 )
 
 
-def make_app(roster: bool = True, **config: str) -> ShiftdeckApp:
-    config = {"user": "alice", **config}  # not $USER: snapshots must not depend on who runs them
-    extra = ROSTER_YAML if roster else ""
-    return ShiftdeckApp(config_for(["http://127.0.0.1:9"], extra=extra, **config), FrozenClock(NOW),
-                        poll=False, sources=[], cursor_blink=False)
+NOWHERE = "http://127.0.0.1:9"  # an Alertmanager URL nothing answers (nothing polls it here)
+
+
+def make_app(roster: bool = True, *, alertmanagers: Sequence[str] = (NOWHERE,),
+             prometheus: Sequence[str] = (), extra: str = "", runbooks: Path | None = None,
+             kubeconfig: Path | str | None = None, kube_timeout: str | None = None,
+             journal_file: Path | None = None, journal: Journal | None = None,
+             writer: Writer | None = None, config: Config | None = None,
+             live: bool = False, poll: bool | None = None, sources: list[Any] | None = None,
+             clock: Clock | None = None, **settings: Any) -> ShiftdeckApp:
+    """The app under test.
+
+    By default: the seed roster, user alice, no pollers and no sources, `FrozenClock(NOW)`
+    (`app.clock.advance(...)` moves it), no cursor blink. `settings` are top-level config keys
+    (`refresh="1s"`, `read_only="true"`, `theme=...`); `extra` is more YAML; `runbooks` a
+    runbook dir, `kubeconfig` (and `kube_timeout`) the Kubernetes settings, `journal_file` where
+    the journal goes. `config` replaces all of those with a config built elsewhere.
+
+    `journal` and `writer` replace the app's journal store and write path (a `RecordingWriter`).
+
+    `live=True` is the app as `shiftdeck` runs it: real pollers for the configured sources and
+    the system clock. `poll` and `sources` set those two alone (`sources=[stub]`; `None` with
+    `live` means the sources the config names)."""
+    if config is None:
+        settings = {"user": "alice", **settings}  # not $USER: snapshots must not depend on who runs them
+        yaml = (ROSTER_YAML if roster else "") + extra
+        if runbooks is not None:
+            yaml += f"runbooks: {{dirs: ['{runbooks}']}}\n"
+        if kubeconfig is not None:
+            timeout = f", timeout: {kube_timeout}" if kube_timeout else ""
+            yaml += f"kubernetes: {{kubeconfig: '{kubeconfig}'{timeout}}}\n"
+        if journal_file is not None:
+            settings["journal"] = f"'{journal_file}'"
+        config = config_for(list(alertmanagers), list(prometheus), extra=yaml, **settings)
+    if clock is None:
+        clock = SystemClock() if live else FrozenClock(NOW)
+    if not live and sources is None:
+        sources = []
+    return ShiftdeckApp(config, clock, poll=live if poll is None else poll, sources=sources,
+                        cursor_blink=False, writer=writer, journal=journal)
+
+
+def write_runbooks(tmp_path: Path, text: str, name: str = "QAWaveBackendDown") -> Path:
+    """A runbook dir under `tmp_path` holding `<name>.md`; pass it as `make_app(runbooks=...)`."""
+    books = tmp_path / "runbooks"
+    books.mkdir(exist_ok=True)
+    (books / f"{name}.md").write_text(text)
+    return books
 
 
 def report(alerts=SEED_ALERTS, at=NOW, silences=SEED_SILENCES) -> SourceReported:

@@ -1,0 +1,104 @@
+"""The one current Shift and the steps that replace it.
+
+A poll's step (merge, escalations, update-due, and the journal records of its events) runs in a
+thread for large boards; the event loop only receives the result. Applies never overlap and the
+newest reports win. Changes made on the event loop while one runs (journal records, a roster)
+take effect at once and are replayed on its result, so none is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from ..clock import Clock
+from ..domain.board import SourceReport
+from ..domain.health import SourceHealth
+from ..domain.journal import Record
+from ..domain.shift import Event, Shift, ShiftStep, journal_records
+from ..sources.bulk import off_loop
+
+THREADED_FROM = 2000
+"""Boards with at least this many alerts are applied off the event loop."""
+Inputs = tuple[Mapping[str, SourceReport], tuple[SourceHealth, ...], datetime]
+Change = Callable[[Shift], ShiftStep]
+Show = Callable[[Shift, tuple[Event, ...], list[Record]], None]
+"""Receives each new Shift, the step's events and their journal records (to write)."""
+
+
+class ShiftRunner:
+    def __init__(self, shift: Shift, user: str, clock: Clock, show: Show) -> None:
+        self.shift = shift
+        self.applying = False
+        """A threaded apply runs (start one when `apply` returns True)."""
+        self._user = user
+        self._clock = clock
+        self._show = show
+        self._wanted = False
+        self._replay: list[Change] = []
+
+    def apply(self, inputs: Callable[[], Inputs], size: int) -> bool:
+        """A poll: applied here for small boards; True when the caller must start
+        `apply_in_thread` (none is running)."""
+        if size < THREADED_FROM and not self.applying:
+            self._take(self._recorded(self.shift.apply(*inputs())))
+            return False
+        self._wanted = True
+        start, self.applying = not self.applying, True
+        return start
+
+    async def apply_in_thread(self, inputs: Callable[[], Inputs]) -> None:
+        """Apply until no newer report waits. `inputs` is called on the event loop."""
+        try:
+            while self._wanted:
+                self._wanted, self._replay = False, []
+                shift, events, records = await off_loop(self._applied, self.shift, inputs())
+                for change in self._replay:  # made on the event loop meanwhile
+                    shift, more, also = self._recorded(change(shift))
+                    events, records = events + more, records + also
+                self._take((shift, events, records))
+        finally:
+            self.applying, self._replay = False, []
+
+    def change(self, change: Change) -> None:
+        """A change made on the event loop (journal, roster)."""
+        if self.applying:
+            self._replay.append(change)
+        self._take(self._recorded(change(self.shift)))
+
+    def record(self, records: Sequence[Record]) -> None:
+        """Records made on the event loop (writes, notes, commands): into the Shift at once,
+        and to `show` (for the disk) once."""
+        if not records:
+            return
+        now = self._clock.now()
+
+        def journaled(shift: Shift) -> ShiftStep:
+            return ShiftStep(shift.journaled(records, now), ())
+
+        if self.applying:
+            self._replay.append(journaled)
+        self._take((journaled(self.shift).shift, (), list(records)))
+
+    def tick(self, now: datetime) -> None:
+        """A second passed: escalation steps and status updates that fell due."""
+        if self.applying:
+            return  # its result will be ticked at the next second
+        step = self.shift.tick(now)
+        if step.shift is not self.shift:
+            self._take(self._recorded(step))
+
+    def _applied(self, shift: Shift, inputs: Inputs) -> tuple[Shift, tuple[Event, ...],
+                                                                list[Record]]:
+        return self._recorded(shift.apply(*inputs))
+
+    def _recorded(self, step: ShiftStep) -> tuple[Shift, tuple[Event, ...], list[Record]]:
+        """The step's events as journal records, already in its Shift."""
+        now = self._clock.now()
+        records = journal_records(step.events, self._user, now)
+        shift = step.shift.journaled(records, now) if records else step.shift
+        return shift, step.events, records
+
+    def _take(self, result: tuple[Shift, tuple[Event, ...], list[Record]]) -> None:
+        self.shift, events, records = result
+        self._show(self.shift, events, records)
