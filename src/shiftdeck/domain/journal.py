@@ -353,10 +353,9 @@ class Acked(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Unacked(Record):
-    """An ACK! silence expired: its alert is no longer acknowledged. ``text``: its comment."""
+class _SilenceEnded(Record):
+    """One silence expired (the shape Unacked and SilenceExpired share)."""
 
-    kind: ClassVar[Kind] = Kind.UNACK
     silence: str = ""
     matchers: tuple[str, ...] = ()
 
@@ -372,6 +371,13 @@ class Unacked(Record):
 
     def _own_json(self) -> dict[str, Any]:
         return {"silence": self.silence, "matchers": list(self.matchers)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unacked(_SilenceEnded):
+    """An ACK! silence expired: its alert is no longer acknowledged. ``text``: its comment."""
+
+    kind: ClassVar[Kind] = Kind.UNACK
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -422,25 +428,10 @@ class SilenceExtended(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SilenceExpired(Record):
+class SilenceExpired(_SilenceEnded):
     """A silence (not an ACK!) expired. ``text``: its comment."""
 
     kind: ClassVar[Kind] = Kind.SILENCE_EXPIRED
-    silence: str = ""
-    matchers: tuple[str, ...] = ()
-
-    @property
-    def silence_ids(self) -> tuple[str, ...]:
-        return (self.silence,) if self.silence else ()
-
-    @classmethod
-    def from_data(cls, at: datetime, user: str, alert: AlertRef | None, text: str,
-                  data: Mapping[str, Any]) -> Self:
-        return cls(at, user, alert, text, silence=_first(_ids(data)),
-                   matchers=_texts(data, "matchers"))
-
-    def _own_json(self) -> dict[str, Any]:
-        return {"silence": self.silence, "matchers": list(self.matchers)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
