@@ -67,7 +67,8 @@ def _json_len(out: bytes) -> int | None:
         data = json.loads(out)
     except ValueError:
         return None
-    return len(data) if isinstance(data, list) else None
+    alerts = data.get("alerts") if isinstance(data, dict) else data  # shiftdeck / amtool
+    return len(alerts) if isinstance(alerts, list) else None
 
 
 def peak_rss_kb(argv: list[str], timeout: float = 300.0) -> int | None:

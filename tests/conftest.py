@@ -15,17 +15,20 @@ in ``tests/support/``; test modules import from there, never from each other.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 try:  # tests/ is a package (tests/__init__.py): `from .support import servers`
+    from .support import oncall_cli as oncall_cli_module
     from .support import servers
 except ImportError:  # rootdir-less layout / --import-mode=importlib
     sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+    import oncall_cli as oncall_cli_module
     import servers
 # One module object whether code writes `from .support import servers` or `import servers`
 # (bench/ style, with tests/support on sys.path): one registry of live processes, one set of
@@ -36,6 +39,38 @@ sys.modules.setdefault("servers", servers)
 # draws what a run in CI draws.
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+
+class _StreamNow:
+    """Writes to whatever `sys.<name>` is at the time of writing."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> object:
+        stream = getattr(sys, self._name)
+        if stream is self:  # only while the module below is being imported
+            stream = getattr(sys, f"__{self._name}__")
+        return getattr(stream, attribute)
+
+
+def _import_with_streams_bound_late(*modules: str) -> None:
+    """shiftdeck.cli and .keep take `out=sys.stdout, err=sys.stderr` as default arguments, bound
+    when they are imported: imported inside one test's capture, they would write into that
+    capture, closed, in every later test. Bound to _StreamNow, they write where a real process
+    would: to the current sys.stdout / sys.stderr (so the `cli` fixture's capture sees them)."""
+    import importlib
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _StreamNow("stdout"), _StreamNow("stderr")
+    try:
+        for module in modules:
+            importlib.import_module(module)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+_import_with_streams_bound_late("shiftdeck.cli", "shiftdeck.keep")
 
 
 # --------------------------------------------------------------------------- #
@@ -118,7 +153,55 @@ def prometheus_with_alertmanager(
 
 
 # --------------------------------------------------------------------------- #
-# 2. (next section: your fixtures here)
+# 2. The command line in this process
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def cli(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        ) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`cli("who", "--at", "...", env={...})`: `shiftdeck ARGS` run by its own `main()` (argparse
+    and exit codes included) in this process, output captured at the file descriptors; the
+    answer has a subprocess's shape (returncode, stdout, stderr). A new interpreter costs ~0.5 s
+    of CPU per command: keep a real process for tests about the process itself (the console
+    script, imports, crashes, signals)."""
+    from shiftdeck.__main__ import main
+
+    def run(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        capfd.readouterr()
+        try:
+            code: object = main(list(args))
+        except SystemExit as exit_:  # argparse's usage errors and --help
+            code = exit_.code
+        if code is None:
+            code = 0
+        elif not isinstance(code, int):  # sys.exit("message"), as the interpreter does it
+            print(code, file=sys.stderr)
+            code = 1
+        out, err = capfd.readouterr()
+        return subprocess.CompletedProcess(["shiftdeck", *args], code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def oncall_cli(cli: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+               ) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`oncall_cli("who", config=...)`: as tests/support/oncall_cli.run (its roster CONFIG by
+    default, written to tmp_path, an ICS cache of the test's own), in this process."""
+    def run(*args: str, config: str = oncall_cli_module.CONFIG) -> subprocess.CompletedProcess[str]:
+        path = tmp_path / "config.yaml"
+        path.write_text(config)
+        return cli(*args, env={"SHIFTDECK_CONFIG": str(path),
+                               "XDG_CACHE_HOME": str(tmp_path / "cache")})
+
+    return run
+
+
+# --------------------------------------------------------------------------- #
+# 3. (next section: your fixtures here)
 # --------------------------------------------------------------------------- #
 
 

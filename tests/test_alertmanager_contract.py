@@ -159,7 +159,7 @@ async def test_silences_answering_500_keep_the_last_good_silences(am034):
 def test_cli_shows_muted_alerts_and_silence_annotations(am034, tmp_path):
     listed = cli(am034, tmp_path, "alerts", "--json")
     assert listed.returncode == 0, listed.stderr
-    checkout = next(a for a in json.loads(listed.stdout) if a["alertname"] == "CheckoutIdle")
+    checkout = next(a for a in json.loads(listed.stdout)["alerts"] if a["alertname"] == "CheckoutIdle")
     assert (checkout["state"], checkout["mutedBy"]) == ("muted", ["weekends"])
     plain = cli(am034, tmp_path, "alerts", "--filter", "@muted")
     (line,) = plain.stdout.splitlines()
@@ -174,7 +174,9 @@ def test_cli_alerts_with_silences_answering_500_lists_alerts_and_says_why(am034,
     am034.broken.add("/api/v2/silences")
     result = cli(am034, tmp_path, "alerts", "--json")
     assert result.returncode == 1
-    assert len(json.loads(result.stdout)) == 3
+    answer = json.loads(result.stdout)
+    assert len(answer["alerts"]) == 3
+    assert [(s["name"], s["ok"]) for s in answer["sources"]] == [("am0", True), ("am0 silences", False)]
     assert result.stderr == ("shiftdeck: alertmanager am0: silences unavailable: "
                              "HTTP 500 Internal Server Error\n")
 

@@ -102,6 +102,8 @@ async def test_U_unacks_after_confirming(alertmanager):
         await wait_until(pilot, lambda: _state(app, "BackendDown").state is AlertState.FIRING)
     (silence,) = alertmanager.silences()
     assert silence["status"]["state"] == "expired"
+    assert f"Un-acked BackendDown: silence {silence['id'][:8]}… expired." in app.notified
+    assert not any(n.startswith("Expire: done") for n in app.notified)
 
 
 async def test_silence_form_refuses_p1_without_approver_then_creates_it(alertmanager):
@@ -123,6 +125,7 @@ async def test_silence_form_refuses_p1_without_approver_then_creates_it(alertman
     (silence,) = alertmanager.silences()
     assert re.fullmatch(r"deploy in progress \(approved by carol\) \[sd:[0-9a-f]{10}\]",
                         silence["comment"])
+    assert f"Silence {silence['id']} created (3 matcher(s))." in app.notified
     ends = datetime.fromisoformat(silence["endsAt"]) - datetime.fromisoformat(silence["startsAt"])
     assert ends <= timedelta(hours=1)
 
@@ -220,3 +223,19 @@ async def test_each_ack_record_names_its_own_silence(alertmanager):
     for record in (r for r in app.records if r.kind is Kind.ACK):
         assert record.silence_ids == (silence_of[record.alertname],)
         assert record.data["duration"] == 900
+
+
+async def test_acking_a_pending_alert_says_the_ack_matches_nothing_yet(alertmanager):
+    from .support.app_factory import SEED_ALERTS, loaded
+
+    app = make_app(alertmanagers=[alertmanager.url])  # the seed board; writes really go there
+    pending = next(a for a in SEED_ALERTS if a.state is AlertState.PENDING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.post_message(AckRequested([pending]))
+        await wait_until(pilot, lambda: any("Ack 1 alert(s)" in n for n in app.notified))
+    warning = next(n for n in app.notified if "pending" in n)
+    assert warning == ("TaskQueueBackedUp is pending, not firing: Alertmanager has no such alert "
+                       "yet, so the ACK! silence matches nothing now. It applies if the alert "
+                       "fires within 15m.")
+    assert len(alertmanager.silences()) == 1  # written all the same

@@ -48,6 +48,19 @@ async def test_filter_narrows_live_and_escape_clears_it():
         assert len(_names(app)) == len(SEED_ALERTS)
 
 
+async def test_the_dashboards_show_filter_and_go_to_are_what_others_call():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        disk = next(a.fingerprint for a in SEED_ALERTS if a.name == "DiskSpaceLow")
+        app.dashboard.go_to(disk)
+        assert app.dashboard.highlighted().fingerprint == disk
+        app.dashboard.show_filter("namespace=qawave")
+        await pilot.pause()
+        assert set(_names(app)) == {"QAWaveBackendDown", "PostgreSQLDown", "TaskQueueBackedUp"}
+        assert app.dashboard.query_one("#filter-input").value == "namespace=qawave"
+
+
 async def test_invalid_filter_shows_a_message_and_keeps_the_last_good_filter():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -114,8 +127,9 @@ async def test_failed_source_shows_banner_and_keeps_its_last_data():
         banner = app.dashboard.query_one(SourceBanner)
         text = str(banner.render())
         assert banner.display
-        assert "unreachable (connection refused) since 14:02" in text
-        assert "showing data from 14:00" in text
+        # NOW is 14:00 UTC; the seed roster's timezone is Europe/Berlin, as the screen's times
+        assert "unreachable (connection refused) since 15:02" in text
+        assert "showing data from 15:00" in text
         assert len(_names(app)) == len(SEED_ALERTS)
         app.post_message(report(at=NOW + timedelta(minutes=3)))
         await pilot.pause()
@@ -202,7 +216,7 @@ async def test_late_poll_shows_its_age_in_the_header():
 
 
 async def test_large_board_is_built_off_the_event_loop_and_shown():
-    from shiftdeck.app import THREADED_REBUILD_FROM
+    from shiftdeck.services.shift_runner import THREADED_FROM as THREADED_REBUILD_FROM
 
     from .support.factories import make_alert
     from .support.waiting import wait_until

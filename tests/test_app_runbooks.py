@@ -1,5 +1,6 @@
 """The runbook screen: commands classified, run safely inline, journaled; refusals explained."""
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from shiftdeck.screens.runbook import RunbookScreen
 
 from .support.app_factory import SEED_ALERTS, loaded, make_app, write_runbooks
 from .support.runbooks import RUNBOOK
+from .support.screen import screen_text
 from .support.waiting import wait_until
 
 
@@ -26,7 +28,7 @@ async def _open_runbook(pilot) -> RunbookScreen:
 
 
 def _output(screen) -> str:
-    return "\n".join(screen.query_one("#runbook-output").lines)
+    return "\n".join(screen.output_lines)
 
 
 async def test_r_shows_the_runbook_with_its_commands_templated_and_classified(tmp_path):
@@ -150,3 +152,89 @@ async def test_a_runbook_is_fetched_once_per_alert(tmp_path, monkeypatch):
         await pilot.press("escape", "r")
         await wait_until(pilot, lambda: pilot.app.screen.commands)
     assert calls == ["QAWaveBackendDown"]
+
+
+def _slow_kubectl_app(tmp_path, kubeconfig, **config):
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "QAWaveBackendDown.md").write_text(
+        "```bash\nkubectl get pods -n {{ $labels.namespace }}\n```\n")
+    return make_app(roster=False, runbooks=books, kubeconfig=kubeconfig, **config)
+
+
+async def test_a_cancelled_command_says_cancelled_after_how_long(tmp_path):
+    from .support.kube_server import cluster
+
+    with cluster(tmp_path) as (server, kubeconfig):
+        server.delay(20.0, "pods")
+        app = _slow_kubectl_app(tmp_path, kubeconfig)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _open_runbook(pilot)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: screen.running and "$ kubectl" in _output(screen))
+            await pilot.press("ctrl+c")
+            await wait_until(pilot, lambda: "── " in _output(screen) and not screen.running)
+            last = _output(screen).splitlines()[-1]
+            assert "exit None" not in last
+            assert re.fullmatch(r"── cancelled after \d+\.\ds", last), last
+
+
+async def test_a_command_that_runs_out_of_time_says_it_was_killed(tmp_path):
+    from .support.kube_server import cluster
+
+    with cluster(tmp_path) as (server, kubeconfig):
+        server.delay(20.0, "pods")
+        app = _slow_kubectl_app(tmp_path, kubeconfig, extra="commands: {timeout: 1s}\n")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _open_runbook(pilot)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "── " in _output(screen) and not screen.running)
+            last = _output(screen).splitlines()[-1]
+            assert re.fullmatch(r"── killed after 1\.\ds: it ran out of its 1s timeout", last), last
+
+
+async def test_output_wraps_and_takes_the_screen_with_z(tmp_path):
+    from .support.kube_server import cluster
+
+    with cluster(tmp_path) as (_server, kubeconfig):
+        books = tmp_path / "books"
+        books.mkdir()
+        (books / "QAWaveBackendDown.md").write_text(
+            "```bash\nkubectl get pods -n {{ $labels.namespace }} -o wide "
+            "-l app.kubernetes.io/name=backend,app.kubernetes.io/part-of=wrap-me-please-end\n```\n")
+        app = make_app(roster=False, runbooks=books, kubeconfig=kubeconfig)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _open_runbook(pilot)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "── exit" in _output(screen))
+            assert len(_output(screen).splitlines()[0]) > 80  # the "$ command" line
+            await wait_until(pilot, lambda: "wrap-me-please-end" in screen_text(app))
+            await pilot.press("z")
+            await wait_until(pilot, lambda: screen.query_one("#runbook-output").size.height >= 18)
+            assert not screen.query_one("#runbook-commands").display
+            assert "wrap-me-please-end" in screen_text(app)
+            await pilot.press("z")
+            await wait_until(pilot, lambda: screen.query_one("#runbook-commands").display)
+
+
+async def test_the_dangerous_confirm_names_context_and_cluster_at_80x24(tmp_path):
+    from .support.kube_server import cluster
+
+    with cluster(tmp_path) as (_server, kubeconfig):
+        app = make_app(runbooks=write_runbooks(tmp_path, RUNBOOK), kubeconfig=kubeconfig)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _open_runbook(pilot)
+            await pilot.press("down", "enter")
+            assert isinstance(app.screen, ConfirmScreen)
+            text = screen_text(app)
+            assert "kube context: prod" in text and "cluster: prod" in text
+            assert "namespace: qawave" in text
+            await pilot.press("n")
+
+
+async def test_ctrl_c_with_no_command_running_quits_from_the_runbook(tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_runbook(pilot)
+        await pilot.press("ctrl+c")
+        assert app.return_code is not None

@@ -33,7 +33,7 @@ def test_alerts_json_lists_merged_alerts_with_level_and_expression(prometheus_wi
     result = run("alerts", "--json", config_text=am_config(am.url, prometheus=prom.url),
                  tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    alerts = {a["alertname"]: a for a in json.loads(result.stdout)}
+    alerts = {a["alertname"]: a for a in json.loads(result.stdout)["alerts"]}
     firing = alerts["DemoAlwaysFiring"]
     assert (firing["level"], firing["state"]) == ("P1", "firing")
     assert "vector(1)" in firing["expression"]
@@ -97,13 +97,14 @@ def test_bad_config_prints_file_line_key_and_exits_2(tmp_path):
     assert "config.yaml:4: alertmanagers[0].timeout:" in result.stderr
 
 
-def test_no_config_points_at_the_demo(tmp_path):
-    environ = {k: v for k, v in os.environ.items() if k != "SHIFTDECK_CONFIG"}
-    environ["XDG_CONFIG_HOME"] = str(tmp_path)
+def test_no_config_points_at_the_demo_and_init(tmp_path):
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("SHIFTDECK_CONFIG", "ALERTMANAGER_URL")}
+    environ.update(XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path))  # no amtool config either
     result = subprocess.run([sys.executable, "-m", "shiftdeck", "alerts"], capture_output=True,
                             text=True, env=environ, timeout=60)
     assert result.returncode == 2
-    assert "shiftdeck --demo" in result.stderr
+    assert "shiftdeck --demo" in result.stderr and "shiftdeck init" in result.stderr
 
 
 @pytest.mark.parametrize("command", [["alerts"], ["check"]])

@@ -1,5 +1,6 @@
-"""`shiftdeck who` and `shiftdeck schedule` as a user runs them: a real process, frozen instants
-given with --at / --from, ICS feeds over real loopback HTTP with the disk cache."""
+"""`shiftdeck who` and `shiftdeck schedule` as a user runs them: frozen instants given with
+--at / --from, ICS feeds over real loopback HTTP with the disk cache. The first test runs a real
+process; the others run the same `main()` in this process (conftest's `oncall_cli`)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ def test_who_prints_every_role_holder_at_the_instant(tmp_path: Path) -> None:
     ]
 
 
-def test_who_json_with_an_offset_instant(tmp_path: Path) -> None:
-    result = run(tmp_path, "who", "--at", "2026-07-06T07:00Z", "--json")
+def test_who_json_with_an_offset_instant(oncall_cli) -> None:
+    result = oncall_cli("who", "--at", "2026-07-06T07:00Z", "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["at"] == "2026-07-06T09:00:00+02:00" and answer["timezone"] == "Europe/Berlin"
@@ -36,8 +37,8 @@ def test_who_json_with_an_offset_instant(tmp_path: Path) -> None:
     }
 
 
-def test_schedule_prints_the_coming_handoffs_per_role(tmp_path: Path) -> None:
-    result = run(tmp_path, "schedule", "--from", "2026-11-20T12:00", "--weeks", "2")
+def test_schedule_prints_the_coming_handoffs_per_role(oncall_cli) -> None:
+    result = oncall_cli("schedule", "--from", "2026-11-20T12:00", "--weeks", "2")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n\n") == [
         "primary (times Europe/Berlin)\n"
@@ -51,14 +52,14 @@ def test_schedule_prints_the_coming_handoffs_per_role(tmp_path: Path) -> None:
     ]
 
 
-def test_who_reads_an_ics_feed_and_falls_back_to_its_cache(tmp_path: Path) -> None:
+def test_who_reads_an_ics_feed_and_falls_back_to_its_cache(oncall_cli) -> None:
     server = FeedServer()
     try:
         config = CONFIG + f"schedules_ics:\n  - {{role: pd, url: '{server.url}', name: pagerduty}}\n"
-        fresh = run(tmp_path, "who", "--at", "2026-11-18T12:00", config=config)
+        fresh = oncall_cli("who", "--at", "2026-11-18T12:00", config=config)
         assert fresh.returncode == 0 and fresh.stderr == ""
         server.status, server.body = 500, b"oops"
-        cached = run(tmp_path, "who", "--at", "2026-11-18T12:00", config=config)
+        cached = oncall_cli("who", "--at", "2026-11-18T12:00", config=config)
     finally:
         server.close()
     assert cached.returncode == 0, cached.stderr
@@ -68,21 +69,21 @@ def test_who_reads_an_ics_feed_and_falls_back_to_its_cache(tmp_path: Path) -> No
     assert "using the copy cached at" in cached.stderr and "t0ken" not in cached.stderr
 
 
-def test_who_exits_1_when_a_feed_has_no_data_at_all(tmp_path: Path) -> None:
+def test_who_exits_1_when_a_feed_has_no_data_at_all(oncall_cli) -> None:
     config = CONFIG + "schedules_ics:\n  - {role: pd, url: 'http://127.0.0.1:9/feed'}\n"
-    result = run(tmp_path, "who", "--at", "2026-11-18T12:00", config=config)
+    result = oncall_cli("who", "--at", "2026-11-18T12:00", config=config)
     assert result.returncode == 1
     assert "unreachable" in result.stderr and "no cached copy" in result.stderr
     assert "pd       nobody (coverage gap)" in result.stdout
 
 
-def test_bad_at_exits_2(tmp_path: Path) -> None:
-    result = run(tmp_path, "who", "--at", "tomorrow")
+def test_bad_at_exits_2(oncall_cli) -> None:
+    result = oncall_cli("who", "--at", "tomorrow")
     assert result.returncode == 2 and "--at: not a time: 'tomorrow'" in result.stderr
 
 
-def test_config_error_in_the_roster_prints_file_line_key(tmp_path: Path) -> None:
-    result = run(tmp_path, "who", config=CONFIG.replace("[alice, bob]", "[alice, zed]"))
+def test_config_error_in_the_roster_prints_file_line_key(oncall_cli) -> None:
+    result = oncall_cli("who", config=CONFIG.replace("[alice, bob]", "[alice, zed]"))
     assert result.returncode == 2
     assert "config.yaml:8: rotations[0].members[1]: unknown person 'zed'" in result.stderr
 
@@ -96,8 +97,8 @@ def test_demo_has_a_roster() -> None:
     assert roles["primary"] != roles["secondary"] and roles["vp-eng"] == "frank"
 
 
-def test_check_probes_ics_feeds_too(tmp_path: Path) -> None:
+def test_check_probes_ics_feeds_too(oncall_cli) -> None:
     config = CONFIG + "schedules_ics:\n  - {role: pd, url: 'http://127.0.0.1:9/f', name: pd}\n"
-    result = run(tmp_path, "check", config=config)
+    result = oncall_cli("check", config=config)
     assert result.returncode == 1
     assert any(line.startswith("FAIL ics pd: unreachable") for line in result.stdout.splitlines())

@@ -1,10 +1,9 @@
 """Out-of-range numbers and times on the command line are usage errors: exit 2, a sentence
-naming the flag, never a traceback (they used to overflow datetime arithmetic)."""
+naming the flag, never a traceback (they used to overflow datetime arithmetic). The commands run
+in this process (conftest's `cli`): an exception escaping `main()` fails the test outright."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -42,11 +41,10 @@ CASES = [
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("flag,args", CASES, ids=[" ".join(a)[:60] for _, a in CASES])
-def test_out_of_range_flag_is_a_usage_error(tmp_path: Path, flag: str, args: list[str]) -> None:
+def test_out_of_range_flag_is_a_usage_error(tmp_path: Path, cli, flag: str, args: list[str]) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG)
-    result = subprocess.run([sys.executable, "-m", "shiftdeck", "--config", str(config), *args],
-                            capture_output=True, text=True, timeout=50)
+    result = cli("--config", str(config), *args)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     line = result.stderr.splitlines()[-1]  # argparse prints its usage line first
@@ -57,12 +55,11 @@ def test_out_of_range_flag_is_a_usage_error(tmp_path: Path, flag: str, args: lis
 
 
 @pytest.mark.timeout(60)
-def test_the_limits_themselves_still_work(tmp_path: Path) -> None:
+def test_the_limits_themselves_still_work(tmp_path: Path, cli) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG)
     for args in (["schedule", "--weeks", "52", "--from", "2199-01-01T00:00"],
                  ["who", "--at", "1970-01-01T00:00Z"]):
-        result = subprocess.run([sys.executable, "-m", "shiftdeck", "--config", str(config),
-                                 *args], capture_output=True, text=True, timeout=50)
+        result = cli("--config", str(config), *args)
         assert result.returncode == 0, result.stderr
         assert "Alice" in result.stdout

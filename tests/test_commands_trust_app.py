@@ -46,7 +46,7 @@ async def _open(pilot, alerts=None) -> RunbookScreen:
 
 
 def _output(screen) -> str:
-    return "\n".join(screen.query_one("#runbook-output").lines)
+    return "\n".join(screen.output_lines)
 
 
 @pytest.mark.timeout(60)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from shiftdeck.domain.escalation import EscalationPolicy
 from shiftdeck.config import Config, ConfigError, load_config, load_config_text
 from shiftdeck.config.declare import Setting, declare, declared, file_keys, read_section, setting
 from shiftdeck.config.mask import masked_section, show
@@ -76,6 +77,7 @@ schedules_ics:
 escalation:
   P1: [{{after: 0s, notify: primary}}, {{after: 15m, notify: manager}}]
   P2: []
+  default: {{pagerduty: PEP2}}
 notify: {{min_interval: 1m, bell: false, desktop: true, levels: [P1]}}
 journal: j.jsonl
 runbooks:
@@ -157,6 +159,12 @@ def shown_fields(value: Any, data: Any, omit: tuple[str, ...] = ()) -> Iterator[
     cls = type(value)
     if cls in VALUES:
         assert data == str(value)
+    elif isinstance(value, EscalationPolicy):  # its ladders; a PagerDuty level as its PagerLadder
+        yield from shown_fields({k: v for k, v in value.ladders.items()
+                                 if k not in value.from_pager},
+                                {k: v for k, v in data.items() if k not in value.from_pager})
+        for level, ladder in value.from_pager.items():
+            yield from shown_fields(ladder, data[level])
     elif dataclasses.is_dataclass(value) and not declared(cls):  # a wrapper: shown as its field
         (only,) = init_fields(cls)
         yield from shown_fields(getattr(value, only.name), data)

@@ -17,7 +17,7 @@ from shiftdeck.clock import FrozenClock
 from shiftdeck.demo import DemoEnvironment, build_scenario
 from shiftdeck.domain.alerts import fingerprint
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+from .support.demo_time import T0, parse_time
 
 
 @pytest.fixture
@@ -41,10 +41,6 @@ def am(demo: DemoEnvironment) -> Iterator[httpx.Client]:
 def prom(demo: DemoEnvironment) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=demo.prometheus_url, timeout=5) as client:
         yield client
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def alerts(am: httpx.Client, **params: object) -> list[dict]:
@@ -399,7 +395,7 @@ def test_config_text(demo: DemoEnvironment) -> None:
     config = yaml.safe_load(demo.config_text())
     assert set(config) == {"title", "user", "refresh", "alertmanagers", "prometheus", "timezone",
                            "people", "rotations", "overrides", "escalation", "runbooks",
-                           "kubernetes"}
+                           "kubernetes", "journal", "pagerduty"}
     assert config["user"] == "alice"  # the demo plays as a rostered engineer
     assert "alice" in config["people"]
     assert config["refresh"] == "5s"

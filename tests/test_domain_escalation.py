@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shiftdeck.domain.alerts import AlertState
-from shiftdeck.domain.escalation import EscalationPolicy, Step, crossed, escalate
+from shiftdeck.domain.escalation import EscalationPolicy, Step, countdown_text, crossed, escalate
 from shiftdeck.domain.roster import Person, Roster, Rotation
 from shiftdeck.domain.severity import DEFAULT_POLICY
 
@@ -133,3 +133,12 @@ def test_crossed_once_per_step() -> None:
     acked = escalate(replace(fired, state=AlertState.ACKED, acked_by="a", acked_at=NOW), P1,
                      POLICY, ROSTER, NOW + timedelta(minutes=5))
     assert not crossed(before, acked)
+
+
+def test_a_countdown_reads_as_a_duration_never_as_a_clock_time() -> None:
+    """`09:51` reads like a time of day: the countdown names its units, in 5 cells at most."""
+    shown = {seconds: countdown_text(timedelta(seconds=seconds))
+             for seconds in (0, 42, 591, 600, 3599, 3720, 43200, 3 * 86400, -42, -300, -900)}
+    assert shown == {0: "0s", 42: "42s", 591: "9m51s", 600: "10m", 3599: "59m", 3720: "1h02m",
+                     43200: "12h", 3 * 86400: "3d", -42: "-42s", -300: "-5m", -900: "late!"}
+    assert all(len(text) <= 5 and ":" not in text for text in shown.values())

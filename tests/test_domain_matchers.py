@@ -109,3 +109,25 @@ def test_quoted_utf8_label_names_parse_and_print_quoted():
 def test_muted_is_a_state_filter():
     (shorthand,) = parse_matchers("@muted")
     assert (shorthand.name, shorthand.value) == ("@state", "muted")
+
+
+def test_state_words_are_the_alert_states():
+    from shiftdeck.domain.alerts import AlertState
+    from shiftdeck.domain.matchers import STATE_WORDS
+
+    assert set(STATE_WORDS) == {state.value for state in AlertState}
+
+
+def test_unknown_state_is_refused_with_the_valid_ones():
+    with pytest.raises(MatcherError) as refused:
+        parse_matchers("@state=bogus")
+    assert str(refused.value) == ("@state=bogus: no such state; use one of: acked, firing, "
+                                  "pending, silenced, muted, inhibited, resolved")
+    assert parse_matchers("@state!=resolved")[0].value == "resolved"
+    assert parse_matchers('@state=~"fir.*"')[0].is_regex  # a regex is not a state name
+
+
+def test_unknown_level_is_refused_when_the_levels_are_known():
+    with pytest.raises(MatcherError, match=r"^@level=P9: no such level; use one of: P1, P2$"):
+        parse_matchers("@level=P9", levels=("P1", "P2"))
+    assert parse_matchers("@level=P2", levels=("P1", "P2"))[0].value == "P2"

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from shiftdeck.domain.board import SourceReport
-from shiftdeck.domain.journal import NoteAdded, AlertRef
+from shiftdeck.domain.journal import NoteAdded, AlertRef, describe
 from shiftdeck.domain.shift import (AlertFired, AlertResolved, Escalated, Shift, ShiftPolicy,
                                     journal_records)
 
@@ -70,3 +70,134 @@ def test_notes_are_found_by_fingerprint():
     shift = shift.journaled([note], NOW)
     assert shift.journal.notes_for(BACKEND_DOWN.fingerprint) == (note,)
     assert shift.journal.notes_for("other") == ()
+
+
+def test_a_poll_that_changed_nothing_keeps_the_very_same_alerts_for_the_ui_to_skip():
+    shift = _shift().apply(_reports(), (), NOW).shift
+    later = NOW + timedelta(seconds=2)
+    again = shift.apply(_reports(at=later), (), later)
+    assert again.events == () and again.shift.board.alerts is shift.board.alerts
+    assert again.shift.board.built_at == later  # the board itself is the new poll's
+
+
+# -- PagerDuty incidents (issue 15) ---------------------------------------------------------
+
+def _paging(alert, status="triggered", escalate_in=timedelta(minutes=4, seconds=10)):
+    from shiftdeck.domain.pager import Incident, PagerUser, labels_key
+    return Incident("PINC1", 7, f"[FIRING:1] {alert.name}", status, "high", "backend",
+                    "Backend", "PEP1", (PagerUser("PUBOB", "Bob Okafor"),), (),
+                    NOW + escalate_in if status == "triggered" else None, "key",
+                    "https://x/incidents/PINC1", NOW - timedelta(minutes=5), source="pd",
+                    alert_labels=(labels_key(alert.labels),))
+
+
+def test_an_incident_paging_for_an_alert_replaces_its_modelled_ladder():
+    shift = _shift().journal_read((), NOW).shift
+    page = _paging(BACKEND_DOWN)
+    step = shift.apply(_reports(), (), NOW, (page,))
+    assert step.shift.pages.incident_for(BACKEND_DOWN) is page
+    assert BACKEND_DOWN.fingerprint not in step.shift.escalations
+    other = SEED_ALERTS[1]  # PostgreSQLDown: no incident, its ladder as before
+    assert other.fingerprint in step.shift.escalations
+    # BackendDown's L2 was due at NOW+3m: PagerDuty escalates it, shiftdeck pages nobody
+    later = step.shift.tick(NOW + timedelta(minutes=3, seconds=1))
+    assert not any(isinstance(e, Escalated) and e.alert.fingerprint == BACKEND_DOWN.fingerprint
+                   for e in later.events)
+
+
+def test_an_incident_alone_is_unmatched_and_the_same_answer_changes_nothing():
+    shift = _shift().journal_read((), NOW).shift.apply(_reports(), (), NOW).shift
+    from shiftdeck.domain.alerts import Alert, AlertState
+    stranger = Alert("f" * 16, {"alertname": "NotHere"}, {}, AlertState.FIRING, NOW)
+    page = _paging(stranger)
+    step = shift.apply(_reports(), (), NOW, (page,))
+    assert step.shift.pages.unmatched == (page,)
+    again = step.shift.apply(_reports(), (), NOW, (page,))
+    assert again.shift.pages is step.shift.pages
+
+
+def test_when_the_incident_goes_the_modelled_ladder_comes_back():
+    shift = _shift().journal_read((), NOW).shift
+    paged = shift.apply(_reports(), (), NOW, (_paging(BACKEND_DOWN),)).shift
+    assert BACKEND_DOWN.fingerprint not in paged.escalations
+    gone = paged.apply(_reports(), (), NOW, ()).shift
+    assert gone.pages.by_fingerprint == {}
+    assert gone.escalations[BACKEND_DOWN.fingerprint].current is not None
+
+
+# -- the runner: heavy steps off the event loop ------------------------------------------------
+
+async def test_reading_the_journal_into_a_large_board_happens_off_the_event_loop():
+    import threading
+    from shiftdeck.clock import FrozenClock
+    from shiftdeck.domain.alerts import Alert, AlertState
+    from shiftdeck.services.shift_runner import THREADED_FROM, ShiftRunner
+
+    alerts = [Alert(f"{n:016x}", {"alertname": f"A{n}", "severity": "warning"}, {},
+                    AlertState.FIRING, NOW - timedelta(minutes=1)) for n in range(THREADED_FROM)]
+    big = _shift().apply(_reports(alerts), (), NOW).shift
+    shown = []
+    runner = ShiftRunner(big, "alice", FrozenClock(NOW),
+                         lambda shift, events, records: shown.append((shift, records)))
+    threads = []
+
+    def read(shift):
+        threads.append(threading.current_thread())
+        return shift.journal_read((), NOW)
+
+    assert runner.change(read) is True  # the caller starts the thread worker
+    assert threads == [] and shown == []
+    await runner.apply_in_thread(lambda: ({}, (), NOW, ()))
+    assert threads and threads[0] is not threading.main_thread()
+    (shift, records), = shown
+    assert shift.journal_loaded and len(records) == THREADED_FROM  # first seen, recorded
+
+
+# -- PagerDuty escalating an incident: a journal record (issue 15) ------------------------------
+
+def _escalated(page, who, level, escalate_in=timedelta(minutes=34, seconds=10)):
+    from dataclasses import replace as changed
+    from shiftdeck.domain.pager import PagerUser
+    return changed(page, assignees=(PagerUser(f"PU{who.upper()}", who),), level=level,
+                   next_escalation_at=NOW + escalate_in)
+
+
+def test_pagerduty_escalating_an_incident_is_one_event_and_a_record_at_its_escalate_time():
+    from shiftdeck.domain.journal import PagerEscalated as EscalatedByPager
+    from shiftdeck.domain.shift import PagerEscalated
+    page = _paging(BACKEND_DOWN)  # assigned Bob, escalates at NOW+4m10s
+    shift = _shift().journal_read((), NOW).shift.apply(_reports(), (), NOW, (page,)).shift
+    later = NOW + timedelta(minutes=5)
+    moved = _escalated(page, "Erin Walsh", 2)
+    step = shift.apply(_reports(at=later), (), later, (moved,))
+    (event,) = [e for e in step.events if isinstance(e, PagerEscalated)]
+    assert (event.incident, event.alert.fingerprint, event.at) == (
+        moved, BACKEND_DOWN.fingerprint, NOW + timedelta(minutes=4, seconds=10))
+    (record,) = journal_records(step.events, "alice", later)
+    assert isinstance(record, EscalatedByPager)
+    assert (record.at, record.fingerprint, record.incident, record.number, record.to_level,
+            record.person, record.pager) == (NOW + timedelta(minutes=4, seconds=10),
+                                             BACKEND_DOWN.fingerprint, "PINC1", 7, "L2",
+                                             "Erin Walsh", "pd")
+    assert type(record).from_json(record.to_json()) == record
+    assert describe(record, with_alert=False) == ("PagerDuty escalated incident #7 (pd) to L2: "
+                                                  "Erin Walsh")
+    # the same answer again, or a new assignee before the escalate time: no escalation
+    assert step.shift.apply(_reports(at=later), (), later, (moved,)).events == ()
+    handed = _escalated(moved, "Carol Diaz", 2)
+    assert not any(isinstance(e, PagerEscalated)
+                   for e in step.shift.apply(_reports(at=later), (), later, (handed,)).events)
+
+
+def test_an_escalation_of_an_incident_no_alert_matches_is_recorded_without_an_alert():
+    from shiftdeck.domain.alerts import Alert, AlertState
+    from shiftdeck.domain.shift import PagerEscalated
+    stranger = Alert("f" * 16, {"alertname": "NotHere"}, {}, AlertState.FIRING, NOW)
+    page = _paging(stranger)
+    shift = _shift().journal_read((), NOW).shift.apply(_reports(), (), NOW, (page,)).shift
+    later = NOW + timedelta(minutes=5)
+    step = shift.apply(_reports(at=later), (), later, (_escalated(page, "Erin Walsh", 0),))
+    (event,) = [e for e in step.events if isinstance(e, PagerEscalated)]
+    assert event.alert is None
+    (record,) = journal_records(step.events, "alice", later)
+    assert (record.alert, record.to_level, record.person) == (None, "", "Erin Walsh")

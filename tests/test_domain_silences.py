@@ -232,3 +232,16 @@ def test_a_silence_with_a_matcher_re2_refuses_matches_nothing_and_says_why():
     assert silence.problems == (r'pod!~"(a)\\1": cannot evaluate: invalid escape sequence: \1',)
     (row,) = silence_rows([silence], [alert], NOW, timedelta(minutes=15))
     assert (row.count_text, row.matches_nothing) == ("cannot evaluate", False)
+
+
+# -- defaults ------------------------------------------------------------------- #
+
+
+def test_a_fresh_ack_is_not_expiring_soon_with_the_default_settings():
+    fresh = ack_request(exact_matchers({"alertname": "BackendDown"}), "prod", "alice", NOW,
+                        AckSettings())
+    silence = Silence("s1", fresh.matchers, fresh.starts_at, fresh.ends_at, "alice",
+                      fresh.comment, SilenceState.ACTIVE, cluster="prod")
+    (row,) = silence_rows([silence], [], NOW, SilenceSettings().warn_before)
+    assert not row.expiring_soon
+    assert SilenceSettings().warn_before < AckSettings().duration

@@ -85,3 +85,35 @@ def test_acks_that_shiftdeck_extends_are_not_expiring_soon():
     silences = [silence("ACK! alice"), silence("maintenance")]
     assert expiring_soon(silences, NOW, timedelta(minutes=15), acks_extended=True) == 1
     assert expiring_soon(silences, NOW, timedelta(minutes=15), acks_extended=False) == 2
+
+
+def _incident(id_, status="triggered", title="[FIRING:1] Elsewhere", service="payments"):
+    from shiftdeck.domain.pager import Incident
+    return Incident(id_, 3, title, status, "high", service, "Backend", "PEP1", (), (), None,
+                    "k", "", NOW - timedelta(minutes=9), source="pd")
+
+
+def test_incidents_without_an_alert_come_first_with_keys_of_their_own():
+    from shiftdeck.domain.view import IncidentRow
+    alerts = _alerts(make_alert("Crit"))
+    page = _incident("PINC9")
+    rows = select_rows(alerts, (), Grouping.NONE, DEFAULT_POLICY, incidents=(page,))
+    assert isinstance(rows[0], IncidentRow) and rows[0].incident is page
+    assert rows[0].key == "pagerduty:pd/PINC9"
+    assert rows[0].key not in {a.fingerprint for a in alerts}
+    assert _names(rows[1:]) == ["Crit"]
+
+
+def test_a_filter_applies_to_incident_rows_by_service_title_and_state():
+    from shiftdeck.domain.view import IncidentRow
+    pages = (_incident("PINC1"), _incident("PINC2", "acknowledged", service="api"))
+
+    def shown(text):
+        rows = select_rows(_alerts(make_alert("Crit")), parse_matchers(text), Grouping.NONE,
+                           DEFAULT_POLICY, incidents=pages)
+        return [r.incident.id for r in rows if isinstance(r, IncidentRow)]
+
+    assert shown("service=api") == ["PINC2"]
+    assert shown("@state=acked") == ["PINC2"]
+    assert shown("@state=firing") == ["PINC1"]
+    assert shown("namespace=prod") == []

@@ -263,3 +263,32 @@ def test_metrics_unack_ends_the_acknowledged_time() -> None:
     m = shift_metrics(records, SINCE, NOW)
     assert m.acked_time == timedelta(minutes=15)
     assert m.unacked_time == timedelta(minutes=15 + 30)
+
+
+def test_the_narrow_preview_shows_every_table_row_as_a_list_item_keeping_every_cell() -> None:
+    from shiftdeck.screens.handoff import tables_as_lists
+
+    report = EXPECTED.read_text(encoding="utf-8")
+    lines = report.splitlines()
+    rows = [line for line, below in zip(lines, lines[1:] + [""])  # data rows, not headers
+            if line.startswith("| ") and not below.startswith("|---")]
+    assert rows  # the fixture has tables to turn into lists
+    listed = tables_as_lists(report)
+    assert not [line for line in listed.splitlines() if line.startswith("|")]
+    assert "- **P1** — Alert: " in listed and "Escalated to: " in listed
+    for row in rows:
+        for cell in (c.strip() for c in row.strip("|").split(" | ")):
+            if cell and "\\|" not in cell:
+                assert cell in listed, cell
+
+
+def test_recent_incidents_show_pagerduty_escalations_like_modelled_ones() -> None:
+    from shiftdeck.domain.journal import PagerEscalated
+    by_pager = PagerEscalated(utc(23, 7, 25), "alice", AlertRef.of(BACKEND), "[FIRING:1] x",
+                              incident="PINC1", number=7, pager="pd", to_level="L3",
+                              person="Erin Walsh")
+    stray = replace(by_pager, alert=None, at=utc(23, 7, 26))  # no alert: no row of its own
+    text = handoff_report([*journal_records(), by_pager, stray], board(), roster(), NOW, SINCE,
+                          "alice", BERLIN, DEFAULT_POLICY)
+    (row,) = [line for line in text.splitlines() if "Mon 2026-11-23 08:05" in line]
+    assert "| L2 Bob Okafor → L3 Erin Walsh by PagerDuty at 08:25 |" in row

@@ -53,7 +53,7 @@ def hostile_config(tmp_path: Path, url: str = "http://127.0.0.1:9") -> Path:
 
 
 STEPS: list[tuple[str, bytes, bytes | None]] = [
-    ("help", b"?", b"Keys"),
+    ("help", b"?", b"Next theme"),  # a row of the keys table
     ("back", ESC, None),
     ("on call", b"O", b"person0"),
     ("back", ESC, None),

@@ -25,7 +25,7 @@ STEPS: list[tuple[str, bytes, bytes | None]] = [
     ("alert detail", ENTER, b"Back"),
     ("back", ESC, None),
     ("grouping by hostile values", b"ggg", None),
-    ("help", b"?", b"Keys"),
+    ("help", b"?", b"Silence the highlighted"),
     ("back", ESC, None),
     ("filter bar", b"/", b"@state=pending"),
     ("filter", b"alertname=HostileBackend" + ENTER, b"HostileBackend"),
@@ -37,6 +37,7 @@ STEPS: list[tuple[str, bytes, bytes | None]] = [
     ("diagnostics: pods, events", b"d", hostile.GOOD_POD.encode()),
     ("diagnostics: logs", ENTER, b"combining"),
     ("diagnostics: previous logs", b"p", b"previous"),
+    ("back to diagnostics", ESC, None),
     ("back", ESC, None),
     ("note", b"n", b"Note"),
     ("typed note", NOTE + ENTER, None),
@@ -49,9 +50,8 @@ STEPS: list[tuple[str, bytes, bytes | None]] = [
     ("back", ESC, None),
     ("silences", b"S", b"Silences: "),
     ("through hostile silences", b"jjjj", None),
-    ("a silence's alerts", ENTER, None),
-    ("back", ESC, None),
-    ("back", ESC, None),
+    ("a silence's alerts: the dashboard, filtered", ENTER, None),
+    ("clear that filter", ESC, None),
     ("on call", b"O", b"Alice Ng"),
     ("back", ESC, None),
     ("silence form", b"s", b"ctrl+s"),
@@ -96,12 +96,12 @@ def test_hostile_corpus_never_reaches_the_terminal_raw_and_nothing_runs(tmp_path
         argv = [sys.executable, "-m", "shiftdeck", "--config", str(config)]
         with PtySession(argv, cols=120, rows=40, env=env) as tui:
             assert tui.wait_for(b"HostileBackend", timeout=30), tui.exit_reason()
-            for what, keys, expect in STEPS:
+            for step, (what, keys, expect) in enumerate(STEPS):
                 tui.wait_quiet(0.3)
                 since = tui.mark()
                 tui.write(keys)
                 assert tui.wait_for(expect or ANYTHING, timeout=15, since=since), (
-                    f"{what}: {expect or 'a repaint'!r} never came ({tui.exit_reason() or 'running'}):"
+                    f"step {step}, {what}: {expect or 'a repaint'!r} never came ({tui.exit_reason() or 'running'}):"
                     f" {tui.text(since)[-2000:]}")
             tui.write(b"q")
             assert tui.proc is not None

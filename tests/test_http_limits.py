@@ -28,6 +28,7 @@ def upstream(url: str, *, timeout: str = "3s", extra: str = ""):
     return load_config_text(text, source="(test)").alertmanagers[0]
 
 
+@pytest.mark.slow  # waits out a 2 s deadline on a real loopback server
 async def test_a_dripped_answer_fails_at_the_deadline_not_after_the_last_byte():
     # 40 bytes at 1 byte/s: httpx's per-read timeout never fires; the overall deadline does.
     with RawServer(Drip(b"[" + b" " * 38 + b"]", interval=1.0)) as server:
@@ -42,6 +43,7 @@ async def test_a_dripped_answer_fails_at_the_deadline_not_after_the_last_byte():
     assert took < 6, f"gave up after {took:.1f}s"
 
 
+@pytest.mark.slow  # waits out a 2 s deadline on a real loopback server
 async def test_a_dripped_poll_is_a_failed_poll_within_the_deadline():
     """The header's badge comes from the poll's outcome: a poll that cannot finish fails."""
     with RawServer(Drip(b"[" + b" " * 38 + b"]", interval=1.0)) as server:

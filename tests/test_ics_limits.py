@@ -1,6 +1,6 @@
 """ICS feeds are bounded: size (fetched or read from a file), events, expansion cost, and the
-feed's headers never follow a redirect to another origin. Real processes (`shiftdeck who`) and
-real loopback HTTP (tests/raw_server.py, tests/test_sources_schedule.FeedServer)."""
+feed's headers never follow a redirect to another origin. `shiftdeck who` (its `main()`, in this
+process) and real loopback HTTP (tests/raw_server.py, tests/test_sources_schedule.FeedServer)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from shiftdeck.domain.roster import IcsFeed
 from shiftdeck.sources.schedule import IcsError, cache_file, parse_ics, read_feeds
 
 from .support.raw_server import RawServer, answer
-from .support.oncall_cli import CONFIG, run
+from .support.oncall_cli import CONFIG
 from .support.ics_feeds import NOW, PEOPLE, WINDOW, FeedServer, ics
 
 pytestmark = pytest.mark.timeout(90)
@@ -35,7 +35,7 @@ def parse(text: str):
     return parse_ics(text, IcsFeed("primary", file="/f/x.ics"), PEOPLE, *WINDOW)
 
 
-def test_secondly_feed_through_who_finishes_promptly_and_says_why(tmp_path: Path) -> None:
+def test_secondly_feed_through_who_finishes_promptly_and_says_why(tmp_path: Path, oncall_cli) -> None:
     # Before: `who` ran over 2 minutes and 950 MB expanding 4.8 million occurrences.
     feed = tmp_path / "flood.ics"
     feed.write_text(ics(event("f", "Flood", "FREQ=SECONDLY"),
@@ -43,7 +43,7 @@ def test_secondly_feed_through_who_finishes_promptly_and_says_why(tmp_path: Path
                               end="20261119T080000Z")))
     config = CONFIG + f"schedules_ics:\n  - {{role: pd, file: '{feed}', name: flood}}\n"
     started = time.monotonic()
-    result = run(tmp_path, "who", "--at", "2026-11-18T12:00", config=config)
+    result = oncall_cli("who", "--at", "2026-11-18T12:00", config=config)
     took = time.monotonic() - started
     assert took < 30, f"who took {took:.0f}s"
     assert ("shiftdeck: ics flood: event 'Flood' repeats more often than hourly "
@@ -134,6 +134,7 @@ def test_a_fifo_as_file_feed_is_an_error_not_a_hang(tmp_path: Path) -> None:
     assert result.error == f"cannot read {path}: not a regular file"
 
 
+@pytest.mark.slow  # waits out a 2 s deadline on a real loopback server
 def test_a_slow_feed_fails_at_its_deadline(tmp_path: Path) -> None:
     from .support.raw_server import Drip
 

@@ -139,6 +139,19 @@ def test_read_since_skips_older_records_and_a_missing_file_is_empty(tmp_path: Pa
     assert journal.read().records == tuple(records)
 
 
+def test_read_newest_keeps_only_the_last_records_and_parses_only_those(tmp_path: Path) -> None:
+    """A storm's week of journal is millions of lines: start-up keeps the newest, and does not
+    build a record for every line it then throws away."""
+    path = tmp_path / "journal.jsonl"
+    records = [NoteAdded(NOW + timedelta(minutes=i), "alice", text=str(i)) for i in range(10)]
+    path.write_bytes(b"garbage {\n" + b"".join(encode(r) for r in records[:8]) + b"junk\n"
+                     + b"".join(encode(r) for r in records[8:]))
+    read = Journal(path).read(NOW + timedelta(minutes=1), newest=4)
+    assert read.records == tuple(records[7:])
+    assert read.corrupt == ((10, "not JSON"),)  # line 1 was never parsed
+    assert Journal(path).read(newest=100).records == tuple(records)
+
+
 def test_the_journal_is_private(tmp_path: Path) -> None:
     path = tmp_path / "state" / "shiftdeck" / "journal.jsonl"
     Journal(path).append(NoteAdded(NOW, "alice", text="x"))

@@ -20,9 +20,9 @@ from shiftdeck.clock import FrozenClock
 from shiftdeck.demo import DemoEnvironment
 from shiftdeck.demo.kube import demo_cluster, human_duration, label_selector, pod
 from shiftdeck.domain.kube import (
-    KubernetesSettings, Scope, deployment_of_pod, is_dns1123_label, is_dns1123_subdomain, is_label_key,
-    is_label_value, scope_for)
-from shiftdeck.sources.kube import KubeClient, KubeError
+    KubeError, KubernetesSettings, Scope, deployment_of_pod, is_dns1123_label, is_dns1123_subdomain,
+    is_label_key, is_label_value, scope_for)
+from shiftdeck.sources.kube import KubeClient
 
 from .support.factories import NOW, make_alert
 from .support.kube_server import CRASHING, NS, RESTARTED, FaultyKubeServer, cluster, kubectl, unreachable_kubeconfig

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from shiftdeck.domain.commands import Command, parse_command
-from shiftdeck.sources.runner import RunResult, Runner
+from shiftdeck.domain.runs import RunResult
+from shiftdeck.sources.runner import Runner
 
 from .support.factories import make_alert
 

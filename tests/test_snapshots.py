@@ -124,3 +124,113 @@ def test_diagnostics_screen(snap_compare, tmp_path):
     with cluster(tmp_path) as (_server, kubeconfig):
         app = make_app(kubeconfig=kubeconfig)
         assert snap_compare(app, terminal_size=(120, 40), run_before=opened)
+
+
+# -- issue 13: the secondary screens at 80x24 ------------------------------------------------
+
+def test_detail_screen_with_notes_and_metric(snap_compare):
+    from .support.detail import open_backend_detail
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=open_backend_detail,
+                        press=["end"])
+
+
+def test_diagnostics_screen_80x24(snap_compare, tmp_path):
+    from .support.kube_server import cluster
+    from .support.waiting import wait_until
+
+    async def opened(pilot):
+        await loaded(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: pilot.app.screen.pods)
+        await pilot.pause()
+
+    with cluster(tmp_path) as (_server, kubeconfig):
+        app = make_app(kubeconfig=kubeconfig)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=opened)
+
+
+def test_pod_logs_full_screen(snap_compare, tmp_path):
+    from .support.kube_server import CRASHING, cluster
+    from .support.waiting import wait_until
+
+    async def opened(pilot):
+        await loaded(pilot)
+        await pilot.press("d")
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: screen.pods)
+        screen.query_one("#diag-pods").move_cursor(
+            row=[p.name for p in screen.pods].index(CRASHING))
+        await pilot.press("p")
+        await wait_until(pilot, lambda: getattr(pilot.app.screen, "lines", None))
+        await pilot.pause()
+
+    with cluster(tmp_path) as (_server, kubeconfig):
+        app = make_app(kubeconfig=kubeconfig)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=opened)
+
+
+def test_runbook_output_full_screen(snap_compare, tmp_path):
+    from .support.app_factory import write_runbooks
+    from .support.runbooks import RUNBOOK
+    from .support.waiting import wait_until
+
+    async def refused_then_zoomed(pilot):
+        await loaded(pilot)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: pilot.app.screen.commands)
+        await pilot.press("down", "down", "enter")  # needs a shell: copied, not run
+        await wait_until(pilot, lambda: pilot.app.screen.output_lines)
+        await pilot.press("z")
+        await pilot.pause()
+
+    app = make_app(runbooks=write_runbooks(tmp_path, RUNBOOK))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=refused_then_zoomed)
+
+
+def test_status_update_with_a_long_impact(snap_compare):
+    async def typed(pilot):
+        await loaded(pilot)
+        await pilot.press("u")
+        pilot.app.screen.query_one("#update-impact").value = \
+            "checkout fails for some users in the eu region " * 20
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=typed)
+
+
+def test_handoff_preview_80x24(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
+                        press=["H", "end"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)],
+                         ids=["80x24", "120x40", "200x50"])
+def test_dashboard_with_pagerduty(snap_compare, size):
+    """QAWaveBackendDown paged by PagerDuty (its clock: PD 4m10s), and an incident that matches
+    no alert, on a row of its own."""
+    from datetime import timedelta
+
+    from shiftdeck.clock import FrozenClock
+
+    from .support.app_factory import SEED_ALERTS
+    from .support.factories import NOW
+    from .support.pagerduty import POLICY, TestPagerDuty, account_yaml, serving
+    from .support.waiting import wait_until
+
+    clock = FrozenClock(NOW)
+    api = TestPagerDuty(clock)
+    earlier = NOW - timedelta(minutes=10, seconds=50)
+    api.trigger([SEED_ALERTS[0].labels], service="PQAWAVE", policy=POLICY.id, at=earlier)
+    api.trigger([{"alertname": "CheckoutLatency", "team": "payments"}], service="PPAY",
+                policy=POLICY.id, at=NOW - timedelta(minutes=2))
+
+    async def paged(pilot):
+        await loaded(pilot)
+        await wait_until(pilot, lambda: pilot.app.shift.pages.unmatched
+                         and pilot.app.shift.pages.by_fingerprint)
+        await pilot.pause()
+
+    with serving(api) as url:
+        app = make_app(extra=account_yaml(url), poll=True, clock=clock, refresh="60s")
+        assert snap_compare(app, terminal_size=size, run_before=paged)

@@ -324,3 +324,38 @@ async def test_resolve_and_snooze_for_the_ui_go_through_the_one_write_path(
     assert (snooze_record.incident, snooze_record.duration) == (first, timedelta(hours=1))
     assert (resolve_record.incident, resolve_record.number, resolve_record.pager) == (
         second, 2, "pd")
+
+
+# -- polled like the other sources (issue 15 phase 2) -------------------------------- #
+
+async def test_a_poll_may_read_several_pages_and_wait_out_a_429(api: TestPagerDuty,
+                                                                url: str) -> None:
+    from shiftdeck.sources.pagerduty import PAGE_LIMIT
+    from shiftdeck.sources.poll import PARSE_ALLOWANCE, poll_deadline, poll_once
+    pd = client(url, timeout=3.0, max_wait=15.0)
+    try:
+        # ten pages of incidents one after another, each within the timeout, and a wait of
+        # Retry-After (up to the poll interval) before the retry: all inside one poll
+        assert poll_deadline(pd) >= 10 * 3.0 + 2 * 15.0 + PARSE_ALLOWANCE
+        trigger(api, 2 * PAGE_LIMIT + 1)
+        api.rate_limited = 1
+        report, skipped = await poll_once(pd, FrozenClock(NOW))
+    finally:
+        await pd.aclose()
+    assert (len(report.incidents), skipped) == (2 * PAGE_LIMIT + 1, 0)
+
+
+async def test_an_incident_says_the_escalation_level_its_assignee_holds_by_oncalls(
+        api: TestPagerDuty, url: str, clock: FrozenClock) -> None:
+    from shiftdeck.domain.pager import escalated
+    trigger(api, 1)
+    pd = client(url)
+    try:
+        (first,), _ = (await pd.report(clock.now()))[0].incidents, None
+        clock.advance(timedelta(minutes=15, seconds=5))
+        (second,), _ = (await pd.report(clock.now()))[0].incidents, None
+    finally:
+        await pd.aclose()
+    assert (first.level, [u.name for u in first.assignees]) == (1, [ALICE.name])
+    assert (second.level, [u.name for u in second.assignees]) == (2, [BOB.name])
+    assert escalated(first, second, clock.now()) == first.next_escalation_at

@@ -76,9 +76,9 @@ SCREENS: list[tuple[str, bytes, object, bytes]] = [
     ("silences", b"S", "Silences:", b"\x1b"),
     ("on-call", b"O", "On call now", b"\x1b"),
     ("runbook", b"r", re.compile(r"Runbook: \S+ \(|no runbook"), b"\x1b"),
-    ("diagnostics", b"d", "Pods (enter: logs)", b"\x1b"),  # closed before the cluster answers
+    ("diagnostics", b"d", "Pods (enter or l: logs", b"\x1b"),  # closed before the cluster answers
     ("note", b"n", "Note on ", b"\x1b"),
-    ("status update", b"u", "enter: copy to clipboard", b"\x1b"),
+    ("status update", b"u", "enter: copy (OSC 52) and journal", b"\x1b"),
     ("handoff", b"H", "On-Call Handoff", b"\x1b"),
     ("shift metrics", b"M", "This shift", b"\x1b"),
     ("command palette (ctrl+p)", b"\x10", "Search for commands", b"\x1b"),
@@ -545,7 +545,7 @@ async def test_every_readme_key_is_bound_and_listed_in_help():
                 app.get_key_display(Binding(key, active.binding.action)))
         ids = _readme_binding_ids()
         assert len(ids) > 25
-        assert not [i for i in ids if i not in bound], sorted(bound)
+        assert not [i for i in ids if i not in bound], sorted(bound, key=str)
         in_help = {key for keys, _ in binding_rows(app.screen) for key in keys.split()}
         assert not [i for i in ids if not bound[i] & in_help], (bound, in_help)
         await pilot.press("ctrl+p")  # the README: `:` or `ctrl+p`

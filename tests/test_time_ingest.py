@@ -100,7 +100,7 @@ def test_cli_alerts_and_handoff_survive_out_of_range_start_times(alertmanager, t
 
     listed = _cli(tmp_path, alertmanager.url, "alerts", "--json")
     assert listed.returncode == 0, listed.stderr
-    by_name = {a["alertname"]: a for a in json.loads(listed.stdout)}
+    by_name = {a["alertname"]: a for a in json.loads(listed.stdout)["alerts"]}
     assert by_name["AncientStart"]["startsAt"] == "1970-01-01T00:00:00+00:00"
     assert by_name["FarFutureStart"]["startsAt"] == "2200-01-01T00:00:00+00:00"
     for alert in by_name.values():

@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .clock import Clock, SystemClock
 
@@ -17,23 +17,36 @@ if TYPE_CHECKING:
 EXIT_INTERNAL = 70
 """EX_SOFTWARE: shiftdeck itself failed (a bug): never 0, never the usage code 2."""
 
-NO_CONFIG = """shiftdeck: no configuration found.
-  Looked at: --config, $SHIFTDECK_CONFIG, $XDG_CONFIG_HOME/shiftdeck/config.yaml
-  Try the built-in demo:   shiftdeck --demo
-  Or start from the sample: cp sample_config.yaml ~/.config/shiftdeck/config.yaml"""
+JSON_COMMANDS = ("alerts", "silences", "who", "schedule")
+"""The subcommands with a JSON output; --json elsewhere is a usage error."""
+
+
+def no_config_help(default_path: str) -> str:
+    return f"""shiftdeck: no configuration found.
+  Looked at: --config, $SHIFTDECK_CONFIG, {default_path},
+             $ALERTMANAGER_URL, ~/.config/amtool/config.yml (alertmanager.url)
+  Write the commented sample there, then edit it:  shiftdeck init
+  Or watch one Alertmanager (read-only):  ALERTMANAGER_URL=http://host:9093 shiftdeck
+  Or try the built-in demo:  shiftdeck --demo"""
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Global options work before or after the subcommand (as amtool's and kubectl's do)."""
     parser = argparse.ArgumentParser(prog="shiftdeck", description=__doc__)
-    parser.add_argument("--config", metavar="PATH", help="config file (YAML)")
-    parser.add_argument("--demo", action="store_true",
-                        help="run against the embedded demo environment")
-    parser.add_argument("--read-only", action="store_true", help="never write to any source")
-    commands = parser.add_subparsers(dest="command")
+    _global_options(parser, argparse.ArgumentParser.add_argument)
+    parser.add_argument("--version", action="version", version=f"shiftdeck {_version()}")
+    everywhere = argparse.ArgumentParser(add_help=False)
+    _global_options(everywhere, _without_default)
+    commands = _Commands(parser.add_subparsers(dest="command"), everywhere)
     alerts = commands.add_parser("alerts", help="print the merged alerts and exit")
+    alerts.add_argument("matchers", nargs="*", metavar="MATCHERS",
+                        help='which alerts, as amtool takes them: severity=critical '
+                        '\'alertname=~"Disk.*"\' namespace!=dev (a bare word is an alertname)')
     alerts.add_argument("--filter", default="", metavar="MATCHERS",
-                        help='e.g. \'severity=~"crit.*" namespace!=dev\'')
-    alerts.add_argument("--json", action="store_true", help="JSON instead of text")
+                        help='the same, as one argument: \'severity=~"crit.*" namespace!=dev\'')
+    commands.add_parser("init", help="write the commented sample config to "
+                        "$XDG_CONFIG_HOME/shiftdeck/config.yaml").add_argument(
+        "--force", action="store_true", help="overwrite the file if it exists")
     commands.add_parser("check", help="validate the config and probe every source")
 
     ack = commands.add_parser("ack", help="acknowledge every current alert matching (an ACK! "
@@ -58,9 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     silences = commands.add_parser("silences", help="list active, pending and recently "
                                    "expired silences")
+    silences.add_argument("matchers", nargs="*", metavar="MATCHERS",
+                          help="only silences whose matchers satisfy these, as amtool silence "
+                          "query takes them, e.g. alertname=DiskFull")
     silences.add_argument("--expiring", default="", metavar="DURATION",
                           help="only active silences ending within this, e.g. 1h")
-    silences.add_argument("--json", action="store_true", help="JSON instead of text")
 
     expire = commands.add_parser("expire", help="expire a silence")
     expire.add_argument("silence_id", metavar="ID", help="silence ID (or its first 8+ characters)")
@@ -71,14 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--at", default="", metavar="TIME",
                      help="ISO 8601, e.g. 2026-11-23T09:00 (in the config's timezone unless it "
                      "has an offset or Z); default now")
-    who.add_argument("--json", action="store_true", help="JSON instead of text")
 
     schedule = commands.add_parser("schedule", help="the coming handoffs of every role")
     schedule.add_argument("--weeks", type=_weeks, default=4, metavar="N",
                           help="how far ahead (default 4)")
     schedule.add_argument("--from", dest="start", default="", metavar="TIME",
                           help="start there instead of now (ISO 8601, like --at)")
-    schedule.add_argument("--json", action="store_true", help="JSON instead of text")
 
     handoff = commands.add_parser("handoff", help="the end-of-shift handoff report (Markdown) "
                                   "from the journal, the alerts now and the roster")
@@ -87,7 +100,62 @@ def build_parser() -> argparse.ArgumentParser:
                          "time such as 2026-11-16T09:00 (default 7d)")
     handoff.add_argument("--out", default="", metavar="FILE",
                          help="write the report to FILE instead of stdout")
+    keep = commands.add_parser(
+        "keep", help="keep the team's acks without a dashboard: extend them while their alerts "
+        "fire, end them when their alerts resolve (runs until SIGTERM)")
+    keep.add_argument("--once", action="store_true", help="one pass, then exit (cron, tests)")
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, add: Any) -> None:
+    add(parser, "--config", metavar="PATH", help="config file (YAML)")
+    add(parser, "--demo", action="store_true", help="run against the embedded demo environment")
+    add(parser, "--read-only", action="store_true", help="never write to any source")
+    add(parser, "--json", action="store_true",
+        help=f"JSON instead of text ({', '.join(JSON_COMMANDS)})")
+
+
+def _without_default(parser: argparse.ArgumentParser, *names: str, **options: Any) -> None:
+    """A global option repeated on a subcommand: absent there, it leaves the global value."""
+    parser.add_argument(*names, default=argparse.SUPPRESS, **options)
+
+
+class _Commands:
+    """add_subparsers, every subcommand also taking the global options."""
+
+    def __init__(self, actions: Any, everywhere: argparse.ArgumentParser) -> None:
+        self._actions = actions
+        self._everywhere = everywhere
+
+    def add_parser(self, name: str, **options: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self._actions.add_parser(
+            name, parents=[self._everywhere], **options)
+        return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shiftdeck")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Matchers may come after options too (`alerts --json severity=critical DiskFull`):
+    argparse leaves those over, and they join the command's matchers. Anything else left over,
+    or --json on a command without JSON output, is a usage error (exit 2)."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "matchers", None) is None or any(x.startswith("-") for x in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.matchers += extra
+    if args.json and args.command not in JSON_COMMANDS:
+        what = f"`shiftdeck {args.command}`" if args.command else "the dashboard"
+        parser.error(f"--json: {what} has no JSON output (only {', '.join(JSON_COMMANDS)})")
+    return args
 
 
 def _weeks(text: str) -> int:
@@ -104,8 +172,8 @@ def entry() -> NoReturn:
     skips interpreter teardown: at 10k alerts that is ~0.25 s of a ~1 s command (measured), and
     nothing it made needs a cycle collected or a finaliser run (output is flushed here, journal
     records were fsynced when written)."""
-    args = build_parser().parse_args()
-    if args.command is None:
+    args = parse_args()
+    if args.command in (None, "keep"):  # long-running: keep the collector and a clean exit
         sys.exit(run(args))
     gc.disable()
     code = run(args)
@@ -117,7 +185,7 @@ def entry() -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
+    return run(parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,24 +210,28 @@ def internal_error(error: BaseException) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .config import ConfigError, find_config_path, load_config, load_config_text
+    from .config import ConfigError, keymap_errors
 
+    if args.command == "init":
+        from .cli import run_init
+
+        return run_init(os.environ, args.force)
     clock = SystemClock()
     with ExitStack() as stack:
         try:
-            if args.demo:
-                from .demo import DemoEnvironment
-
-                demo = stack.enter_context(DemoEnvironment(clock))
-                config = load_config_text(demo.config_text(), source="(demo)")
-            else:
-                path = find_config_path(args.config, os.environ)
-                if path is None:
-                    print(NO_CONFIG, file=sys.stderr)
-                    return 2
-                config = load_config(path)
+            loaded = _load(args, clock, stack)
         except ConfigError as err:
             print(f"shiftdeck: {err}", file=sys.stderr)
+            return 2
+        if loaded is None:
+            return 2
+        config, text = loaded
+        # A keymap is the dashboard's: `check` and the dashboard refuse a bad one, the
+        # one-shot commands (an ack mid-incident) do not.
+        problems = keymap_errors(config, text) if args.command in (None, "check") else []
+        for problem in problems:
+            print(f"shiftdeck: {problem}", file=sys.stderr)
+        if problems:
             return 2
         if args.read_only:
             from dataclasses import replace
@@ -168,11 +240,36 @@ def _run(args: argparse.Namespace) -> int:
         return _dispatch(args, config, clock)
 
 
+def _load(args: argparse.Namespace, clock: Clock,
+          stack: ExitStack) -> tuple[Config, str | None] | None:
+    """The config and, when it was not read from a file, its text; None (said on stderr)
+    when there is none anywhere."""
+    from .config import (default_config_path, fallback_config, find_config_path, load_config,
+                         load_config_text)
+
+    if args.demo:
+        from .demo import DemoEnvironment
+
+        demo = stack.enter_context(DemoEnvironment(clock))
+        text = demo.config_text()
+        return load_config_text(text, source="(demo)"), text
+    path = find_config_path(args.config, os.environ)
+    if path is not None:
+        return load_config(path), None
+    fallback = fallback_config(os.environ)
+    if fallback is None:
+        print(no_config_help(str(default_config_path(os.environ))), file=sys.stderr)
+        return None
+    config, note = fallback
+    print(f"shiftdeck: {note}", file=sys.stderr)
+    return config, None
+
+
 def _dispatch(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from . import cli
 
     if args.command == "alerts":
-        return cli.run_alerts(config, clock, args.filter, args.json)
+        return cli.run_alerts(config, clock, " ".join([*args.matchers, args.filter]), args.json)
     if args.command == "check":
         return cli.run_check(config)
     if args.command == "ack":
@@ -181,7 +278,7 @@ def _dispatch(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         return cli.run_silence(config, clock, " ".join(args.matchers), args.duration,
                                args.comment, args.approver, args.start, args.cluster)
     if args.command == "silences":
-        return cli.run_silences(config, clock, args.expiring, args.json)
+        return cli.run_silences(config, clock, args.expiring, args.json, " ".join(args.matchers))
     if args.command == "expire":
         return cli.run_expire(config, clock, args.silence_id, args.cluster)
     if args.command == "who":
@@ -190,6 +287,9 @@ def _dispatch(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         return cli.run_schedule(config, clock, args.weeks, args.json, args.start)
     if args.command == "handoff":
         return cli.run_handoff(config, clock, args.since, args.out)
+    if args.command == "keep":
+        from . import keep
+        return keep.run(args, config, clock)
     from .app import ShiftdeckApp
 
     app = ShiftdeckApp(config, clock)

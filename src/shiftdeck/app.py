@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from textual import on
@@ -23,33 +22,36 @@ from textual.worker import Worker, WorkerState
 
 from . import terminal, writes
 from .clock import Clock
-from .domain.board import Board, SourceReport
+from .domain.board import Board
 from .domain.journal import Record
 from .domain.roster import Roster
 from .domain.shift import MEMORY_WINDOW, Event, Shift, ShiftPolicy
-from .internal_errors import BOARD, error_text, worker_label
-from .messages import (AckRequested, CommandRan, ExpireRequested, ExtendRequested, NoteAdded,
-                       SilenceRequested, SourceFailed, SourceReported, StatusUpdatePosted,
-                       UnackRequested)
+from .internal_errors import BOARD, worker_label
+from .messages import (AckRequested, CommandRan, ExpireRequested, ExtendRequested,
+                       FilterRequested, NoteAdded, SilenceRequested, SourceFailed,
+                       SourceReported, StatusUpdatePosted, UnackRequested)
 from .screens.dashboard import DashboardScreen
-from .screens.help import HelpScreen, binding_rows
+from .screens.help import HelpScreen, help_sections
 from .screens.oncall import OnCallScreen
-from .screens.silences import SilencesScreen
+from .screens.palette import AlertSearch, next_theme, system_commands
+from .screens.quitting import LEAVE_BINDINGS, in_flight, leave_allowed, quit_or_ask
 from .services.bundle import Services
 from .services.clipboard import Clipboard
-from .services.feeds import poll_feeds
+from .services.crashes import Crashes
 from .services.journal_keeper import JournalKeeper
 from .services.kube import SharedKube
 from .services.metrics import MetricFetcher
 from .services.pager import Pager
+from .services.pagerduty import PagerDesk
+from .services.pollers import Pollers
 from .services.requests import Requests
 from .services.runbooks import RunbookLoader
-from .services.shift_runner import THREADED_FROM as THREADED_REBUILD_FROM  # noqa: F401 (tests)
 from .services.shift_runner import ShiftRunner
-from .services.sources import SourceBoard, source_key
+from .services.sources import Inputs, SourceBoard
 from .sources.bulk import freeze_startup_heap
 from .sources.journal import Journal
-from .sources.poll import Source, make_sources, poll_forever
+from .sources.pagerduty import make_pager_clients
+from .sources.poll import Source, make_sources
 from .sources.prometheus import PrometheusClient
 from .sources.silence_writer import SilenceWriter
 from .themes import VARIABLE_DEFAULTS, builtin_themes
@@ -58,8 +60,9 @@ from .themes import VARIABLE_DEFAULTS, builtin_themes
 class ShiftdeckApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "shiftdeck"
+    COMMANDS = App.COMMANDS | {AlertSearch}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
+        *LEAVE_BINDINGS,
         Binding("question_mark", "help", "Help", id="help", tooltip="List every key"),
         Binding("t", "next_theme", "Theme", show=False, id="theme", tooltip="Next theme"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh",
@@ -80,18 +83,25 @@ class ShiftdeckApp(App[None]):
         self.config, self.clock, self.cursor_blink = config, clock, cursor_blink
         self._poll = poll
         self._sources = sources if sources is not None else make_sources(config)
-        self.sources = SourceBoard(self._sources, config.schedules_ics)
+        pagers = make_pager_clients(config)
+        self.sources = SourceBoard(self._sources, config.schedules_ics, pagers)
+        self.pagerduty = PagerDesk(pagers, self.sources, config.roster, clock, self.notify)
+        self.pollers = Pollers(  # each answer goes up as a message, handled on the UI's turn
+            config, self._sources, self.sources, self.pagerduty, clock, self.notify,
+            reported=lambda *report: self.post_message(SourceReported(*report)),
+            failed=lambda *failure: self.post_message(SourceFailed(*failure)), paged=self._paged)
         self.writer = writer if writer is not None else SilenceWriter(config, clock=clock)
         self.keeper = JournalKeeper(journal if journal is not None else Journal(config.journal),
                                     self.sources, clock, self.notify, self._rebuild)
         self.kube = SharedKube(config.kubernetes)
+        self.crashes = Crashes(self.sources, clock, self.notify, self.log.error, self._rebuild)
         shift = Shift(ShiftPolicy(config.severity, config.escalation, config.resolved_retention),
                       config.roster)
         self.runner = ShiftRunner(shift, config.user, clock, self._show)
         self.pager = Pager(config.notify, clock, self.notify, lambda: self.bell(),
                            self._to_terminal)
         self.requests = Requests(self.writer, config, clock, self.runner.record, self.notify,
-                                 self.sources.wake_all)
+                                 self.sources.wake_all, self.pagerduty.pagers)
         prometheus = [s for s in self._sources if isinstance(s, PrometheusClient)]
         self.services = Services(Clipboard(self._to_terminal), RunbookLoader(config, self.kube),
                                  MetricFetcher(prometheus, clock), self.kube,
@@ -139,22 +149,14 @@ class ShiftdeckApp(App[None]):
         self.push_screen(self.dashboard)
         self.run_worker(self._load_journal(), group="journal-read")
         self.set_interval(1.0, self.tick)
-        if self._poll:
-            for source in self._sources:
-                self._start_poller(source_key(source))
-            if self.config.schedules_ics:
-                self._start_poller("ics")
+        for key in self.pollers.keys if self._poll else []:
+            self._start_poller(key)
 
-    def _start_poller(self, name: str) -> None:
-        """The long-lived worker of one source (by its key), or of the ICS feeds ("ics")."""
-        if name == "ics":
-            self.run_worker(poll_feeds(self.config, self.sources, self.clock, self.notify,
-                                       self._roster_changed),
-                            name="ics", group="poll", description="refresh on-call feeds")
-        for source in self._sources:
-            if source_key(source) == name:
-                self.run_worker(self._poll_source(source), name=name, group="poll",
-                                description=f"poll {name}")
+    def _start_poller(self, key: str) -> None:
+        """The long-lived worker of one source, by its key (`Pollers.keys`)."""
+        if (loop := self.pollers.loop(key)) is not None:
+            self.run_worker(loop, name=key, group="poll",
+                            description=self.pollers.description(key))
 
     def run_worker(self, work: Any, name: str | None = "", group: str = "default",
                    description: str = "", exit_on_error: bool = True, start: bool = True,
@@ -168,42 +170,24 @@ class ShiftdeckApp(App[None]):
         worker = event.worker
         if event.state is not WorkerState.ERROR:
             return
-        self.internal_error(worker_label(worker.name, worker.group, worker.description),
+        self.crashes.report(worker_label(worker.name, worker.group, worker.description),
                             worker.error)
         if worker.group == "poll":  # a dead poller would freeze its source: start it again
             self.set_timer(self.config.refresh.total_seconds(),
                            lambda: self._start_poller(worker.name or ""))
 
-    def internal_error(self, what: str, error: BaseException | None) -> None:
-        """A bug met at run time: a banner naming it (a toast the first time)."""
-        self.log.error(f"internal error in {what}", error)
-        if self.sources.internal_error(what, error_text(error), self.clock.now()):
-            self.notify(f"Internal error in {what}: {error_text(error)} — the rest keeps "
-                        "running.", severity="error", timeout=15)
-        if what != BOARD:  # the banner is drawn from the board: it cannot show its own failure
-            self._rebuild()
-
-    async def _poll_source(self, source: Source) -> None:
-        key = source_key(source)
-
-        def reported(report: SourceReport, skipped: int) -> None:
-            self.post_message(SourceReported(key, report, skipped))
-
-        def failed(_name: str, error: str, at: datetime) -> None:
-            self.post_message(SourceFailed(key, error, at))
-
-        await poll_forever(source, self.clock, self.config.refresh, on_report=reported,
-                           on_error=failed, wake=self.sources.wake[key])
-
-    def _roster_changed(self, roster: Roster) -> None:
-        self.runner.change(lambda shift: shift.with_roster(roster, self.clock.now()))
-        self._rebuild()  # the feeds' health, in the banner
+    def _paged(self, roster: Roster | None) -> None:
+        """After a PagerDuty poll or a feeds refresh: the new roster, when it changed."""
+        ladders = self.pagerduty.ladders()
+        if roster is not None and self.runner.change(
+                lambda shift: shift.with_roster(roster, self.clock.now(), ladders)):
+            self.run_worker(self.runner.apply_in_thread(self._inputs), group="board")
+        self._rebuild()
 
     async def on_unmount(self) -> None:
         self.kube.close()
         writer = [self.writer.aclose()] if isinstance(self.writer, SilenceWriter) else []
-        await asyncio.gather(*(s.aclose() for s in self._sources), *writer,
-                             return_exceptions=True)
+        await asyncio.gather(self.pollers.aclose(), *writer, return_exceptions=True)
 
     def on_source_reported(self, message: SourceReported) -> None:
         self.sources.reported(message.key, message.report, message.skipped)
@@ -216,11 +200,13 @@ class ShiftdeckApp(App[None]):
     def _rebuild(self) -> None:
         """Apply every source's latest answer to the Shift (in a thread for large boards)."""
         try:
-            inputs = lambda: self.sources.inputs(self.clock.now())  # noqa: E731
-            if self.runner.apply(inputs, self.sources.size()):
-                self.run_worker(self.runner.apply_in_thread(inputs), group="board")
+            if self.runner.apply(self._inputs, self.sources.size()):
+                self.run_worker(self.runner.apply_in_thread(self._inputs), group="board")
         except Exception as error:  # raised in a message handler, it would end the app
-            self.internal_error(BOARD, error)
+            self.crashes.report(BOARD, error)
+
+    def _inputs(self) -> Inputs:
+        return self.sources.inputs(self.clock.now())
 
     def _show(self, shift: Shift, events: tuple[Event, ...], records: list[Record]) -> None:
         """Each new Shift: its events' records to the journal, pages, and the screens."""
@@ -229,15 +215,14 @@ class ShiftdeckApp(App[None]):
         self.pager.events(events)
         self.dashboard.show_skews(self.sources.note_skews(self.writer, self.clock))
         self.dashboard.show_shift(shift)
-        if isinstance(self.screen, SilencesScreen):
-            self.screen.show_board(shift.board)
         if shift.board.alerts:
             freeze_startup_heap()
         if (extension := self.requests.ack_extensions(shift.board)) is not None:
-            self.run_worker(extension, group="writes")
+            self._write(extension)
 
     def tick(self) -> None:
         self.runner.tick(self.clock.now())
+        self.dashboard.show_time(self.clock.now())
 
     def _to_terminal(self, sequence: str) -> None:
         if self._driver is not None and not self.is_headless:
@@ -245,22 +230,34 @@ class ShiftdeckApp(App[None]):
 
     async def _load_journal(self) -> None:
         records = await self.keeper.load(self.clock.now() - MEMORY_WINDOW)
-        self.runner.change(lambda shift: shift.journal_read(records, self.clock.now()))
+        if self.runner.change(lambda shift: shift.journal_read(records, self.clock.now())):
+            await self.runner.apply_in_thread(self._inputs)
+
+    def _write(self, job: Awaitable[None]) -> None:
+        self.run_worker(job, group="writes")
 
     def on_ack_requested(self, request: AckRequested) -> None:
-        self.run_worker(self.requests.ack(request.alerts, request.group), group="writes")
+        self._write(self.requests.ack(request.alerts, request.group, self.shift.pages))
+
+    def on_dashboard_screen_pager_requested(self, ask: DashboardScreen.PagerRequested) -> None:
+        self._write(self.requests.page(ask.incident, ask.action, ask.duration))
 
     @on(UnackRequested)
     @on(ExpireRequested)
     def expire_requested(self, request: UnackRequested | ExpireRequested) -> None:
-        self.run_worker(self.requests.expire(request.silences), group="writes")
+        unack = isinstance(request, UnackRequested)
+        self._write(self.requests.expire(request.silences, unack))
+
+    def on_filter_requested(self, request: FilterRequested) -> None:
+        while len(self.screen_stack) > 1 and self.screen is not self.dashboard:
+            self.pop_screen()
+        self.dashboard.show_filter(request.text)
 
     def on_extend_requested(self, request: ExtendRequested) -> None:
-        self.run_worker(self.requests.extend(request.silence, request.by, request.text),
-                        group="writes")
+        self._write(self.requests.extend(request.silence, request.by, request.text))
 
     def on_silence_requested(self, request: SilenceRequested) -> None:
-        self.run_worker(self.requests.silence(request.silence, request.target), group="writes")
+        self._write(self.requests.silence(request.silence, request.target))
 
     def on_note_added(self, note: NoteAdded) -> None:
         self.requests.note(note.alert, note.text)
@@ -276,9 +273,7 @@ class ShiftdeckApp(App[None]):
         self.notify("Refreshing every source…", timeout=2)
 
     def action_next_theme(self) -> None:
-        names = self._theme_names
-        current = names.index(self.theme) if self.theme in names else -1
-        self.theme = names[(current + 1) % len(names)]
+        self.theme = next_theme(self._theme_names, self.theme)
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def action_show_oncall(self) -> None:
@@ -286,14 +281,19 @@ class ShiftdeckApp(App[None]):
                                       self.config.timezone, self.config.user))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(binding_rows(self.screen)))
+        self.push_screen(HelpScreen(help_sections(self.screen)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Refresh now", "Poll every source now", self.action_refresh_now)
-        yield SystemCommand("Next theme", "Cycle shiftdeck's themes", self.action_next_theme)
-        yield SystemCommand("Keys", "List every key", self.action_help)
-        if isinstance(screen, DashboardScreen):
-            yield SystemCommand("Filter", "Filter alerts with matchers", screen.action_open_filter)
-            yield SystemCommand("Cycle grouping", "none → alertname → namespace",
-                                screen.action_cycle_grouping)
-        yield from super().get_system_commands(screen)
+        return system_commands(screen, self.run_action, self._theme_names,
+                               lambda name: setattr(self, "theme", name))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        on_sub_screen = self.dashboard.is_attached and self.screen is not self.dashboard
+        return leave_allowed(action, parameters, on_sub_screen)
+
+    def action_go_back(self) -> None:
+        self.screen.dismiss()
+
+    async def action_quit(self, anywhere: bool = False) -> None:
+        """`anywhere`: ctrl+c / ctrl+q, which check_action lets through on every screen."""
+        quit_or_ask(self, in_flight(self.requests.in_flight, self.screen_stack))

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TextIO
@@ -14,12 +16,13 @@ from typing import Any, TextIO
 import orjson
 
 from .clock import Clock
+from .config import alerting
 from .domain.alerts import Alert, AlertState
 from .domain.board import EMPTY_BOARD, Board, build_board
 from .domain.durations import (OutOfRange, check_year, format_age, format_duration,
-                               parse_duration)
+                               parse_duration, parse_start)
 from .domain.handoff import handoff_report
-from .domain.health import SourceHealth
+from .domain.health import Health, SourceHealth
 from .domain.matchers import Matcher, MatcherError, parse_matchers
 from .domain.sanitize import clean_line
 from .domain.roster import (DISTANT_FUTURE, DISTANT_PAST, Holding, Person, Roster, coalesce,
@@ -30,6 +33,7 @@ from .domain.view import AlertRow, Grouping, SilenceRow, select_rows, silence_ro
 from .sources.alertmanager import AlertmanagerClient, silences_health
 from .sources.http import SourceError
 from .sources.journal import Journal, JournalRead
+from .sources.pagerduty import probe_ladders
 from .sources.poll import make_sources, poll_all_once
 from .sources.prometheus import PrometheusClient
 from .sources.schedule import fetch_feeds, read_feeds, roster_with_feeds
@@ -50,22 +54,36 @@ MIN_ID_PREFIX = 8
 
 def run_alerts(config: Any, clock: Clock, filter_text: str, as_json: bool,
                out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """The merged alerts matching `filter_text`, with every source's health in JSON. Exit 1
+    when a source failed (its alerts are missing; the rest are printed)."""
     try:
         matchers = parse_matchers(filter_text)
     except MatcherError as error:
-        print(f"shiftdeck: --filter: {error}", file=err)
+        print(f"shiftdeck: matchers: {error}", file=err)
         return 2
     board, failures = asyncio.run(_collect(config, clock))
     rows = select_rows(board.alerts.values(), matchers, Grouping.NONE, config.severity)
     alerts = [row.alert for row in rows if isinstance(row, AlertRow)]
     if as_json:
         now = clock.now()
-        _write_bytes(out, orjson.dumps([_as_json(a, now) for a in alerts]) + b"\n")
+        body = {"alerts": [_as_json(a, now) for a in alerts],
+                "sources": [_health_json(h) for h in board.health]}
+        _write_bytes(out, orjson.dumps(body) + b"\n")
     else:
-        out.write("".join(_as_line(a, clock, config.key_labels) + "\n" for a in alerts))
+        width = terminal_width(out)
+        out.write("".join(_as_line(a, clock, config.key_labels, width) + "\n" for a in alerts))
     for name, reason in failures:
         print(f"shiftdeck: {name}: {reason}", file=err)
     return 1 if failures else 0
+
+
+def _health_json(health: SourceHealth) -> dict[str, Any]:
+    def when(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    return {"name": health.name, "kind": health.kind, "ok": health.health is Health.OK,
+            "error": health.error, "lastSuccess": when(health.last_ok),
+            "failingSince": when(health.failing_since), "skipped": health.skipped}
 
 
 async def _collect(config: Any, clock: Clock) -> tuple[Board, list[tuple[str, str]]]:
@@ -120,20 +138,109 @@ def _as_json(alert: Alert, now: datetime) -> dict[str, Any]:
     }
 
 
-def _as_line(alert: Alert, clock: Clock, key_labels: tuple[str, ...]) -> str:
+def _as_line(alert: Alert, clock: Clock, key_labels: tuple[str, ...],
+             width: int | None = None) -> str:
     age = format_age(clock.now() - alert.starts_at)
     labels = " ".join(f"{k}={alert.labels[k]}" for k in key_labels if k in alert.labels)
-    text = f"{alert.level:<3} {alert.state_text:<9} {age:>4} {alert.name} {labels}".rstrip()
     # Terminal output: keep one alert per line whatever the labels hold.
-    return text.replace("\n", " ").replace("\t", " ")
+    cells = [_one_line(f"{alert.level:<3} {alert.state_text:<9} {age:>4}"), _one_line(alert.name),
+             _one_line(labels), _one_line(alert.summary)]
+    # Narrow terminals: the labels give way first, then the summary, the name last.
+    return fit_cells(cells, ((2, 24), (3, 30), (2, 0), (3, 0), (1, 8)), width, whole_words={2})
+
+
+def terminal_width(out: TextIO, environ: Mapping[str, str] = os.environ) -> int | None:
+    """$COLUMNS when set, else the width of the terminal `out` writes to; None (no limit) when
+    it writes to a pipe or a file (`| grep` sees whole lines)."""
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return shutil.get_terminal_size().columns if out.isatty() else None
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def fit_cells(cells: list[str], shrink: tuple[tuple[int, int], ...], width: int | None,
+              whole_words: frozenset[int] | set[int] = frozenset()) -> str:
+    """The cells joined by spaces (empty ones left out), within `width`: each (cell, floor) step
+    of `shrink`, in order, cuts that cell (with …) down to no less than floor characters, until
+    the line fits; a line still too long is cut at the end. Cells in `whole_words` (labels)
+    lose whole words, never half a word."""
+    def joined() -> str:
+        return " ".join(cell for cell in cells if cell)
+
+    if width is None:
+        return joined()
+    for index, floor in shrink:
+        over = len(joined()) - width
+        if over <= 0:
+            break
+        clip = _clip_words if index in whole_words else _clip
+        cells[index] = clip(cells[index], max(floor, len(cells[index]) - over))
+    return _clip(joined(), width)
+
+
+def _clip_words(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for word in text.split(" "):
+        longer = f"{kept} {word}" if kept else word
+        if len(longer) + 2 > limit:  # room for " …"
+            break
+        kept = longer
+    return f"{kept} …" if kept else ""
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit - 1] + "…" if limit > 1 else ""
 
 
 def run_check(config: Any, out: TextIO = sys.stdout) -> int:
     print(clean_line(f"config: {config.source or '(built in)'}: ok"), file=out)
+    for warning in config_warnings(config):
+        print("warn " + clean_line(warning), file=out)
     lines = asyncio.run(_probe_all(config))
     for ok, line in lines:  # servers' versions and errors: one line each, nothing raw
         print(("ok   " if ok else "FAIL ") + clean_line(line), file=out)
     return 0 if all(ok for ok, _ in lines) else 1
+
+
+def run_init(environ: Mapping[str, str], force: bool = False, out: TextIO = sys.stdout,
+             err: TextIO = sys.stderr) -> int:
+    """Write the commented sample config where shiftdeck looks for it, never over an existing
+    file unless `force`. Exit 2 when the file exists, 1 when it cannot be written."""
+    from importlib.resources import files
+
+    from .config import default_config_path
+
+    path = default_config_path(environ)
+    if path.exists() and not force:
+        print(f"shiftdeck: init: {path} exists: not overwritten (--force replaces it)", file=err)
+        return 2
+    sample = files("shiftdeck").joinpath("sample_config.yaml").read_text(encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(str(path), sample)
+    except OSError as error:
+        print(f"shiftdeck: init: {path}: {error.strerror or error}", file=err)
+        return 1
+    print(f"wrote {path}: set alertmanagers (and user, people), then run `shiftdeck check`",
+          file=out)
+    return 0
+
+
+def config_warnings(config: Any) -> list[str]:
+    """What a valid config probably did not mean (exit code unchanged)."""
+    warnings = list(alerting.timing_warnings(config.ack, config.silences))
+    people = config.roster.people
+    if people and config.user not in people:
+        warnings.append(f"user {config.user!r} is not one of people ({', '.join(sorted(people))}): "
+                        "your acks and silences will not name a person of the roster")
+    return warnings
 
 
 async def _probe_all(config: Any) -> list[tuple[bool, str]]:
@@ -149,6 +256,8 @@ async def _probe_all(config: Any) -> list[tuple[bool, str]]:
                          if result.unmatched else "")
                       if fresh else result.error)
             lines.append((fresh and not result.unmatched, f"ics {result.feed.name}: {detail}"))
+    if config.escalation.from_pager:
+        lines += await probe_ladders(config)
     return lines
 
 
@@ -366,28 +475,18 @@ def _target_clusters(writer: SilenceWriter, matched: list[Alert], cluster: str) 
     return list(writer.clusters) if len(writer.clusters) == 1 else []
 
 
-def parse_start(text: str, now: datetime) -> datetime:
-    """'' (now), '+30m' (from now) or an ISO 8601 time (without a zone: UTC)."""
-    text = text.strip()
-    if not text:
-        return now
-    if text.startswith("+"):
-        return now + parse_duration(text[1:])
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a time: {text!r} (use +30m or e.g. 2026-11-22T18:00Z)") from None
-    check_year(at)
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def run_expire(config: Any, clock: Clock, silence_id: str, cluster: str = "",
                out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Expire one silence, by ID (or a unique prefix of at least 8 characters)."""
     if config.read_only:
         print(READ_ONLY, file=err)
         return 2
-    return asyncio.run(_expire(config, clock, silence_id.strip(), cluster, out, err))
+    silence_id = silence_id.strip()
+    if len(silence_id) < MIN_ID_PREFIX:
+        print(f"shiftdeck: {silence_id!r}: give at least {MIN_ID_PREFIX} characters of the "
+              "silence id", file=err)
+        return 2
+    return asyncio.run(_expire(config, clock, silence_id, cluster, out, err))
 
 
 async def _expire(config: Any, clock: Clock, silence_id: str, cluster: str, out: TextIO,
@@ -443,8 +542,15 @@ def _find_silence(board: Board, silence_id: str) -> tuple[Silence | None, str]:
 
 
 def run_silences(config: Any, clock: Clock, expiring_text: str = "", as_json: bool = False,
-                 out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Active, pending and recently expired silences (deduplicated across HA peers)."""
+                 matchers_text: str = "", out: TextIO = sys.stdout,
+                 err: TextIO = sys.stderr) -> int:
+    """Active, pending and recently expired silences (deduplicated across HA peers); with
+    matchers, those whose own matchers satisfy them (amtool silence query's filter)."""
+    try:
+        wanted = parse_matchers(matchers_text)
+    except MatcherError as error:
+        print(f"shiftdeck: matchers: {error}", file=err)
+        return 2
     within = None
     if expiring_text:
         try:
@@ -459,10 +565,12 @@ def run_silences(config: Any, clock: Clock, expiring_text: str = "", as_json: bo
     if within is not None:
         rows = tuple(r for r in rows if r.silence.state is SilenceState.ACTIVE
                      and r.silence.ends_at - now <= within)
+    rows = tuple(r for r in rows if _silence_matches(r.silence, wanted))
     if as_json:
         out.write(orjson.dumps([_silence_json(r, now) for r in rows]).decode() + "\n")
     else:
-        out.write("".join(_silence_line(r, now) + "\n" for r in rows))
+        width = terminal_width(out)
+        out.write("".join(_silence_line(r, now, width) + "\n" for r in rows))
     _report_failures(failures, err)
     return 1 if failures else 0
 
@@ -488,18 +596,27 @@ def _silence_json(row: SilenceRow, now: datetime) -> dict[str, Any]:
     }
 
 
-def _silence_line(row: SilenceRow, now: datetime) -> str:
+def _silence_matches(silence: Silence, wanted: tuple[Matcher, ...]) -> bool:
+    """Alertmanager's silence filter: each matcher holds for the silence's matchers read as
+    labels (name → value), e.g. alertname=DiskFull finds silences on alertname="DiskFull"; a
+    positive matcher needs its label among them."""
+    labels = {m.name: m.value for m in silence.matchers}
+    return all((m.name in labels or not m.is_equal) and m.matches(labels) for m in wanted)
+
+
+def _silence_line(row: SilenceRow, now: datetime, width: int | None = None) -> str:
     silence = row.silence
     when = row.timing(now)
     flags = [flag for flag, on in (("EXPIRING-SOON", row.expiring_soon),
                                    ("MATCHES-NOTHING", row.matches_nothing)) if on]
     matchers = "{" + ", ".join(str(m) for m in silence.matchers) + "}"
     notes = "".join(f" {k}={v}" for k, v in sorted(silence.annotations.items()))
-    text = (f"{silence.id} {silence.state.value:<7} {when:<14} {row.silencing:>3} alert(s) "
-            f"{silence.created_by} {matchers} {silence.comment}{notes}"
+    head = f"{silence.id} {silence.state.value:<7} {when:<14} {row.silencing:>3} alert(s)"
+    tail = (f"{silence.created_by} {matchers} {silence.comment}{notes}"
             + (" [" + " ".join(flags) + "]" if flags else "")
             + "".join(f" [{warning}]" for warning in silence.warnings))
-    return text.replace("\n", " ").replace("\t", " ")
+    # Narrow terminals: the ID, state, timing and count stay whole.
+    return fit_cells([_one_line(head), _one_line(tail)], ((1, 0),), width)
 
 
 # --------------------------------------------------------------------------- #

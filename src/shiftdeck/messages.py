@@ -100,3 +100,10 @@ class CommandRan(Message):
     argv: list[str]
     exit_code: int | None
     duration: timedelta
+
+
+@dataclass
+class FilterRequested(Message):
+    """Show the dashboard, filtered by `text` (matchers, as typed in the filter bar)."""
+
+    text: str

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from .domain.acks import AckPlan
 from .domain.alerts import Alert
-from .domain.journal import (Acked, AlertRef, PagerAcked, PagerSnoozed, Record, SilenceCreated,
-                             SilenceExpired, SilenceExtended, Unacked)
+from .domain.journal import (Acked, AckResolved, AlertRef, PagerAcked, PagerSnoozed, Record,
+                             SilenceCreated, SilenceExpired, SilenceExtended, Unacked)
 from .domain.pager import ACKNOWLEDGED, RESOLVED, Correlation, Incident
-from .domain.silences import (AckSettings, Silence, SilenceRequest, ack_request, common_matchers,
-                              exact_matchers, existing_ack, with_reference)
+from .domain.silences import (EXTEND_WHEN_LESS_THAN, AckSettings, Silence, SilenceRequest,
+                              SilenceState, ack_request, common_matchers, exact_matchers,
+                              existing_ack, extend_request, with_reference)
 from .sources.pagerduty import PagerRefused
 from .sources.silence_writer import ReadOnlyError
 
@@ -280,6 +282,96 @@ async def expire(silences: Iterable[Silence], writer: Writer) -> Outcome:
 
 
 # --------------------------------------------------------------------------- #
+# Keeping acks: extended while their alerts fire, ended when they resolved
+# --------------------------------------------------------------------------- #
+# The dashboard and `shiftdeck keep` (several of each, kthxbye and karma beside them) may plan
+# the same write from polls a moment apart. Each is re-checked, under the writer's lock, against
+# the cluster's silences read right before: one already extended or already ended by someone
+# else is skipped, one changed since the poll is left alone.
+
+
+async def keep_acks(plan: AckPlan, writer: Writer) -> Outcome:
+    """Extend and end the acks of `plan` (domain.acks.plan_acks), each re-checked first."""
+    outcome = Outcome()
+    if not plan:
+        return outcome
+    async with AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(writer.exclusive())
+        except OSError as err:
+            outcome.warnings.append(f"the write lock could not be taken ({err.strerror or err})"
+                                    ": acks re-checked without it")
+        except Exception as err:
+            outcome.items += [Item(i, f"ack {i[:8]}", "", error=str(err)) for i in plan.ids]
+            return outcome
+        held = {c: await _silences_or_error(writer, c) for c in plan.clusters}
+        for request in plan.extend:
+            outcome.items.append(await _keep_extending(request, held[request.cluster], writer))
+        for silence in plan.end:
+            outcome.items.append(await _end_ack(silence, held[silence.cluster], writer))
+    return outcome
+
+
+async def _keep_extending(request: SilenceRequest, held: tuple[Silence, ...] | Exception,
+                          writer: Writer) -> Item:
+    label, cluster = f"ack {request.id[:8]}", request.cluster
+    current, why = _recheck(request.id, held)
+    if current is None:
+        return Item(request.id, label, cluster, skipped=why, error=_unread(held))
+    if current.remaining(writer.now_at(cluster)) >= EXTEND_WHEN_LESS_THAN:
+        return Item(request.id, label, cluster, skipped="already extended")
+    try:
+        written = await writer.write(extend_request(current, request.ends_at))
+    except Exception as err:
+        return Item(request.id, label, cluster, error=str(err), refused=_refusal(err))
+    if written == request.id:
+        return Item(request.id, label, cluster, silence_id=written)
+    # The ack ended between the check and the write, so Alertmanager stored a new silence
+    # instead: whoever ended it meant it to end.
+    try:
+        await writer.expire(cluster, written)
+    except Exception as err:
+        return Item(request.id, label, cluster, error=f"it ended meanwhile and Alertmanager "
+                    f"made a new silence {written} that could not be expired: {err}")
+    return Item(request.id, label, cluster, skipped="ended meanwhile (the new silence "
+                f"Alertmanager made, {written[:8]}, was expired again)")
+
+
+async def _end_ack(silence: Silence, held: tuple[Silence, ...] | Exception,
+                   writer: Writer) -> Item:
+    label, cluster = f"ack {silence.id[:8]}", silence.cluster
+    current, why = _recheck(silence.id, held)
+    if current is None:
+        return Item(silence.id, label, cluster, skipped=why, error=_unread(held))
+    if current.updated_at != silence.updated_at or current.ends_at != silence.ends_at:
+        return Item(silence.id, label, cluster, skipped="changed since the poll: judged again "
+                    "at the next one")
+    try:
+        await writer.expire(cluster, silence.id)
+    except Exception as err:
+        again, _ = _recheck(silence.id, await _silences_or_error(writer, cluster))
+        if again is None:
+            return Item(silence.id, label, cluster, skipped="already ended")
+        return Item(silence.id, label, cluster, error=str(err), refused=_refusal(err))
+    return Item(silence.id, label, cluster, silence_id=silence.id)
+
+
+def _recheck(silence_id: str, held: tuple[Silence, ...] | Exception) -> tuple[Silence | None,
+                                                                               str]:
+    """The silence as the cluster holds it now, if still active; else None and why."""
+    if isinstance(held, Exception):
+        return None, ""
+    current = next((s for s in held if s.id == silence_id), None)
+    if current is None or current.state is not SilenceState.ACTIVE:
+        return None, "already ended"
+    return current, ""
+
+
+def _unread(held: tuple[Silence, ...] | Exception) -> str:
+    return f"not re-checked, so not written: {held}" if isinstance(held, Exception) else ""
+
+
+# --------------------------------------------------------------------------- #
 # The journal: what was written, the same records from the CLI and the TUI
 # --------------------------------------------------------------------------- #
 
@@ -331,6 +423,18 @@ def extend_record(silence: Silence, new_end: datetime, user: str,
                   at: datetime) -> SilenceExtended:
     return SilenceExtended(at, user, None, silence.comment, silence=silence.id,
                            ends_at=new_end)
+
+
+def keep_records(plan: AckPlan, outcome: Outcome, user: str, at: datetime) -> list[Record]:
+    """A SilenceExtended per ack extended, an AckResolved per ack ended (its alerts resolved)."""
+    done = set(outcome.done)
+    records: list[Record] = [
+        SilenceExtended(at, user, None, r.comment, silence=r.id, ends_at=r.ends_at)
+        for r in plan.extend if r.id in done]
+    records += [AckResolved(at, user, None, s.comment, silence=s.id,
+                            matchers=tuple(str(m) for m in s.matchers))
+                for s in plan.end if s.id in done]
+    return records
 
 
 # --------------------------------------------------------------------------- #

@@ -4,16 +4,17 @@ users and one escalation policy."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 from contextlib import contextmanager
+from dataclasses import replace
 
 from shiftdeck.clock import Clock
-from shiftdeck.demo.pagerduty_api import (Answer, DemoOnCall, DemoPolicy, DemoUser, Headers,
-                                          PagerDutyApi, PagerDutyServer, pd_error)
-from shiftdeck.demo.server import Request, Response
+from shiftdeck.demo.pagerduty_api import DemoOnCall, DemoPolicy, DemoUser, PagerDutyApi, pd_error
+from shiftdeck.demo.server import LoopbackServer, Request, Response
 
 TOKEN = "pd-test-token"
 ALICE = DemoUser("PUALICE", "Alice Ng", "alice@example.com")
@@ -40,25 +41,28 @@ class TestPagerDuty(PagerDutyApi):
         self.shown_status: dict[str, str] = {}
         """Incident id → a status to answer whatever the incident's real one (a status a newer
         PagerDuty might send)."""
+        self.schedule_targets: dict[tuple[str, int], tuple[str, str]] = {}
+        """(policy id, 0-based rule) → (schedule id, name): a schedule target added to it."""
         self._hooks = threading.Lock()
 
-    def __call__(self, request: Request, headers: Headers) -> Answer:
+    def __call__(self, request: Request) -> Response:
         with self._hooks:
-            self.requests.append((request.method, request.path, request.query, dict(headers)))
+            self.requests.append((request.method, request.path, request.query,
+                                  dict(request.headers)))
             limited = self.rate_limited > 0
             if limited:
                 self.rate_limited -= 1
         if limited:
-            response, _ = pd_error(429, "Rate Limit Exceeded", 2020)
-            return response, {"Retry-After": self.retry_after}
+            return replace(pd_error(429, "Rate Limit Exceeded", 2020),
+                           headers={"Retry-After": self.retry_after})
         if self.delay:
             time.sleep(self.delay)
-        response, extra = super().__call__(request, headers)
+        response = super().__call__(request)
         if self.padding and response.status < 300:
             body = (response.body.rstrip(b"\n")[:-1] + b',"padding":"'
                     + b"x" * self.padding + b'"}')
-            response = Response(response.status, body, response.content_type)
-        return response, extra
+            response = replace(response, body=body)
+        return response
 
     def incident_json(self, incident: Any,
                       includes: frozenset[str] = frozenset()) -> dict[str, object]:
@@ -67,6 +71,18 @@ class TestPagerDuty(PagerDutyApi):
             shown["status"] = self.shown_status[incident.id]
         return shown
 
+    def get_policy(self, policy_id: str) -> Response:
+        response = super().get_policy(policy_id)
+        if not any(p == policy_id for p, _ in self.schedule_targets) or response.status != 200:
+            return response
+        body = json.loads(response.body)
+        for index, rule in enumerate(body["escalation_policy"]["escalation_rules"]):
+            if (policy_id, index) in self.schedule_targets:
+                schedule, name = self.schedule_targets[policy_id, index]
+                rule["targets"].insert(0, {"id": schedule, "type": "schedule_reference",
+                                           "summary": name})
+        return replace(response, body=json.dumps(body).encode())
+
     def paths(self, method: str = "GET") -> list[str]:
         return [path for m, path, _, _ in self.requests if m == method]
 
@@ -74,7 +90,8 @@ class TestPagerDuty(PagerDutyApi):
 @contextmanager
 def serving(api: PagerDutyApi) -> Iterator[str]:
     """The API on a free loopback port; its base URL."""
-    server = PagerDutyServer(api).start()
+    server = LoopbackServer("pagerduty")
+    server.start(api)
     try:
         yield server.url
     finally:

@@ -18,7 +18,9 @@ kubernetes), model (:class:`Config`), load (finding and loading, cross-section r
 """
 
 from .errors import ConfigError
-from .load import find_config_path, load_config, load_config_text
+from .fallback import fallback_config
+from .keymap import keymap_errors
+from .load import default_config_path, find_config_path, load_config, load_config_text
 from .mask import MASK
 from .model import MAX_REFRESH, MIN_REFRESH, Config
 from .oncall import MIN_ICS_REFRESH, MIN_ROTATION
@@ -29,6 +31,6 @@ from .walker import MAX_ALIASES, MAX_DEPTH, MAX_MERGED_KEYS
 __all__ = [
     "DEFAULT_TIMEOUT", "MASK", "MAX_ALIASES", "MAX_DEPTH", "MAX_MERGED_KEYS", "MAX_REFRESH",
     "MAX_TIMEOUT", "MIN_ICS_REFRESH", "MIN_REFRESH", "MIN_ROTATION", "BasicAuth", "Config",
-    "ConfigError", "TLSConfig", "Upstream", "find_config_path", "load_config",
-    "load_config_text",
+    "ConfigError", "TLSConfig", "Upstream", "default_config_path", "fallback_config",
+    "find_config_path", "keymap_errors", "load_config", "load_config_text",
 ]

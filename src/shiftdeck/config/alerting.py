@@ -46,6 +46,17 @@ def parse_ack(value: Value) -> AckSettings:
     return settings
 
 
+def timing_warnings(ack: AckSettings, silences: SilenceSettings) -> list[str]:
+    """What `shiftdeck check` warns about in the ack and silence timings (nothing is wrong
+    enough to refuse the config)."""
+    warn = silences.warn_before
+    if warn and warn >= ack.duration:
+        return [f"silences.warn_before ({duration_text(warn)}) is not shorter than ack.duration "
+                f"({duration_text(ack.duration)}): every new ack shows as expiring soon; set "
+                "warn_before below ack.duration (default 5m)"]
+    return []
+
+
 def parse_silences(value: Value) -> SilenceSettings:
     _, parsed = read_section(value, SilenceSettings)
     return SilenceSettings(**parsed)
@@ -92,6 +103,7 @@ declare(
     duration=Setting(parse=positive_duration),
     max_duration=Setting(parse=positive_duration),
     extend=Setting(parse=Value.flag),
+    until_resolved=Setting(parse=Value.flag),
 )
 declare(
     SilenceSettings,

@@ -22,8 +22,14 @@ def find_config_path(explicit: str | None, environ: Mapping[str, str]) -> Path |
     from_env = environ.get("SHIFTDECK_CONFIG")
     if from_env:
         return _must_exist(from_env, "named by $SHIFTDECK_CONFIG")
-    candidate = _config_home(environ) / "shiftdeck" / "config.yaml"
+    candidate = default_config_path(environ)
     return candidate if candidate.is_file() else None
+
+
+def default_config_path(environ: Mapping[str, str]) -> Path:
+    """$XDG_CONFIG_HOME/shiftdeck/config.yaml: where the config is looked for last, and where
+    `shiftdeck init` writes the sample."""
+    return _config_home(environ) / "shiftdeck" / "config.yaml"
 
 
 def load_config(

@@ -16,13 +16,16 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from ..domain.durations import check_year, limit_text
-from ..domain.escalation import EscalationPolicy, NotifySettings, Step
+from ..domain.escalation import EscalationPolicy, NotifySettings, PagerLadder, Step
 from ..domain.roster import IcsFeed, Person, Roster, Rotation, Shift, localize
 from ..domain.severity import SeverityPolicy
 from ..domain.sizes import format_size
 from . import values
 from .declare import Setting, declare, file_keys, parse_declared, read_section
+from .pagerduty import account_names, pagerduty_id
 from .mask import all_masked, duration_text, masked_feed_url, or_none, plain
 from .values import positive_duration
 from .walker import Fields, Value
@@ -47,7 +50,8 @@ def parse_oncall(found: Fields, zone: ZoneInfo, severity: SeverityPolicy) -> dic
     parsed: dict[str, Any] = {"roster": roster, "schedules_ics": feeds}
     escalation = found.get("escalation")
     if escalation is not None:
-        parsed["escalation"] = _parse_escalation(escalation, roster.roles(), people, severity)
+        parsed["escalation"] = _parse_escalation(escalation, roster.roles(), people, severity,
+                                                 account_names(found.get("pagerduty")))
     notify = found.get("notify")
     if notify is not None:
         parsed["notify"] = _parse_notify(notify, severity)
@@ -55,7 +59,10 @@ def parse_oncall(found: Fields, zone: ZoneInfo, severity: SeverityPolicy) -> dic
 
 
 def show_escalation(policy: EscalationPolicy) -> Any:
-    return plain(policy.ladders)
+    shown = plain(policy.ladders)
+    for level, ladder in policy.from_pager.items():
+        shown[level] = {"pagerduty": ladder.policy_id, "account": ladder.account}
+    return shown
 
 
 # -- times ------------------------------------------------------------------ #
@@ -247,16 +254,42 @@ def _parse_levels(value: Value) -> Mapping[str, str]:
 
 
 def _parse_escalation(value: Value, roles: Collection[str], people: Mapping[str, Person],
-                      severity: SeverityPolicy) -> EscalationPolicy:
+                      severity: SeverityPolicy, accounts: tuple[str, ...]) -> EscalationPolicy:
+    """Level → a list of steps, or ``{pagerduty: <policy id>, account: <name>}``: the ladder
+    of that PagerDuty escalation policy (``account`` only needed with several accounts)."""
     ladders: dict[str, tuple[Step, ...]] = {}
+    from_pager: dict[str, PagerLadder] = {}
     levels = (*severity.names(), "default")
     for level, (key_node, node) in value.pairs().items():
         if level not in levels:
             raise value.child(key_node, level).error(
                 _unknown("level", level, levels, "levels come from severities"))
         item = value.child(node, level)
-        ladders[level] = () if item.is_null else _parse_ladder(item, roles, people)
-    return EscalationPolicy(ladders)
+        if isinstance(item.node, yaml.MappingNode):
+            from_pager[level] = _pager_ladder(item, accounts)
+            ladders[level] = ()
+        else:
+            ladders[level] = () if item.is_null else _parse_ladder(item, roles, people)
+    return EscalationPolicy(ladders, MappingProxyType(from_pager))
+
+
+def _pager_ladder(value: Value, accounts: tuple[str, ...]) -> PagerLadder:
+    found = value.fields(file_keys(PagerLadder))
+    policy = pagerduty_id(found.require("pagerduty"))
+    if not accounts:
+        raise value.error("no pagerduty account is configured to read escalation policy "
+                          f"{policy} from")
+    account = found.get("account")
+    if account is None:
+        if len(accounts) > 1:
+            raise value.child(value.node, "account").error(
+                f"required with several pagerduty accounts ({', '.join(accounts)})")
+        return PagerLadder(accounts[0], policy)
+    name = account.nonempty_text()
+    if name not in accounts:
+        raise account.error(_unknown("pagerduty account", name, accounts,
+                                     "accounts are the names of the pagerduty entries"))
+    return PagerLadder(name, policy)
 
 
 def _parse_ladder(value: Value, roles: Collection[str],
@@ -344,6 +377,7 @@ declare(
     max_bytes=Setting(parse=values.size, show=format_size),
 )
 declare(Step, after=Setting(), notify=Setting())
+declare(PagerLadder, policy_id=Setting(key="pagerduty"), account=Setting())
 declare(
     NotifySettings,
     min_interval=Setting(parse=Value.duration),

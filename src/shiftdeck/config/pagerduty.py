@@ -9,7 +9,7 @@ from datetime import timedelta
 from types import MappingProxyType
 
 from . import values
-from .declare import read_section, setting
+from .declare import file_keys, read_section, setting
 from .mask import hidden, size_or_none
 from .values import DEFAULT_TIMEOUT
 from .walker import Value
@@ -44,13 +44,7 @@ def _parse_from(value: Value) -> str:
 
 
 def _parse_ids(value: Value) -> tuple[str, ...]:
-    ids = []
-    for item in value.items():
-        text = item.nonempty_text().strip()
-        if not _ID.fullmatch(text):
-            raise item.error(f"not a PagerDuty id: {text!r} (e.g. PIJ90N7)")
-        ids.append(text)
-    return tuple(dict.fromkeys(ids))
+    return tuple(dict.fromkeys(pagerduty_id(item) for item in value.items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +83,23 @@ class PagerDuty:
     def __post_init__(self) -> None:
         if not isinstance(self.levels, MappingProxyType):
             object.__setattr__(self, "levels", MappingProxyType(dict(self.levels)))
+
+
+def pagerduty_id(value: Value) -> str:
+    """A PagerDuty id: a service, team or escalation policy (``PIJ90N7``)."""
+    text = value.nonempty_text().strip()
+    if not _ID.fullmatch(text):
+        raise value.error(f"not a PagerDuty id: {text!r} (e.g. PIJ90N7)")
+    return text
+
+
+def account_names(value: Value | None) -> tuple[str, ...]:
+    """The names of the ``pagerduty`` entries (already parsed without error), for sections
+    that name an account."""
+    if value is None:
+        return ()
+    return tuple(item.fields(file_keys(PagerDuty)).require("name").nonempty_text()
+                 for item in value.items())
 
 
 def parse_pagerduty(value: Value) -> tuple[PagerDuty, ...]:

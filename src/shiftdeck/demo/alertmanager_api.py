@@ -27,6 +27,8 @@ RESEND_DELAY = 60
 """Prometheus re-sends a firing alert every minute: that is when updatedAt moves."""
 VALID_FOR = 4 * RESEND_DELAY
 """...and each send says it stays valid for four of those (endsAt)."""
+ACK_PREFIX = "ACK!"
+"""The karma/kthxbye acknowledgement: the demo holds an alert acked this way firing (Scenario.hold)."""
 
 _FALSE = {"false", "0", "f", "n", "no", "off"}
 
@@ -142,6 +144,9 @@ class AlertmanagerApi:
             silence_id = self.silences.post(payload)
         except SilenceError as err:
             return json_response(str(err), err.status)
+        silence = self.silences.get(silence_id)
+        if silence is not None and silence.comment.startswith(ACK_PREFIX):
+            self.scenario.hold(silence.matches, self.clock.now())
         return json_response({"silenceID": silence_id})
 
     def one_silence(self, request: Request, silence_id: str) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,9 @@ from shiftdeck.domain.roster import Rotation, localize
 
 from .alertmanager_api import AlertmanagerApi
 from .kube import KubeApiServer, demo_cluster
+from .pager import LEVELS as PAGER_LEVELS
+from .pager import DemoPagerDuty, demo_policy
+from .pager import email as pager_email
 from .prometheus_api import PrometheusApi
 from .scenario import Scenario, build_scenario
 from .server import LoopbackServer
@@ -24,7 +29,9 @@ from .silences import SilenceStore
 
 
 RUNBOOKS = Path(__file__).parent / "runbooks"
-"""The example runbooks (examples/runbooks in the repository), shipped inside the package."""
+"""The example runbooks (examples/runbooks in the repository) fitted to the demo's world, shipped
+inside the package: every command they offer to run works against the demo cluster (no
+database, Redis, Services or volumes to ask: those commands are shown, not offered)."""
 
 
 class DemoEnvironment:
@@ -45,59 +52,81 @@ class DemoEnvironment:
         self._alertmanager: LoopbackServer | None = None
         self._prometheus: LoopbackServer | None = None
         self._kube: KubeApiServer | None = None
-        self._kube_dir: Path | None = None
+        self._pagerduty: LoopbackServer | None = None
+        self.pager: DemoPagerDuty | None = None
+        """The demo's PagerDuty (its API and Alertmanager's notifier); None until start()."""
+        self._dir: Path | None = None
+        self._janitor: subprocess.Popen[bytes] | None = None
+        self._kube_cache: _EnvironmentVariable | None = None
 
     def start(self) -> None:
         if self._alertmanager is not None:
             return
-        prometheus = LoopbackServer("prometheus")
+        servers: list[LoopbackServer] = []
         try:
-            alertmanager = LoopbackServer("alertmanager")
-        except OSError:
-            prometheus.stop()
-            raise
-        try:
+            prometheus, alertmanager, pagerduty = (
+                _bound(servers, name) for name in ("prometheus", "alertmanager", "pagerduty"))
+            self._make_state_dir()
             self._start_kube()
         except BaseException:
-            prometheus.stop()
-            alertmanager.stop()
+            for server in servers:
+                server.stop()
+            self._remove_state_dir()
             raise
         prometheus.start(PrometheusApi(self.scenario, self.clock))
         alertmanager.start(
             AlertmanagerApi(self.scenario, self.silences, self.clock, prometheus.url, self.clock.now())
         )
+        self.pager = DemoPagerDuty(self.scenario, self.silences, self.clock, demo_policy(
+            DEMO_ENGINEERS, ROTATION_START, DEMO_ZONE, self.clock.now()))
+        pagerduty.start(self.pager)
         self._prometheus, self._alertmanager = prometheus, alertmanager
+        self._pagerduty = pagerduty
+
+    def _make_state_dir(self) -> None:
+        """The demo's own directory for everything it would otherwise write in the user's
+        home (the journal and write lock, kubectl's caches) and its kubeconfig. A janitor
+        process removes it when this process ends, however it ends; stop() removes it first."""
+        _remove_orphaned_dirs()
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{_DIR_PREFIX}{os.getpid()}-"))
+        self._janitor = _start_janitor(self._dir)
+        # kubectl (runbook commands) caches discovery and HTTP answers in ~/.kube/cache, a new
+        # directory per demo port; the runner starts it with this process' environment.
+        self._kube_cache = _EnvironmentVariable("KUBECACHEDIR", str(self._dir / "kube-cache"))
 
     def _start_kube(self) -> None:
         """The demo cluster: a Kubernetes API on loopback holding the alerts' pods, and a
-        kubeconfig (context `demo`) for it in a private temporary directory."""
+        kubeconfig (context `demo`) for it in the demo's directory."""
         kube = KubeApiServer(clock=self.clock.now)
         try:
             kube.load(demo_cluster(self.scenario, self.clock.now(), self.seed))
-            _remove_orphaned_kube_dirs()
-            self._kube_dir = Path(tempfile.mkdtemp(prefix=f"{_KUBE_DIR_PREFIX}{os.getpid()}-"))
-            kube.kubeconfig(self._kube_dir / "kubeconfig", contexts=("demo",))
+            kube.kubeconfig(self.state_dir / "kubeconfig", contexts=("demo",))
         except BaseException:
             kube.stop()
-            self._remove_kube_dir()
             raise
         kube.start()
         self._kube = kube
 
     def stop(self) -> None:
-        for server in (self._alertmanager, self._prometheus):
+        for server in (self._alertmanager, self._prometheus, self._pagerduty):
             if server is not None:
                 server.stop()
-        self._alertmanager = self._prometheus = None
+        self._alertmanager = self._prometheus = self._pagerduty = None
         if self._kube is not None:
             self._kube.stop()
             self._kube = None
-        self._remove_kube_dir()
+        self._remove_state_dir()
 
-    def _remove_kube_dir(self) -> None:
-        if self._kube_dir is not None:
-            shutil.rmtree(self._kube_dir, ignore_errors=True)
-            self._kube_dir = None
+    def _remove_state_dir(self) -> None:
+        if self._kube_cache is not None:
+            self._kube_cache.restore()
+            self._kube_cache = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        if self._janitor is not None:
+            _stop_janitor(self._janitor)
+            self._janitor = None
 
     @property
     def running(self) -> bool:
@@ -112,16 +141,28 @@ class DemoEnvironment:
         return self._started(self._prometheus).url
 
     @property
+    def pagerduty_url(self) -> str:
+        return self._started(self._pagerduty).url
+
+    @property
     def kube(self) -> KubeApiServer:
         """The demo cluster's API server (its objects and logs)."""
         return self._started(self._kube)
 
     @property
+    def state_dir(self) -> Path:
+        """The demo's own directory (journal, kubeconfig, kubectl's caches); removed by
+        stop(), or by the janitor when the process is killed."""
+        if self._dir is None:
+            raise RuntimeError("the demo environment is not running: call start() first")
+        return self._dir
+
+    @property
     def kubeconfig_path(self) -> Path:
         """The demo cluster's kubeconfig (current context `demo`); removed by stop()."""
-        if self._kube is None or self._kube_dir is None:
+        if self._kube is None:
             raise RuntimeError("the demo environment is not running: call start() first")
-        return self._kube_dir / "kubeconfig"
+        return self.state_dir / "kubeconfig"
 
     def kube_config_text(self) -> str:
         """The `kubernetes:` section of a shiftdeck config pointing at the demo cluster."""
@@ -145,7 +186,19 @@ class DemoEnvironment:
             + demo_override(self.clock.now())
             + f"runbooks:\n  dirs: [{_quote(str(RUNBOOKS))}]\n"
             + self.kube_config_text()
+            + f"journal: {_quote(str(self.state_dir / 'state' / 'journal.jsonl'))}\n"
+            + self.pagerduty_config_text(user)
         )
+
+    def pagerduty_config_text(self, user: str) -> str:
+        """The `pagerduty:` section: the demo's PagerDuty, written to as `user`."""
+        if self.pager is None:
+            raise RuntimeError("the demo environment is not running: call start() first")
+        levels = ", ".join(f"{level}: {role}" for level, role in PAGER_LEVELS.items())
+        return ("pagerduty:\n"
+                f"  - {{name: pd, url: {_quote(self.pagerduty_url)}, "
+                f"token: {_quote(self.pager.token)}, from: {_quote(pager_email(user))}, "
+                f"levels: {{{levels}}}}}\n")
 
     def __enter__(self) -> DemoEnvironment:
         self.start()
@@ -163,14 +216,21 @@ class DemoEnvironment:
 
 
 _Server = TypeVar("_Server", LoopbackServer, KubeApiServer)
-_KUBE_DIR_PREFIX = "shiftdeck-demo-kube-"
 
 
-def _remove_orphaned_kube_dirs() -> None:
-    """Remove the kubeconfig directories of demos that were killed before stop() ran (their
-    names carry the process id)."""
-    for path in Path(tempfile.gettempdir()).glob(f"{_KUBE_DIR_PREFIX}*-*"):
-        pid = path.name[len(_KUBE_DIR_PREFIX):].split("-", 1)[0]
+def _bound(servers: list[LoopbackServer], name: str) -> LoopbackServer:
+    """A server bound to a free port (not serving yet), added to `servers` to stop on failure."""
+    server = LoopbackServer(name)
+    servers.append(server)
+    return server
+_DIR_PREFIX = "shiftdeck-demo-"
+
+
+def _remove_orphaned_dirs() -> None:
+    """Remove the directories of demos that ended before stop() ran and whose janitor did not
+    run either (their names carry the process id; older demos named theirs `…-kube-<pid>-`)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_DIR_PREFIX}*-*"):
+        pid = path.name[len(_DIR_PREFIX):].removeprefix("kube-").split("-", 1)[0]
         if not pid.isdigit() or int(pid) == os.getpid() or not path.is_dir() or path.is_symlink():
             continue
         try:
@@ -181,8 +241,52 @@ def _remove_orphaned_kube_dirs() -> None:
             pass
 
 
+_JANITOR = ("import shutil, sys\n"
+            "sys.stdin.buffer.read()\n"  # end of file: the demo process has ended
+            "shutil.rmtree(sys.argv[1], ignore_errors=True)\n")
+
+
+def _start_janitor(directory: Path) -> subprocess.Popen[bytes]:
+    """A process that removes `directory` once the pipe from this one closes, which the
+    kernel does however this process ends (SIGKILL, SIGHUP from a closed terminal, a crash).
+    In a session of its own, so the terminal's signals do not reach it."""
+    return subprocess.Popen([sys.executable, "-I", "-S", "-c", _JANITOR, str(directory)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+
+
+def _stop_janitor(janitor: subprocess.Popen[bytes]) -> None:
+    if janitor.stdin is not None:
+        janitor.stdin.close()
+    try:
+        janitor.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        janitor.kill()
+        janitor.wait()
+
+
+class _EnvironmentVariable:
+    """An environment variable set for this process (and the commands it starts) until
+    restore(), which puts back what was there unless someone changed it since."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+        self._previous = os.environ.get(name)
+        os.environ[name] = value
+
+    def restore(self) -> None:
+        if os.environ.get(self.name) != self.value:
+            return
+        if self._previous is None:
+            del os.environ[self.name]
+        else:
+            os.environ[self.name] = self._previous
+
+
 DEMO_ZONE = ZoneInfo("Europe/Berlin")
 DEMO_ENGINEERS = ("alice", "bob", "carol", "dave")
+ROTATION_START = datetime(2026, 1, 5, 9, 0)
+"""The rotations' first handoff (DEMO_ROSTER's `start`), Berlin time."""
 DEMO_ROSTER = """\
 timezone: Europe/Berlin
 people:
@@ -216,8 +320,7 @@ def demo_override(now: datetime) -> str:
     the engineer who is neither primary nor secondary that day. Depends only on `now`."""
     day = now.astimezone(DEMO_ZONE).date() + timedelta(days=1)
     start = datetime(day.year, day.month, day.day, 9, 0)
-    rotation = Rotation("primary", DEMO_ENGINEERS, datetime(2026, 1, 5, 9, 0), timedelta(weeks=1),
-                        DEMO_ZONE)
+    rotation = Rotation("primary", DEMO_ENGINEERS, ROTATION_START, timedelta(weeks=1), DEMO_ZONE)
     turn = rotation.turn_at(localize(start, DEMO_ZONE))
     cover = DEMO_ENGINEERS[(turn + 2) % len(DEMO_ENGINEERS)]
     until = start + timedelta(days=1)

@@ -8,10 +8,8 @@ delay, and when the clock passes it the assignment moves to the next level (loop
 ``num_loops`` times). Acknowledging stops that and adds an ``unacknowledge`` action (the
 service's 30-minute acknowledgement timeout); a snooze moves it. Writes need the ``From``
 header and every request the token. Times come from the injected clock: a frozen clock gives
-identical answers.
-
-Unlike the Alertmanager and Prometheus APIs this one reads request headers (Authorization,
-From) and sets answer headers (Retry-After), so it brings its own handler (PagerDutyServer).
+identical answers. Served by server.LoopbackServer like the other demo APIs (requests carry
+their headers, answers may set some).
 """
 
 from __future__ import annotations
@@ -19,15 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shiftdeck.clock import Clock
 
-from .server import QuietServer, Request, Response, json_response, text_response
-from .server import _Handler as _PlainHandler
+from .server import Request, Response, json_response
 from .wire import parse_time
 
 FROM_MISSING = ('You must specify a user\'s email address in the "From" header to perform '
@@ -38,20 +34,15 @@ MAX_LIMIT = 100
 OFFSET_CAP = 10_000
 MAX_UPDATES = 250
 
-Headers = Mapping[str, str]
-"""Request headers, names lower-cased."""
-Answer = tuple[Response, dict[str, str]]
-
-
 def pd_error(status: int, message: str, code: int | None = None,
-             errors: Sequence[str] = ()) -> Answer:
+             errors: Sequence[str] = ()) -> Response:
     """PagerDuty's error shape: ``{"error": {"message", "code", "errors"}}``."""
     error: dict[str, object] = {"message": message}
     if code is not None:
         error["code"] = code
     if errors:
         error["errors"] = list(errors)
-    return json_response({"error": error}, status), {}
+    return json_response({"error": error}, status)
 
 
 def pd_time(at: datetime) -> str:
@@ -78,6 +69,13 @@ def summary_text(alerts: Sequence[Mapping[str, str]], group_by: Sequence[str]) -
     if common:
         text += " (" + " ".join(common.values()) + ")"
     return text.strip()
+
+
+def dedup_key(alerts: Sequence[Mapping[str, str]], group_by: Sequence[str]) -> str:
+    """hex(sha256(group key)), as Alertmanager's notifier sends it; the group key of a group of
+    the root route (``{}``) by `group_by`."""
+    group_key = "{}:{" + ",".join(f'{k}="{alerts[0].get(k, "")}"' for k in sorted(group_by)) + "}"
+    return hashlib.sha256(group_key.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +140,7 @@ class DemoIncident:
 
 
 class PagerDutyApi:
-    """(Request, headers) → (Response, answer headers) for the REST API v2 subset shiftdeck
+    """Request → Response for the REST API v2 subset shiftdeck
     reads and writes."""
 
     def __init__(self, clock: Clock, token: str, users: Sequence[DemoUser],
@@ -156,7 +154,7 @@ class PagerDutyApi:
         self.writes: list[tuple[str, str, str]] = []
         """(method, path, From header) of every write accepted: what tests look at."""
         self._lock = threading.Lock()
-        self._routes: dict[tuple[str, str], Callable[[Request, Headers], Answer]] = {
+        self._routes: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("GET", "/incidents"): self.list_incidents,
             ("PUT", "/incidents"): self.update_incidents,
             ("GET", "/oncalls"): self.list_oncalls,
@@ -172,13 +170,38 @@ class PagerDutyApi:
             now = at or self.clock.now()
             number = len(self.incidents) + 1
             incident_id = f"PINC{number:04d}"
-            group_key = "{}:" + "{" + ",".join(
-                f'{k}="{alerts[0].get(k, "")}"' for k in sorted(group_by)) + "}"
             self.incidents[incident_id] = DemoIncident(
                 incident_id, number, summary_text(alerts, group_by), service, policy, now,
-                hashlib.sha256(group_key.encode()).hexdigest(), [dict(a) for a in alerts],
+                dedup_key(alerts, group_by), [dict(a) for a in alerts],
                 team=team, assigned_at=now, direct=tuple(direct_to), updated_at=now)
             return incident_id
+
+    def notify(self, alerts: Sequence[Mapping[str, str]], *, service: str, policy: str,
+               group_by: Sequence[str] = ("alertname",), at: datetime | None = None) -> str:
+        """Alertmanager's trigger event: the open incident with its dedup_key gets the alerts
+        (and the title) now firing, else a new incident is opened; its id."""
+        key = dedup_key(alerts, group_by)
+        with self._lock:
+            incident = self._open(key)
+            if incident is not None:
+                incident.alerts = [dict(a) for a in alerts]
+                incident.title = summary_text(alerts, group_by)
+                return incident.id
+        return self.trigger(alerts, service=service, policy=policy, group_by=group_by, at=at)
+
+    def resolve(self, incident_key: str, at: datetime | None = None) -> bool:
+        """Alertmanager's resolve event (the whole group resolved); False when nothing was open."""
+        with self._lock:
+            incident = self._open(incident_key)
+            if incident is None:
+                return False
+            incident.status, incident.unack_at = "resolved", None
+            incident.updated_at = at or self.clock.now()
+            return True
+
+    def _open(self, incident_key: str) -> DemoIncident | None:
+        return next((i for i in self.incidents.values()
+                     if i.incident_key == incident_key and i.status != "resolved"), None)
 
     def set_status(self, incident_id: str, status: str) -> None:
         """Any status at all, as a newer PagerDuty might send one."""
@@ -187,22 +210,22 @@ class PagerDutyApi:
 
     # -- dispatch ------------------------------------------------------------- #
 
-    def __call__(self, request: Request, headers: Headers) -> Answer:
-        if headers.get("authorization") != f"Token token={self.token}":
+    def __call__(self, request: Request) -> Response:
+        if request.header("authorization") != f"Token token={self.token}":
             return pd_error(401, "Unauthorized")
         path = request.path.rstrip("/") or "/"
         with self._lock:
             self._advance(self.clock.now())
             route = self._routes.get((request.method, path))
             if route is not None:
-                return route(request, headers)
+                return route(request)
             parts = path.strip("/").split("/")
             if request.method == "GET" and len(parts) == 3 and parts[::2] == ["incidents",
                                                                              "alerts"]:
                 return self.incident_alerts(parts[1])
             if request.method == "POST" and len(parts) == 3 and parts[::2] == ["incidents",
                                                                               "snooze"]:
-                return self.snooze(parts[1], request, headers)
+                return self.snooze(parts[1], request)
             if request.method == "GET" and len(parts) == 2 and parts[0] == "escalation_policies":
                 return self.get_policy(parts[1])
         return pd_error(404, "Not Found", 2100)
@@ -237,7 +260,7 @@ class PagerDutyApi:
 
     # -- reads ---------------------------------------------------------------- #
 
-    def list_incidents(self, request: Request, _headers: Headers) -> Answer:
+    def list_incidents(self, request: Request) -> Response:
         statuses = set(request.params("statuses[]"))
         services = set(request.params("service_ids[]"))
         teams = set(request.params("team_ids[]"))
@@ -294,7 +317,7 @@ class PagerDutyApi:
             actions.append({"type": "unacknowledge", "at": pd_time(incident.unack_at)})
         return actions
 
-    def incident_alerts(self, incident_id: str) -> Answer:
+    def incident_alerts(self, incident_id: str) -> Response:
         incident = self.incidents.get(incident_id)
         if incident is None:
             return pd_error(404, "Not Found", 2100)
@@ -305,9 +328,9 @@ class PagerDutyApi:
                  "incident": {"id": incident_id, "type": "incident_reference"},
                  "body": {"type": "alert_body", "details": details, "contexts": []}}
         return json_response({"alerts": [alert], "limit": MAX_LIMIT, "offset": 0,
-                              "more": False, "total": None}), {}
+                              "more": False, "total": None})
 
-    def list_oncalls(self, request: Request, _headers: Headers) -> Answer:
+    def list_oncalls(self, request: Request) -> Response:
         now = self.clock.now()
         since = _param_time(request.param("since")) or now
         until = _param_time(request.param("until")) or now
@@ -339,7 +362,7 @@ class PagerDutyApi:
                 "start": pd_time(oncall.start) if oncall.start else None,
                 "end": pd_time(oncall.end) if oncall.end else None}
 
-    def get_policy(self, policy_id: str) -> Answer:
+    def get_policy(self, policy_id: str) -> Response:
         policy = self.policies.get(policy_id)
         if policy is None:
             return pd_error(404, "Not Found", 2100)
@@ -348,9 +371,9 @@ class PagerDutyApi:
                  for i, (delay, users) in enumerate(policy.levels)]
         return json_response({"escalation_policy": {
             **policy.ref(), "type": "escalation_policy", "name": policy.name,
-            "escalation_rules": rules, "num_loops": policy.num_loops}}), {}
+            "escalation_rules": rules, "num_loops": policy.num_loops}})
 
-    def _page(self, request: Request, key: str, items: list[dict[str, object]]) -> Answer:
+    def _page(self, request: Request, key: str, items: list[dict[str, object]]) -> Response:
         try:
             limit = min(int(request.param("limit") or 25), MAX_LIMIT)
             offset = int(request.param("offset") or 0)
@@ -362,12 +385,12 @@ class PagerDutyApi:
         page = items[offset:offset + limit]
         total = len(items) if request.param("total") == "true" else None
         return json_response({key: page, "limit": limit, "offset": offset,
-                              "more": offset + len(page) < len(items), "total": total}), {}
+                              "more": offset + len(page) < len(items), "total": total})
 
     # -- writes --------------------------------------------------------------- #
 
-    def _requester(self, headers: Headers) -> DemoUser | Answer:
-        email = headers.get("from", "").strip()
+    def _requester(self, request: Request) -> DemoUser | Response:
+        email = request.header("from").strip()
         if not email:
             return pd_error(400, FROM_MISSING, FROM_MISSING_CODE)
         for user in self.users.values():
@@ -375,8 +398,8 @@ class PagerDutyApi:
                 return user
         return pd_error(400, "Invalid Input Provided", 2001, ["Requester User Not Found"])
 
-    def update_incidents(self, request: Request, headers: Headers) -> Answer:
-        who = self._requester(headers)
+    def update_incidents(self, request: Request) -> Response:
+        who = self._requester(request)
         if not isinstance(who, DemoUser):
             return who
         try:
@@ -402,12 +425,12 @@ class PagerDutyApi:
             elif update.get("status") == "resolved":
                 incident.status, incident.unack_at = "resolved", None
             incident.updated_at = now
-        self.writes.append(("PUT", "/incidents", headers.get("from", "")))
+        self.writes.append(("PUT", "/incidents", request.header("from")))
         return json_response({"incidents": [self.incident_json(self.incidents[u["id"]])
-                                            for u in updates]}), {}
+                                            for u in updates]})
 
-    def snooze(self, incident_id: str, request: Request, headers: Headers) -> Answer:
-        who = self._requester(headers)
+    def snooze(self, incident_id: str, request: Request) -> Response:
+        who = self._requester(request)
         if not isinstance(who, DemoUser):
             return who
         incident = self.incidents.get(incident_id)
@@ -424,8 +447,8 @@ class PagerDutyApi:
                             else "Only acknowledged incidents can be snoozed", 2001)
         incident.unack_at = self.clock.now() + timedelta(seconds=duration)
         incident.updated_at = self.clock.now()
-        self.writes.append(("POST", f"/incidents/{incident_id}/snooze", headers.get("from", "")))
-        return json_response({"incident": self.incident_json(incident)}, 201), {}
+        self.writes.append(("POST", f"/incidents/{incident_id}/snooze", request.header("from")))
+        return json_response({"incident": self.incident_json(incident)}, 201)
 
 
 def _param_time(text: str | None) -> datetime | None:
@@ -435,73 +458,3 @@ def _param_time(text: str | None) -> datetime | None:
         return parse_time(text)
     except ValueError:
         return None
-
-
-# --------------------------------------------------------------------------- #
-# Serving it
-# --------------------------------------------------------------------------- #
-
-PdApp = Callable[[Request, Headers], Answer]
-
-
-class _PdServer(QuietServer):
-    pd_app: PdApp | None = None
-
-
-class _Handler(_PlainHandler):
-    """The plain handler, passing request headers in and answer headers out."""
-
-    server: _PdServer
-
-    def _serve(self, method: str) -> None:
-        body = self._read_body()
-        if body is None:
-            self._send(text_response("request body too large\n", 413))
-            return
-        url = urllib.parse.urlsplit(self.path)
-        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-        request = Request(method, urllib.parse.unquote(url.path), query, body)
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        app = self.server.pd_app
-        try:
-            response, extra = (app(request, headers) if app is not None
-                               else (text_response("starting\n", 503), {}))
-        except Exception as err:  # a bug in the demo must not kill the connection thread
-            response, extra = json_response(f"demo server error: {type(err).__name__}: {err}",
-                                            500), {}
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
-
-
-class PagerDutyServer:
-    """A PagerDutyApi on 127.0.0.1 and a free port, served by a daemon thread."""
-
-    def __init__(self, app: PdApp) -> None:
-        self._httpd = _PdServer(("127.0.0.1", 0), _Handler)
-        self._httpd.pd_app = app
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return self._httpd.url
-
-    def start(self) -> PagerDutyServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="shiftdeck-demo-pagerduty", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.pd_app = None
-        self._httpd.server_close()
-        self._httpd.close_connections()

@@ -13,6 +13,7 @@ import math
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from shiftdeck.clock import Clock
 from shiftdeck.domain.durations import parse_duration
@@ -250,7 +251,7 @@ def with_form(request: Request) -> Request:
     merged = {**request.query}
     for key, values in form.items():
         merged[key] = merged.get(key, []) + values
-    return Request(request.method, request.path, merged, request.body)
+    return replace(request, query=merged)
 
 
 def _required_query(request: Request) -> str:

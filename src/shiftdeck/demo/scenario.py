@@ -8,7 +8,9 @@ instant, whether the rule's condition holds and since when:
     AlwaysPending  pending: the condition holds, but never for as long as `for:` asks
 
 Nothing here reads a clock: `Scenario.status_at(t)` is a function of t and of the seed the
-scenario was built from, so a FrozenClock gives byte-identical API answers.
+scenario was built from, so a FrozenClock gives byte-identical API answers. The one exception
+is what the user does: an alert acknowledged in the demo is held firing from then on
+(`Scenario.hold`), so the alert one just acted on never resolves under one's eyes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -127,6 +129,8 @@ class Actor:
     labels: Mapping[str, str] = field(init=False)
     fingerprint: str = field(init=False)
     _wave: float = field(init=False, repr=False)
+    _held: list[tuple[int, Phase]] = field(init=False, repr=False, compare=False)
+    """(from which evaluation, the firing phase kept) once held; at most one entry."""
 
     def __post_init__(self) -> None:
         labels = dict(sorted({**self.series, **self.rule.labels, "alertname": self.rule.name}.items()))
@@ -134,6 +138,7 @@ class Actor:
         object.__setattr__(self, "fingerprint", fingerprint(labels))
         # Rules that watch the same series see the same wave.
         object.__setattr__(self, "_wave", int(fingerprint(self.series)[:8], 16) % 628 / 100)
+        object.__setattr__(self, "_held", [])
         if isinstance(self.lifecycle, AlwaysPending) and self.lifecycle.period >= self.rule.for_s:
             raise ValueError(f"{self.rule.name}: an always-pending actor needs period < for")
         cycle = self.lifecycle
@@ -141,7 +146,23 @@ class Actor:
             raise ValueError(f"{self.rule.name}: the cycle leaves no time to fire")
 
     def phase(self, t: float) -> Phase | None:
-        return self.lifecycle.phase(eval_time(t), self.rule.for_s)
+        at = eval_time(t)
+        if self._held and at >= self._held[0][0]:
+            return self._held[0][1]
+        return self.lifecycle.phase(at, self.rule.for_s)
+
+    @property
+    def held(self) -> bool:
+        return bool(self._held)
+
+    def hold(self, t: float) -> bool:
+        """Keep the episode firing at t firing from t on; False when it is not firing at t."""
+        phase = self.phase(t)
+        if phase is None or phase.state is not State.FIRING:
+            return False
+        if not self._held:
+            self._held.append((eval_time(t), phase))
+        return True
 
     def value(self, t: float, active: bool) -> float:
         """The series' value at t: beyond the threshold while active, healthy otherwise."""
@@ -221,6 +242,12 @@ class Scenario:
             key = f"{actor.rule.name}/{actor.rule.expr}"
             groups.setdefault(actor.rule.group, {}).setdefault(key, actor.rule)
         return {name: list(rules.values()) for name, rules in groups.items()}
+
+    def hold(self, selects: Callable[[Mapping[str, str]], bool], at: datetime) -> list[str]:
+        """Hold firing, for good, every alert firing at `at` that `selects` (an ack's
+        matchers); the fingerprints held."""
+        t = at.timestamp()
+        return [a.fingerprint for a in self.actors if selects(a.labels) and a.hold(t)]
 
     def receiver_for(self, labels: Mapping[str, str]) -> str:
         for route in self.routes:
@@ -545,40 +572,40 @@ def _actors(draw: _Draw) -> tuple[Actor, ...]:
     api = k8s("clipper", "api", draw.pod("api"), 10250, "kubelet", container="api")
     return (
         Actor(r["backend_down"], k8s("qawave", "backend", draw.pod("backend"), 8080, "backend"),
-              draw.cycling(13, 8)),
-        Actor(r["backend_errors"], series("qawave", "backend", job="backend"), draw.cycling(17, 9)),
+              draw.cycling(45, 12)),
+        Actor(r["backend_errors"], series("qawave", "backend", job="backend"), draw.cycling(50, 15)),
         Actor(r["postgres_down"], k8s("qawave", "postgresql", "postgresql-0", 9187, "postgres-exporter"),
-              draw.cycling(31, 25)),
+              draw.cycling(70, 35)),
         Actor(r["replication_lag"], k8s("qawave", "postgresql", "postgresql-1", 9187, "postgres-exporter"),
-              draw.cycling(11, 5)),
-        Actor(r["slo_fast"], series("clipper", "api", window="1h"), draw.cycling(23, 12)),
+              draw.cycling(44, 10)),
+        Actor(r["slo_fast"], series("clipper", "api", window="1h"), draw.cycling(55, 20)),
         Actor(r["slo_slow"], series("clipper", "api", window="6h"), draw.pending(37)),
         Actor(r["redis_down"], k8s("clipper", "redis", "redis-master-0", 9121, "redis-exporter"),
-              draw.cycling(19, 15)),
+              draw.cycling(60, 25)),
         Actor(r["memory_critical"], api, draw.firing(2 * _HOUR, 6 * _HOUR)),
         Actor(r["memory_warning"], api, draw.firing(3 * _HOUR, 6 * _HOUR)),
         Actor(r["failed_auth"], series("clipper", "auth", job="auth", username=HOSTILE_USERNAME),
               draw.firing(20 * _MIN, 2 * _HOUR)),
-        Actor(r["latency"], series("clipper", "api", job="api"), draw.cycling(14, 6)),
-        Actor(r["crashloop"], crashing(), draw.cycling(9, 4)),
-        Actor(r["crashloop"], crashing(), draw.cycling(9, 4)),
+        Actor(r["latency"], series("clipper", "api", job="api"), draw.cycling(47, 12)),
+        Actor(r["crashloop"], crashing(), draw.cycling(41, 8)),
+        Actor(r["crashloop"], crashing(), draw.cycling(41, 8)),
         Actor(r["disk"], k8s("profile", "postgresql", "profile-db-0", 10250, "kubelet",
                              persistentvolumeclaim="data-profile-db-0"),
               draw.firing(26 * _HOUR, _DAY)),
         Actor(r["disk"], k8s("profile", "minio", "minio-1", 10250, "kubelet",
                              persistentvolumeclaim="export-minio-1"),
-              draw.cycling(27, 10)),
+              draw.cycling(50, 14)),
         Actor(r["backup"], series("profile", "postgresql", job="kube-state-metrics",
                                   job_name="db-backup-29166120"),
               draw.firing(5 * _HOUR, _DAY)),
-        Actor(r["webhooks"], series("payments", "webhooks", job="webhooks"), draw.cycling(21, 11)),
-        Actor(r["payments"], series("payments", "checkout", job="checkout"), draw.cycling(29, 22)),
+        Actor(r["webhooks"], series("payments", "webhooks", job="webhooks"), draw.cycling(48, 14)),
+        Actor(r["payments"], series("payments", "checkout", job="checkout"), draw.cycling(65, 30)),
         Actor(r["certificate"], series("payments", "ingress", job="cert-manager", name="api-payments-tls"),
               draw.firing(3 * _DAY, _DAY)),
-        Actor(r["queue"], series("mahavishnu", "worker", job="mahavishnu"), draw.cycling(16, 7)),
+        Actor(r["queue"], series("mahavishnu", "worker", job="mahavishnu"), draw.cycling(46, 10)),
         Actor(r["pool"], k8s("mahavishnu", "postgresql", "mahavishnu-db-0", 9187, "postgres-exporter"),
-              draw.cycling(12, 6)),
-        Actor(r["task_errors"], series("mahavishnu", "worker", job="mahavishnu"), draw.cycling(18, 9)),
+              draw.cycling(43, 9)),
+        Actor(r["task_errors"], series("mahavishnu", "worker", job="mahavishnu"), draw.cycling(49, 13)),
     )
 
 

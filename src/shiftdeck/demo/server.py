@@ -11,7 +11,7 @@ import json
 import socket
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +24,11 @@ class Request:
     path: str
     query: dict[str, list[str]] = field(default_factory=dict)
     body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Request headers, names lower-cased (PagerDuty's Authorization and From)."""
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -38,6 +43,8 @@ class Response:
     status: int
     body: bytes = b""
     content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """More answer headers (e.g. Retry-After on a 429)."""
 
 
 App = Callable[[Request], Response]
@@ -131,7 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-        request = Request(method, urllib.parse.unquote(url.path), query, body)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        request = Request(method, urllib.parse.unquote(url.path), query, body, headers)
         app = self.server.app
         try:
             response = app(request) if app is not None else text_response("starting\n", 503)
@@ -150,6 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)
 

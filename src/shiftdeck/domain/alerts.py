@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -123,6 +123,14 @@ def merge_alerts(batches: Iterable[Iterable[Alert]]) -> list[Alert]:
     return list(merged.values())
 
 
+def merge_one(alerts: Sequence[Alert]) -> Alert:
+    """What `merge_alerts` makes of one label set's alerts (at least one), from several sources."""
+    merged = alerts[0]
+    for alert in alerts[1:]:
+        merged = _merge_pair(merged, alert)
+    return merged
+
+
 def _merge_pair(a: Alert, b: Alert) -> Alert:
     strong, weak = (a, b) if _STRENGTH[a.state] >= _STRENGTH[b.state] else (b, a)
     return replace(
@@ -153,17 +161,20 @@ def overlay_rule_alerts(notified: Iterable[Alert], evaluated: Iterable[Alert]) -
     """
     by_key = {alert.fingerprint: alert for alert in notified}
     for alert in evaluated:
-        seen = by_key.get(alert.fingerprint)
-        if seen is None:
-            by_key[alert.fingerprint] = alert
-        else:
-            by_key[alert.fingerprint] = replace(
-                seen,
-                instances=_union(seen.instances, alert.instances),
-                value=alert.value or seen.value,
-                expression=seen.expression or alert.expression,
-            )
+        by_key[alert.fingerprint] = overlay_one(by_key.get(alert.fingerprint), alert)
     return list(by_key.values())
+
+
+def overlay_one(notified: Alert | None, evaluated: Alert) -> Alert:
+    """`overlay_rule_alerts` for one label set: what Prometheus adds to Alertmanager's alert."""
+    if notified is None:
+        return evaluated
+    return replace(
+        notified,
+        instances=_union(notified.instances, evaluated.instances),
+        value=evaluated.value or notified.value,
+        expression=notified.expression or evaluated.expression,
+    )
 
 
 def expression_from_generator_url(url: str) -> str:

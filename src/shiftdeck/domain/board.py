@@ -9,11 +9,13 @@ minute; keeping and sorting each would grow without bound).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import chain
 
-from .alerts import Alert, AlertState, merge_alerts, overlay_rule_alerts
+from .alerts import Alert, AlertState, merge_one, overlay_one
 from .health import SourceHealth
 from .severity import SeverityPolicy
 from .silences import Silence, SilenceState
@@ -53,6 +55,15 @@ class Board:
     resolved_uncounted: Mapping[datetime, int] = field(default_factory=dict, repr=False)
     """Resolved within the retention but beyond RESOLVED_KEPT, not kept: how many resolved at
     each time (one entry per poll at most, so bounded by retention / refresh)."""
+    level_counts: Mapping[str, int] | None = field(default=None, repr=False)
+    """Firing and pending alerts per severity level, counted when the board is built (off the
+    event loop); None: counted when asked."""
+    inputs: Mapping[str, Sources] = field(default_factory=dict, repr=False, compare=False)
+    """By fingerprint: the sources' alerts each current alert was made from, so the next build
+    reuses it when they are unchanged (the same objects: one lookup; `build_board`)."""
+    policy: SeverityPolicy | None = field(default=None, repr=False, compare=False)
+    expressions: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The policy and the rules' expressions the alerts were enriched with."""
 
     @property
     def resolved_count(self) -> int:
@@ -67,11 +78,16 @@ class Board:
         return all(other.alerts.get(fp) is alert for fp, alert in self.alerts.items())
 
     def counts(self, levels: tuple[str, ...]) -> dict[str, int]:
-        counts = dict.fromkeys(levels, 0)
-        for alert in self.alerts.values():
-            if alert.state in (AlertState.FIRING, AlertState.PENDING) and alert.level in counts:
-                counts[alert.level] += 1
-        return counts
+        if self.level_counts is not None:
+            return {level: self.level_counts.get(level, 0) for level in levels}
+        return count_levels(self.alerts.values(), levels)
+
+
+def count_levels(alerts: Iterable[Alert], levels: tuple[str, ...]) -> dict[str, int]:
+    """Firing and pending alerts per level (the header's P1:n P2:n...)."""
+    firing, pending = AlertState.FIRING, AlertState.PENDING
+    counted = Counter(a.level for a in alerts if a.state is firing or a.state is pending)
+    return {level: counted[level] for level in levels}
 
 
 EMPTY_BOARD = Board({}, (), datetime.min)
@@ -91,17 +107,58 @@ def build_board(
         expressions.update(report.expressions)
         for silence in report.silences:
             silences[silence.id] = _newer(silences.get(silence.id), silence)
-    notified = merge_alerts(r.alerts for r in reports.values() if r.kind == "alertmanager")
-    evaluated = merge_alerts(r.alerts for r in reports.values() if r.kind == "prometheus")
-    current: dict[str, Alert] = {}
-    for alert in overlay_rule_alerts(notified, evaluated):
-        current[alert.fingerprint] = _enrich(alert, policy, expressions, silences,
-                                             previous.alerts.get(alert.fingerprint))
+    silences_now = _reuse(silences, previous.silences)
+    current, inputs = _current(reports, previous, policy, expressions, silences_now)
     resolved = _still_resolved(previous.alerts.items(), current, now, resolved_retention)
     uncounted = _counted(previous.resolved_uncounted, resolved[RESOLVED_KEPT:], now,
                          resolved_retention)
     current.update((a.fingerprint, a) for a in resolved[:RESOLVED_KEPT])
-    return Board(current, health, now, _reuse(silences, previous.silences), uncounted)
+    return Board(current, health, now, silences_now, uncounted,
+                 count_levels(current.values(), policy.names()), inputs, policy, expressions)
+
+
+Sources = tuple[tuple[Alert, ...], tuple[Alert, ...]]
+"""One label set's alerts from the Alertmanager reports, and from the Prometheus reports."""
+
+_SILENCE_BOUND = (AlertState.SILENCED, AlertState.ACKED)
+"""States that depend on the silences (an ACK! silence makes SILENCED into ACKED)."""
+
+
+def _current(reports: Mapping[str, SourceReport], previous: Board, policy: SeverityPolicy,
+             expressions: dict[str, str], silences: Mapping[str, Silence],
+             ) -> tuple[dict[str, Alert], dict[str, Sources]]:
+    """Every reported alert merged across sources and enriched. An alert made from the same
+    source alerts as before (compared by identity first, so a reused object costs a lookup), in
+    the same context, is the previous one."""
+    notified = _by_fingerprint(r.alerts for r in reports.values() if r.kind == "alertmanager")
+    evaluated = _by_fingerprint(r.alerts for r in reports.values() if r.kind == "prometheus")
+    same_context = policy is previous.policy and expressions == previous.expressions
+    same_silences = silences is previous.silences
+    old_alerts, old_inputs = previous.alerts, previous.inputs if same_context else {}
+    current: dict[str, Alert] = {}
+    inputs: dict[str, Sources] = {}
+    for fp in chain(notified, (fp for fp in evaluated if fp not in notified)):
+        sources = (notified.get(fp, ()), evaluated.get(fp, ()))
+        before = old_alerts.get(fp)
+        if (before is not None and old_inputs.get(fp) == sources
+                and (same_silences or before.state not in _SILENCE_BOUND)):
+            current[fp] = before
+        else:
+            ams, proms = sources
+            merged = merge_one(ams) if not proms else overlay_one(
+                merge_one(ams) if ams else None, merge_one(proms))
+            current[fp] = _enrich(merged, policy, expressions, silences, before)
+        inputs[fp] = sources
+    return current, inputs
+
+
+def _by_fingerprint(batches: Iterable[Iterable[Alert]]) -> dict[str, tuple[Alert, ...]]:
+    grouped: dict[str, tuple[Alert, ...]] = {}
+    for batch in batches:
+        for alert in batch:
+            group = grouped.get(alert.fingerprint)
+            grouped[alert.fingerprint] = (alert,) if group is None else (*group, alert)
+    return grouped
 
 
 def _still_resolved(previous: Iterable[tuple[str, Alert]], current: Mapping[str, Alert],

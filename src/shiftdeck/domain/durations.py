@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 _PART = re.compile(r"(\d+)(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -96,19 +96,16 @@ def clock_time(at: datetime | None, zone: tzinfo | None = None) -> str:
     return at.astimezone(zone).strftime("%H:%M") if at else "--:--"
 
 
-def format_countdown(delta: timedelta) -> str:
-    """Exactly 5 characters: seconds only in the last 10 minutes (04:12), where they matter;
-    then 14m, 1h04m, 12h, 3d, so a far deadline changes once a minute. Overdue: -0:42."""
-    seconds = int(delta.total_seconds())
-    if seconds < 0:
-        seconds = -seconds
-        return f"-{seconds // 60 % 60}:{seconds % 60:02d}" if seconds < 600 else "late!"
-    if seconds < 600:
-        return f"{seconds // 60:02d}:{seconds % 60:02d}"
-    if seconds < 3600:
-        return f"{seconds // 60}m".rjust(5)
-    if seconds < 36000:
-        return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h".rjust(5)
-    return f"{seconds // 86400}d".rjust(5)
+def parse_start(text: str, now: datetime) -> datetime:
+    """'' (now), '+30m' (from now) or an ISO 8601 time (without a zone: UTC)."""
+    text = text.strip()
+    if not text:
+        return now
+    if text.startswith("+"):
+        return now + parse_duration(text[1:])
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a time: {text!r} (use +30m or e.g. 2026-11-22T18:00Z)") from None
+    check_year(at)
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)

@@ -20,8 +20,8 @@ The rungs are always all there, resolved to people, so the detail pane can draw 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from .alerts import Alert, AlertState
@@ -38,10 +38,29 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class PagerLadder:
+    """A level whose ladder is a PagerDuty escalation policy's (config
+    ``escalation: {P1: {pagerduty: PABC123}}``)."""
+
+    account: str
+    """The name of the pagerduty entry that reads it."""
+    policy_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class EscalationPolicy:
     ladders: dict[str, tuple[Step, ...]]
     """Severity level → steps in order of `after`; key 'default' for every other level. A level
     given an empty ladder does not escalate (it does not fall back to 'default')."""
+    from_pager: Mapping[str, PagerLadder] = field(default_factory=dict)
+    """Levels whose ladder is a PagerDuty policy's: empty in `ladders` until it is read."""
+
+    def filled(self, ladders: Mapping[str, tuple[Step, ...]]) -> EscalationPolicy:
+        """With the ladders read from PagerDuty for the levels that take theirs from it (any
+        other level in `ladders` is ignored); itself when nothing changes."""
+        read = {level: steps for level, steps in ladders.items()
+                if level in self.from_pager and self.ladders.get(level) != steps}
+        return replace(self, ladders={**self.ladders, **read}) if read else self
 
     def ladder(self, level: str) -> tuple[Step, ...]:
         if level in self.ladders:
@@ -163,3 +182,26 @@ def crossed(before: Escalation, after: Escalation) -> bool:
     if after.stopped or after.current is None:
         return False
     return before.current is None or after.current.index > before.current.index
+
+
+def countdown_text(delta: timedelta) -> str:
+    """The time to the next step, at most 5 cells, always with its units so it never reads as
+    a time of day: seconds only in the last 10 minutes (`9m51s`, `42s`), then `14m`, `1h02m`,
+    `12h`, `3d` (a far deadline changes once a minute). Overdue: `-42s`, `-5m`, then `late!`."""
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        late = -seconds
+        if late >= 600:
+            return "late!"
+        return f"-{late}s" if late < 60 else f"-{late // 60}m"
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 36000:
+        return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"

@@ -22,9 +22,9 @@ from .alerts import Alert, AlertState
 from .board import EMPTY_BOARD, Board
 from .durations import format_duration
 from .health import Health
-from .journal import (Acked, AlertRef, NoteAdded, Record, describe_parts, group_actions,
-                      last_status_update, lifecycle_records, next_update_due, notes_for,
-                      open_firings)
+from .journal import (Acked, AlertRef, NoteAdded, PagerEscalated, Record, describe_parts,
+                      group_actions, last_status_update, lifecycle_records, next_update_due,
+                      notes_for, open_firings)
 from .metrics import Episode, ShiftMetrics, shift_metrics
 from .roster import DISTANT_FUTURE, Holding, Person, Roster
 from .sanitize import clean, clean_line
@@ -63,7 +63,7 @@ def handoff_report(records: Iterable[Record], board: Board, roster: Roster | Non
     lines += _section("Summary", _summary(ctx, metrics, board, open_alerts, levels))
     lines += _section("Open items", _open_items(ctx, open_alerts, records, key_labels))
     lines += _section("Watch items", _watch_items(ctx, board, metrics, silences_warn))
-    lines += _section("Recent incidents", _incidents(ctx, metrics, levels[:2]))
+    lines += _section("Recent incidents", _incidents(ctx, metrics, levels[:2], records))
     lines += _section("Actions taken", _actions(ctx, in_shift))
     lines += _section("Notes", _notes(ctx, in_shift))
     lines += _section("Next on call", _next_on_call(ctx, roster))
@@ -285,17 +285,24 @@ def _watch_items(ctx: _Context, board: Board, m: ShiftMetrics,
     return lines or ["- Nothing to watch."]
 
 
-def _incidents(ctx: _Context, m: ShiftMetrics, levels: tuple[str, ...]) -> list[str]:
-    """Per P1/P2 firing: when it fired, the levels it escalated to and who was paged, who
-    acknowledged it and how soon, how long it lasted."""
+def _incidents(ctx: _Context, m: ShiftMetrics, levels: tuple[str, ...],
+               records: list[Record]) -> list[str]:
+    """Per P1/P2 firing: when it fired, the levels it escalated to (by shiftdeck's ladder or
+    by PagerDuty) and who was paged, who acknowledged it and how soon, how long it lasted."""
     chosen = [e for e in m.episodes
               if e.level in levels and not e.muted and m.since <= e.start <= m.until]
     if not chosen:
         return [f"- No {' or '.join(md_text(lvl) for lvl in levels)} incidents this shift."]
+    by_pager: dict[str, list[PagerEscalated]] = {}
+    for record in records:
+        if isinstance(record, PagerEscalated) and record.alert is not None:
+            by_pager.setdefault(record.fingerprint, []).append(record)
     rows: dict[tuple[str, ...], int] = {}
     for e in chosen:  # alerts of one name that fired, were handled and ended together: one row
+        pager = [r for r in by_pager.get(e.fingerprint, ())
+                 if e.start <= r.at <= (e.ended or ctx.now)]
         row = (md_text(e.level), md_code(e.alertname or e.fingerprint, True), ctx.when(e.start),
-               _escalated(e), _acked(e), _duration(ctx, e))
+               _escalated(ctx, e, pager), _acked(e), _duration(ctx, e))
         rows[row] = rows.get(row, 0) + 1
     lines = ["| Level | Alert | Fired | Escalated to | Acknowledged | Duration |",
              "|---|---|---|---|---|---|"]
@@ -305,12 +312,15 @@ def _incidents(ctx: _Context, m: ShiftMetrics, levels: tuple[str, ...]) -> list[
     return lines
 
 
-def _escalated(e: Episode) -> str:
-    """``L2 Bob Okafor → L3 Erin Walsh``; ``—`` when it never escalated."""
-    steps = [" ".join(p for p in (md_text(s.level or "next level"),
-                                  md_text(s.person or "nobody on call")) if p)
+def _escalated(ctx: _Context, e: Episode, pager: list[PagerEscalated]) -> str:
+    """``L2 Bob Okafor → L3 Erin Walsh by PagerDuty at 14:15``, in order of time; ``—`` when
+    it never escalated."""
+    steps = [(s.at, " ".join(md_text(p) for p in (s.level or "next level",
+                                                   s.person or "nobody on call")))
              for s in e.escalations]
-    return " → ".join(steps) or "—"
+    steps += [(r.at, " ".join(md_text(p) for p in (r.to_level, r.person or "nobody") if p)
+               + f" by PagerDuty at {ctx.clock(r.at)}") for r in pager]
+    return " → ".join(text for _, text in sorted(steps, key=lambda step: step[0])) or "—"
 
 
 def _acked(e: Episode) -> str:

@@ -21,6 +21,9 @@ status_update      ``StatusUpdate``     ``status``, ``impact``, ``next_update`` 
 pager_ack          ``PagerAcked``       ``incident``, ``number``, ``pager`` (the title)
 pager_resolve      ``PagerResolved``    ``incident``, ``number``, ``pager`` (the title)
 pager_snooze       ``PagerSnoozed``     ``incident``, ``number``, ``pager``, ``duration``
+ack_resolved       ``AckResolved``      ``silence``, ``matchers`` (the silence's comment)
+pager_escalate     ``PagerEscalated``   ``incident``, ``number``, ``pager``, ``to_level``,
+                                        ``person`` (the title)
 =================  ===================  ====================================================
 
 On disk (one JSON object a line, see ``Record.to_json``) the format is the one shiftdeck has
@@ -72,6 +75,8 @@ class Kind(StrEnum):
     PAGER_ACK = "pager_ack"
     PAGER_RESOLVE = "pager_resolve"
     PAGER_SNOOZE = "pager_snooze"
+    ACK_RESOLVED = "ack_resolved"
+    PAGER_ESCALATE = "pager_escalate"
 
 
 ACTION_KINDS = frozenset({Kind.ACK, Kind.UNACK, Kind.SILENCE_CREATED, Kind.SILENCE_EXTENDED,
@@ -142,8 +147,31 @@ class AlertRef:
 
     @classmethod
     def of(cls, alert: Alert) -> AlertRef:
-        return cls(alert.fingerprint, alert.name, alert.level, alert.starts_at,
-                   tuple(alert.labels.items()))
+        """The reference to an alert. Its strings were cleaned at ingest; when none of them
+        holds what a one-line cell still removes (newlines, tabs) or is too long, they are
+        taken as they are, without cleaning every label again."""
+        labels = alert.labels
+        try:
+            names, texts = "".join(labels), "".join((alert.fingerprint, alert.level,
+                                                     *labels.values()))
+            # The joined texts are as long as all of them: when short enough, each one is.
+            one_line = (names + texts).isprintable() and (
+                (len(names) <= 200 and len(texts) <= 1024)
+                or (max(map(len, labels), default=0) <= 200
+                    and max(map(len, (alert.fingerprint, alert.level, *labels.values()))) <= 1024))
+        except TypeError:  # not text: cleaned below
+            one_line = False
+        if not one_line:
+            return cls(alert.fingerprint, alert.name, alert.level, alert.starts_at,
+                       tuple(labels.items()))
+        ref = object.__new__(cls)
+        set_ = object.__setattr__
+        set_(ref, "fingerprint", alert.fingerprint)
+        set_(ref, "name", alert.name)
+        set_(ref, "level", alert.level)
+        set_(ref, "starts_at", _aware_or_none(alert.starts_at))
+        set_(ref, "labels", tuple(sorted(labels.items())))
+        return ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,10 +562,41 @@ class PagerSnoozed(PagerAcked):
                 "duration": _json_seconds(self.duration)}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AckResolved(_SilenceEnded):
+    """An ACK! silence ended by shiftdeck because every alert it acknowledged resolved
+    (``ack.until_resolved``). ``text``: its comment."""
+
+    kind: ClassVar[Kind] = Kind.ACK_RESOLVED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PagerEscalated(PagerAcked):
+    """PagerDuty escalated an incident (with the alert it pages for, if any): its escalate
+    action passed and it is assigned to someone else. ``at``: that action's time; ``user``:
+    who was watching; ``text``: the incident's title."""
+
+    kind: ClassVar[Kind] = Kind.PAGER_ESCALATE
+    to_level: str = ""
+    """The escalation level reached, ``"L2"`` ('' when /oncalls did not tell)."""
+    person: str = ""
+    """Who PagerDuty assigned it to (their PagerDuty names)."""
+
+    @classmethod
+    def from_data(cls, at: datetime, user: str, alert: AlertRef | None, text: str,
+                  data: Mapping[str, Any]) -> Self:
+        return cls(at, user, alert, text, incident=_text(data, "incident"),
+                   number=_count(data.get("number")), pager=_text(data, "pager"),
+                   to_level=_text(data, "to"), person=_text(data, "person"))
+
+    def _own_json(self) -> dict[str, Any]:
+        return {**PagerAcked._own_json(self), "to": self.to_level, "person": self.person}
+
+
 RECORD_TYPES: Mapping[Kind, type[Record]] = MappingProxyType({
     t.kind: t for t in (AlertFired, AlertResolved, Escalated, Acked, Unacked, SilenceCreated,
                         SilenceExtended, SilenceExpired, CommandRun, NoteAdded, StatusUpdate,
-                        PagerAcked, PagerResolved, PagerSnoozed)})
+                        PagerAcked, PagerResolved, PagerSnoozed, AckResolved, PagerEscalated)})
 """The class of each kind."""
 
 
@@ -995,6 +1054,8 @@ def describe_parts(record: Record, zone: tzinfo | None = None,
         return alert + [(" resolved" if alert else "resolved", False)]
     if isinstance(record, NoteAdded):
         return [("note", False)] + _space(alert) + [(f": {comment}", False)]
+    if isinstance(record, PagerEscalated):
+        return _pager_escalated_parts(record, alert)
     if isinstance(record, PagerAcked):
         return _pager_parts(record, alert)
     assert isinstance(record, StatusUpdate), type(record)
@@ -1043,6 +1104,18 @@ def _pager_parts(record: PagerAcked, alert: list[Part]) -> list[Part]:
     if isinstance(record, PagerSnoozed) and record.duration:
         parts.append((f" for {format_duration(record.duration)}", False))
     return parts + ([(" for ", False)] + alert if alert else [])
+
+
+def _pager_escalated_parts(record: PagerEscalated, alert: list[Part]) -> list[Part]:
+    """`PagerDuty escalated incident #1234 (pd) for BackendDown to L2: Bob Okafor`"""
+    name = f"#{record.number}" if record.number is not None else _one_line(record.incident)
+    parts: list[Part] = [("PagerDuty escalated incident ", False), (name or "?", True)]
+    if record.pager:
+        parts.append((f" ({_one_line(record.pager)})", False))
+    parts += [(" for ", False)] + alert if alert else []
+    level = _one_line(record.to_level)
+    return parts + [(f" to {level + ': ' if level else ''}"
+                     f"{_one_line(record.person) or 'nobody'}", False)]
 
 
 def _status_parts(record: StatusUpdate, alert: list[Part]) -> list[Part]:

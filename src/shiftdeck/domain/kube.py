@@ -3,6 +3,9 @@
 Given an alert's labels and the `kubernetes:` settings: the kube context (mapped from the alert's
 `cluster` label, else the current one), the namespace, and the pod / deployment / label selector
 to look at. Every value that reaches the API must be a valid Kubernetes name.
+
+Also the shapes the answers come back in (Diagnostics, KubeTarget, KubeError) and `KubeReader`,
+what a screen may ask of a Kubernetes client: screens see these, never `sources.kube`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from .alerts import Alert
 
@@ -151,3 +155,98 @@ def _bad_value(value: str, label: str) -> str:
 
 def _shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
+
+
+# --------------------------------------------------------------------------- #
+# What comes back (filled in by sources.kube and sources.runner, sanitised there)
+# --------------------------------------------------------------------------- #
+
+
+class KubeError(Exception):
+    """A Kubernetes request failed; str() is a short reason a person can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class PodInfo:
+    name: str
+    phase: str
+    ready: str
+    """Ready containers / containers, e.g. "1/2"."""
+    restarts: int
+    """Restarts of all containers."""
+    age: timedelta | None
+    node: str
+    reason: str
+    """What is wrong now: a waiting reason (CrashLoopBackOff, ImagePullBackOff...), a terminated
+    reason, the pod's reason (Evicted), else the last termination's (OOMKilled, Error); ''."""
+    last_termination: str = ""
+    """Why a container last stopped (OOMKilled, Error, Completed), or ''."""
+    containers: tuple[str, ...] = ()
+    """Container names, for `logs()`."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    type: str
+    """Warning or Normal."""
+    reason: str
+    object: str
+    """Kind/name, e.g. "Pod/backend-7d9f8c6b5d-x2x4q"."""
+    message: str
+    count: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionInfo:
+    revision: int
+    replicaset: str
+    images: tuple[str, ...]
+    created: datetime | None
+    replicas: int
+    """Desired replicas of this ReplicaSet: > 0 marks the live revision(s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostics:
+    scope: Scope
+    pods: tuple[PodInfo, ...]
+    """The scope's pod first, then pods with a problem, then by name."""
+    events: tuple[EventInfo, ...]
+    """Warnings first, newest first, at most sources.kube.LIMIT."""
+    revisions: tuple[RevisionInfo, ...]
+    """Rollout history, newest revision first."""
+    errors: tuple[str, ...]
+    """What could not be read, in words ("forbidden: cannot list pods in qawave")."""
+    fetched_at: datetime
+    deployment: str = ""
+    """The deployment the rollout history is of: the scope's, or found from the pods' owners."""
+
+
+@dataclass(frozen=True, slots=True)
+class KubeTarget:
+    """The kubeconfig's view of where kubectl commands go, for the confirm to show."""
+
+    current: str = ""
+    """The kubeconfig's current-context ('' when none or unreadable)."""
+    clusters: tuple[tuple[str, str], ...] = ()
+    """context name → cluster name, for every context the kubeconfig defines."""
+    problem: str = ""
+    """Why the kubeconfig could not be read, or ''."""
+
+    def cluster_of(self, context: str) -> str:
+        return dict(self.clusters).get(context, "")
+
+
+class KubeReader(Protocol):
+    """What a screen asks of a Kubernetes client (sources.kube.KubeClient is the real one).
+    Both calls block: make them from thread workers."""
+
+    def diagnose(self, scope: Scope, now: datetime) -> Diagnostics:
+        """Pods, events and rollout history of `scope`; cluster trouble comes back in `errors`."""
+        ...
+
+    def logs(self, scope: Scope, pod: str, container: str = "", previous: bool = False,
+             tail: int = 100) -> list[str]:
+        """The last `tail` lines of a pod's container, sanitised. Raises KubeError."""
+        ...

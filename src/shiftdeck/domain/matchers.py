@@ -14,7 +14,7 @@ or the text. A missing label matches as "".
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -157,8 +157,11 @@ def make_matcher(name: str, op: str, value: str, *, lenient: bool = False) -> Ma
     raise MatcherError(f"{name}{op}: invalid regex {value!r}: {refusal}")
 
 
-def parse_matchers(text: str) -> tuple[Matcher, ...]:
-    """Parse a whole filter line into matchers (ANDed). Empty text gives no matchers."""
+def parse_matchers(text: str, levels: Sequence[str] = ()) -> tuple[Matcher, ...]:
+    """Parse a whole filter line into matchers (ANDed). Empty text gives no matchers.
+
+    `@state=x` must name a state, and `@level=x` one of `levels` (the configured severity
+    levels; unchecked when none are given): a typo would silently empty the table."""
     body = text.strip()
     if body.startswith("{") and body.endswith("}"):
         body = body[1:-1]
@@ -169,7 +172,7 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
             break
         token = _TOKEN.match(body, pos)
         if token:
-            matchers.append(_from_token(token))
+            matchers.append(_checked(_from_token(token), levels))
             pos = token.end()
             continue
         shorthand = _SHORTHAND.match(body, pos)
@@ -184,6 +187,19 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
             continue
         raise MatcherError(f"cannot parse matcher at {body[pos:].strip()[:40]!r} (e.g. severity=~\"crit.*\")")
     return tuple(matchers)
+
+
+def _checked(matcher: Matcher, levels: Sequence[str]) -> Matcher:
+    """A special key's `=`/`!=` value must be one it can take (a regex is left alone)."""
+    if matcher.is_regex:
+        return matcher
+    valid = STATE_WORDS if matcher.name == "@state" else \
+        tuple(levels) if matcher.name == "@level" else ()
+    if valid and matcher.value not in valid:
+        what = "state" if matcher.name == "@state" else "level"
+        raise MatcherError(f"{matcher.name}{matcher.op}{matcher.value}: no such {what}; "
+                           f"use one of: {', '.join(valid)}")
+    return matcher
 
 
 def _from_token(token: re.Match[str]) -> Matcher:

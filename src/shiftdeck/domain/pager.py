@@ -32,10 +32,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from .alerts import Alert, AlertState
+from .escalation import Step
 from .roster import DISTANT_FUTURE, DISTANT_PAST, Person, Shift, find_person
 
 TRIGGERED = "triggered"
@@ -89,6 +90,8 @@ class Incident:
     """The name of the pagerduty entry it came from."""
     alert_labels: tuple[Labels, ...] = ()
     """The label sets its alerts' details.firing list (empty when unknown)."""
+    level: int = 0
+    """The escalation level of its policy its assignees hold by /oncalls (0: unknown)."""
 
     @property
     def is_open(self) -> bool:
@@ -111,6 +114,31 @@ def next_escalation(actions: Iterable[tuple[str, datetime]], assigned_via: str) 
         return None
     times = [at for kind, at in actions if kind == "escalate"]
     return min(times) if times else None
+
+
+def escalated(before: Incident, after: Incident, now: datetime) -> datetime | None:
+    """When PagerDuty escalated the incident between two answers: its pending escalate action
+    passed (or its level rose) and another user is assigned, while it stayed triggered. None
+    when it did not (a reassignment by hand, an unacknowledge, a snooze ending)."""
+    if before.status != TRIGGERED or after.status != TRIGGERED or not after.assignees:
+        return None
+    if {u.id for u in after.assignees} == {u.id for u in before.assignees}:
+        return None
+    due = before.next_escalation_at
+    if due is not None and due <= now:
+        return due
+    return now if after.level > before.level > 0 else None
+
+
+def assignment_level(incident: Incident, oncalls: Iterable[OnCall], now: datetime) -> int:
+    """The escalation level of the incident's policy its first assignee holds now by
+    /oncalls; 0 when none does."""
+    if not incident.assignees:
+        return 0
+    user = incident.assignees[0].id
+    return min((o.escalation_level for o in oncalls
+                if o.escalation_policy_id == incident.escalation_policy_id
+                and o.user.id == user and _covers(o, now)), default=0)
 
 
 def labels_key(labels: Mapping[str, str]) -> Labels:
@@ -270,8 +298,7 @@ def oncall_shifts(oncalls: Iterable[OnCall], levels: Mapping[int, str],
     shifts: list[Shift] = []
     unmatched: list[str] = []
     for oncall in oncalls:
-        person = (find_person(people, oncall.user.email) if oncall.user.email else None) \
-            or find_person(people, oncall.user.name)
+        person = _person_of(oncall.user, people)
         if person is None:
             unmatched.append(oncall.user.email or oncall.user.name or oncall.user.id)
             continue
@@ -286,11 +313,27 @@ def oncall_shifts(oncalls: Iterable[OnCall], levels: Mapping[int, str],
 # --------------------------------------------------------------------------- #
 
 
+USER = "user"
+SCHEDULE = "schedule"
+MAX_LOOPS = 9
+"""PagerDuty allows num_loops from 0 to 9."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTarget:
+    kind: str
+    """``user`` or ``schedule`` (PagerDuty's type without ``_reference``), else as sent."""
+    id: str
+    name: str
+    email: str = ""
+    """Users only, and only when PagerDuty sent the full user."""
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyRule:
     delay_minutes: int
-    targets: tuple[str, ...]
-    """Names of the users and schedules it notifies."""
+    """How long this rule's targets have before the next rule is notified."""
+    targets: tuple[PolicyTarget, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,3 +344,50 @@ class PagerPolicy:
     name: str
     rules: tuple[PolicyRule, ...]
     num_loops: int = 0
+
+
+def policy_ladder(policy: PagerPolicy, oncalls: Iterable[OnCall],
+                  people: Mapping[str, Person], now: datetime) -> tuple[Step, ...]:
+    """The policy's rules as ladder steps: rule N is notified once the delays of the rules
+    before it have passed (PagerDuty's ``escalation_delay_in_minutes`` is the time a rule
+    has before the next one), and the whole policy again ``num_loops`` times, numbered on
+    (a 3-rule policy's second loop is L4–L6). Each step notifies a person id of ``people``:
+    a user target is that user; a schedule target is whoever ``/oncalls`` says holds this
+    rule's escalation level of the policy *now* (a handoff inside the ladder's window is not
+    foreseen). A rule with several targets shows its first known one; with none known, the
+    first target's name (which resolves to nobody on call)."""
+    oncalls = tuple(oncalls)
+    steps: list[Step] = []
+    after = timedelta()
+    for _loop in range(min(policy.num_loops, MAX_LOOPS) + 1):
+        for level, rule in enumerate(policy.rules, start=1):
+            steps.append(Step(after, _rule_notify(policy.id, level, rule, oncalls, people,
+                                                  now)))
+            after += timedelta(minutes=rule.delay_minutes)
+    return tuple(steps)
+
+
+def _rule_notify(policy_id: str, level: int, rule: PolicyRule, oncalls: tuple[OnCall, ...],
+                 people: Mapping[str, Person], now: datetime) -> str:
+    for target in rule.targets:
+        if target.kind == SCHEDULE:
+            users = [o.user for o in oncalls
+                     if o.escalation_policy_id == policy_id and o.escalation_level == level
+                     and o.schedule == target.name and _covers(o, now)]
+        else:
+            users = [PagerUser(target.id, target.name, target.email)] \
+                if target.kind == USER else []
+        for user in users:
+            person = _person_of(user, people)
+            if person is not None:
+                return person.id
+    return rule.targets[0].name if rule.targets else ""
+
+
+def _covers(oncall: OnCall, at: datetime) -> bool:
+    return (oncall.start is None or oncall.start <= at) and (oncall.end is None or at < oncall.end)
+
+
+def _person_of(user: PagerUser, people: Mapping[str, Person]) -> Person | None:
+    return (find_person(people, user.email) if user.email else None) \
+        or find_person(people, user.name)

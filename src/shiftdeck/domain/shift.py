@@ -18,13 +18,15 @@ from datetime import datetime, timedelta
 
 from .alerts import Alert, AlertState
 from .board import EMPTY_BOARD, Board, SourceReport, build_board
-from .escalation import Escalation, EscalationPolicy, crossed, escalate
+from .escalation import Escalation, EscalationPolicy, Step, crossed, escalate
 from .health import SourceHealth
 from .journal import (AlertRef, rung_level, Record, RecordIndex, StatusUpdate, next_update_due,
                       open_firings)
 from .journal import AlertFired as FiredRecord
 from .journal import AlertResolved as ResolvedRecord
 from .journal import Escalated as EscalatedRecord
+from .journal import PagerEscalated as PagerEscalatedRecord
+from .pager import Correlation, Incident, correlate, escalated
 from .sanitize import clean_line
 from .roster import Person, Roster
 from .severity import SeverityPolicy
@@ -87,7 +89,19 @@ class UpdateDue:
     alert: Alert
 
 
-Event = AlertFired | AlertResolved | Escalated | Acked | UpdateDue
+@dataclass(frozen=True, slots=True)
+class PagerEscalated:
+    """PagerDuty escalated an incident (domain.pager.escalated)."""
+
+    incident: Incident
+    """Its new answer: who is assigned now, at which level."""
+    alert: Alert | None
+    """The alert it pages for; None for an incident no alert matches."""
+    at: datetime
+    """When: its escalate action's time."""
+
+
+Event = AlertFired | AlertResolved | Escalated | Acked | UpdateDue | PagerEscalated
 
 
 # -- the journal's in-memory view ------------------------------------------------------------
@@ -145,25 +159,68 @@ class Shift:
     update_due: frozenset[str] = frozenset()
     next_deadline: datetime | None = None
     """The earliest escalation step or update due to come: tick() does nothing before it."""
+    incidents: tuple[Incident, ...] = ()
+    """PagerDuty's open incidents, every account's last good answer."""
+    pages: Correlation = field(default_factory=Correlation)
+    """Which incident pages for which alert, and the incidents that match none. An alert
+    with an incident escalates by PagerDuty's clock: it has no modelled escalation."""
 
     @property
     def records(self) -> tuple[Record, ...]:
         return self.journal.records
 
     def apply(self, reports: Mapping[str, SourceReport], health: tuple[SourceHealth, ...],
-              now: datetime) -> ShiftStep:
-        """A poll: merge the sources' reports into a new board, then escalations and updates."""
+              now: datetime, incidents: tuple[Incident, ...] | None = None) -> ShiftStep:
+        """A poll: merge the sources' reports into a new board, then escalations and updates;
+        `incidents` (None: unchanged): PagerDuty's, correlated with the board's alerts."""
         board = build_board(reports, health, self.board, self.policy.severity, now,
                             self.policy.resolved_retention)
-        return self.with_board(board, now)
+        step = self.with_board(board, now)
+        if incidents is None or incidents == self.incidents:
+            return step
+        paged = step.shift.with_incidents(incidents, now)
+        return ShiftStep(paged.shift, step.events + paged.events)
+
+    def with_incidents(self, incidents: tuple[Incident, ...], now: datetime) -> ShiftStep:
+        """PagerDuty's incidents: correlated again; alerts that gained or lost an incident
+        have their modelled escalation dropped or computed again (nobody paged for it)."""
+        shift = replace(self, incidents=incidents)
+        pages = shift._correlated(self.board)
+        events = tuple(self._pager_escalations(incidents, pages, now))
+        if pages is self.pages:
+            return ShiftStep(shift, events)
+        moved = self.pages.by_fingerprint.keys() ^ pages.by_fingerprint.keys()
+        shift = replace(shift, pages=pages)
+        alerts = [self.board.alerts[fp] for fp in moved if fp in self.board.alerts]
+        shift, _ = shift._escalate(alerts, (), now)
+        return ShiftStep(shift._with_deadline(), events)
+
+    def _pager_escalations(self, incidents: tuple[Incident, ...], pages: Correlation,
+                           now: datetime) -> Iterable[PagerEscalated]:
+        before = {i.id: i for i in self.incidents}
+        alerts = {i.id: fp for fp, i in pages.by_fingerprint.items()}
+        for incident in incidents:
+            old = before.get(incident.id)
+            at = escalated(old, incident, now) if old is not None else None
+            if at is not None:
+                fp = alerts.get(incident.id)
+                yield PagerEscalated(incident, self.board.alerts.get(fp) if fp else None, at)
 
     def with_board(self, board: Board, now: datetime) -> ShiftStep:
         previous = self.board
         if board.alerts is previous.alerts or board.same_alerts(previous):
+            if board.resolved_uncounted == previous.resolved_uncounted:
+                board = replace(board, alerts=previous.alerts)  # the UI skips it by identity
             return ShiftStep(replace(self, board=board), ())
         events: list[Event] = list(self._lifecycle(previous, board))
         changed = [a for fp, a in board.alerts.items() if previous.alerts.get(fp) is not a]
         shift = replace(self, board=board, started=True)
+        pages = shift._correlated(board)
+        if pages is not self.pages:
+            paged = self.pages.by_fingerprint.keys() ^ pages.by_fingerprint.keys()
+            changed += [board.alerts[fp] for fp in paged
+                        if fp in board.alerts and previous.alerts.get(fp) is board.alerts[fp]]
+            shift = replace(shift, pages=pages)
         shift, moved = shift._escalate(changed, board.alerts.keys() - previous.alerts.keys()
                                        | previous.alerts.keys() - board.alerts.keys(), now)
         events += moved
@@ -181,9 +238,14 @@ class Shift:
         shift, due = shift._updates((), now)
         return ShiftStep(shift._with_deadline(), (*moved, *due))
 
-    def with_roster(self, roster: Roster, now: datetime) -> ShiftStep:
-        """A new roster (ICS feeds): every escalation again, nobody paged for the change."""
-        shift = replace(self, roster=roster, escalations={})
+    def with_roster(self, roster: Roster, now: datetime,
+                    ladders: Mapping[str, tuple[Step, ...]] | None = None) -> ShiftStep:
+        """A new roster (ICS feeds, PagerDuty's on-calls) and the ladders read from PagerDuty
+        for the levels that take theirs from a policy (None: unchanged): every escalation
+        again, nobody paged for the change."""
+        policy = self.policy if ladders is None else replace(
+            self.policy, escalation=self.policy.escalation.filled(ladders))
+        shift = replace(self, roster=roster, policy=policy, escalations={})
         shift, _ = shift._escalate(list(self.board.alerts.values()), set(), now)
         return ShiftStep(shift._with_deadline(), ())
 
@@ -255,9 +317,11 @@ class Shift:
                 holders[target, at] = self.roster.resolve(target, at)
             return holders[target, at]
 
+        paged = self.pages.by_fingerprint
         for alert in alerts:
             before = escalations.pop(alert.fingerprint, None)
-            if alert.state not in (AlertState.FIRING, AlertState.ACKED):
+            if alert.state not in (AlertState.FIRING, AlertState.ACKED) \
+                    or alert.fingerprint in paged:
                 continue
             level = self.policy.severity.level_of(alert.labels)
             after = escalate(alert, level, policy, self.roster, now, resolve)
@@ -267,6 +331,17 @@ class Shift:
                 events.append(Escalated(alert, rung_level(rung.index), rung.step.notify,
                                         rung.person.id if rung.person else ""))
         return replace(self, escalations=escalations), events
+
+    def _correlated(self, board: Board) -> Correlation:
+        """The incidents correlated with `board`'s alerts; the current Correlation itself when
+        nothing in it changed (the table repaints by identity)."""
+        if not self.incidents:
+            return self.pages if not self.pages.by_fingerprint and not self.pages.unmatched \
+                else Correlation()
+        pages = correlate(self.incidents, board.alerts.values())
+        same = (pages.unmatched == self.pages.unmatched
+                and dict(pages.by_fingerprint) == dict(self.pages.by_fingerprint))
+        return self.pages if same else pages
 
     def _updates(self, alerts: Iterable[Alert], now: datetime) -> tuple[Shift, list[Event]]:
         """Update-due times of the given (changed) alerts recomputed; which are due now."""
@@ -312,6 +387,9 @@ def journal_records(events: Iterable[Event], user: str, now: datetime) -> list[R
     are journaled by the write that made them, and update-due is a reminder, not a record."""
     records: list[Record] = []
     for event in events:
+        if isinstance(event, PagerEscalated):
+            records.append(_pager_escalated_record(event, user))
+            continue
         ref = AlertRef.of(event.alert)
         summary = clean_line(event.alert.summary, 300)
         if isinstance(event, AlertFired):
@@ -322,6 +400,15 @@ def journal_records(events: Iterable[Event], user: str, now: datetime) -> list[R
         elif isinstance(event, Escalated):
             records.append(EscalatedRecord(now, user, ref, to_level=event.level,
                                            notify=event.notify, person=event.person))
-    order = [FiredRecord, ResolvedRecord, EscalatedRecord]
+    order = [FiredRecord, ResolvedRecord, EscalatedRecord, PagerEscalatedRecord]
     records.sort(key=lambda r: (order.index(type(r)), r.alertname, r.fingerprint))
     return records
+
+
+def _pager_escalated_record(event: PagerEscalated, user: str) -> PagerEscalatedRecord:
+    incident = event.incident
+    return PagerEscalatedRecord(
+        event.at, user, AlertRef.of(event.alert) if event.alert else None, incident.title,
+        incident=incident.id, number=incident.number or None, pager=incident.source,
+        to_level=rung_level(incident.level - 1) if incident.level else "",
+        person=", ".join(u.name for u in incident.assignees))

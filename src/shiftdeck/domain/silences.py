@@ -98,14 +98,18 @@ class AckSettings:
     """Extensions stop once a silence would last longer than this from its start."""
     extend: bool = True
     """Extend ACK! silences while they silence a firing alert; false for teams running kthxbye."""
+    until_resolved: bool = True
+    """End an ack (expire its silence) once every alert it acknowledged resolved, so a re-fire
+    pages again; false: it lasts until it runs out (see domain.acks for "resolved")."""
 
 
 @dataclass(frozen=True, slots=True)
 class SilenceSettings:
     protected: tuple[Matcher, ...] = (make_matcher("category", "=", "security"),)
     """Alerts matching all of these need a named approver to be silenced."""
-    warn_before: timedelta = timedelta(minutes=15)
-    """A silence ending within this is 'expiring soon'."""
+    warn_before: timedelta = timedelta(minutes=5)
+    """A silence ending within this is 'expiring soon'. Shorter than ack.duration, so a fresh
+    ack is not (`shiftdeck check` warns when it is not)."""
 
 
 def exact_matchers(labels: Mapping[str, str]) -> tuple[Matcher, ...]:

@@ -48,3 +48,13 @@ class RunConfirmScreen(ConfirmScreen, inherit_bindings=False):
         Binding("n,escape", "answer(False)", "Cancel", id="confirm_cancel"),
     ]
     KEYS_HELP = "y: run it    n / esc: cancel    (enter does not run it)"
+
+
+class QuitConfirmScreen(ConfirmScreen):
+    """Quitting while a write or a command is in flight."""
+
+    def __init__(self, running: list[str]) -> None:
+        super().__init__("Quit while this is still running?", Content(
+            "\n".join(f"  {what}" for what in running)
+            + "\n\nQuitting now cuts it short: it may or may not have reached the server "
+              "(shiftdeck silences shows what did)."))

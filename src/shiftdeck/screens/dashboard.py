@@ -3,20 +3,24 @@
 It shows the Shift it is given (`show_shift`) and owns its own work: rows are selected off the
 event loop for large boards, the highlighted alert's metric is fetched by its worker, and the
 note, status update, runbook, diagnostics and handoff screens are opened with their services.
-Requests that change shared state (acks, silences, notes...) go up as messages.
+Requests that change shared state (acks, silences, notes, PagerDuty writes...) go up as
+messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -28,17 +32,19 @@ from ..domain.kube import scope_for
 from ..domain.matchers import Matcher, MatcherError, parse_matchers
 from ..domain.metric import MetricHistory
 from ..domain.metrics import shift_metrics
+from ..domain.pager import Incident
 from ..domain.sanitize import clean
 from ..domain.shift import Shift, shift_start
 from ..domain.silences import SilenceRequest
 from ..domain.status import compose_update
-from ..domain.view import (RESOLVED_KEY, AlertRow, Grouping, Row, alert_matches, expiring_soon,
-                           select_rows)
+from ..domain.ordering import AlertOrder
+from ..domain.view import (RESOLVED_KEY, AlertRow, Grouping, IncidentRow, alert_matches,
+                           expiring_soon, order_for, select_rows)
 from ..messages import (AckRequested, NoteAdded, SilenceRequested, StatusUpdatePosted,
                         UnackRequested)
 from ..services.bundle import Services
 from ..widgets.alert_detail import AlertDetail
-from ..widgets.alert_table import AlertTable
+from ..widgets.alert_table import AlertTable, TableRows
 from ..widgets.filter_bar import FilterBar
 from ..widgets.header_bar import HeaderBar
 from ..widgets.source_banner import SourceBanner
@@ -51,6 +57,7 @@ from .runbook import RunbookScreen
 from .shift import ShiftScreen
 from .silence_form import FormContext, SilenceForm
 from .silences import SilencesScreen, expire_text
+from .snooze import SnoozeScreen
 from .status_update import StatusUpdateScreen
 
 THREADED_ROWS_FROM = 2000
@@ -66,7 +73,8 @@ class DashboardScreen(Screen):
                 tooltip="Cycle grouping: none, alertname, namespace"),
         Binding("escape", "back", "Clear filter", show=False, id="back"),
         Binding("a", "ack_alert", "Ack", id="ack_alert",
-                tooltip="Acknowledge the highlighted (or marked) alerts"),
+                tooltip="Acknowledge the highlighted (or marked) alerts and their PagerDuty "
+                "incidents"),
         Binding("A", "ack_group", "Ack group", show=False, id="ack_group",
                 tooltip="Acknowledge the highlighted alert's whole group (one silence)"),
         Binding("space", "mark", "Mark", show=False, id="mark", tooltip="Mark / unmark the alert"),
@@ -77,6 +85,8 @@ class DashboardScreen(Screen):
         Binding("S", "show_silences", "Silences", id="show_silences", tooltip="List silences"),
         Binding("z", "toggle_detail", "Zoom", show=False, id="toggle_detail",
                 tooltip="Hide / show the detail pane (the table takes the screen)"),
+        Binding("tab", "focus_detail", "Detail pane", show=False, id="focus_detail",
+                tooltip="Into the detail pane and back (scroll it with the arrows)"),
         Binding("r", "runbook", "Runbook", id="runbook",
                 tooltip="The alert's runbook, its commands runnable inline"),
         Binding("d", "diagnostics", "Diagnose", show=False, id="diagnostics",
@@ -89,21 +99,38 @@ class DashboardScreen(Screen):
                 tooltip="Preview, copy or save the handoff report"),
         Binding("M", "shift_metrics", "Shift", show=False, id="shift_metrics",
                 tooltip="This shift's numbers: MTTA, MTTR, noisiest alerts"),
+        Binding("R", "resolve_incident", "Resolve", show=False, id="resolve_incident",
+                tooltip="Resolve the row's PagerDuty incident (asks first)"),
+        Binding("Z", "snooze_incident", "Snooze", show=False, id="snooze_incident",
+                tooltip="Snooze the row's PagerDuty incident: 15m, 30m, 1h or 4h"),
     ]
-    WRITE_ACTIONS = {"ack_alert", "ack_group", "silence_alert", "unack"}
+    WRITE_ACTIONS = {"ack_alert", "ack_group", "silence_alert", "unack", "resolve_incident",
+                     "snooze_incident"}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     TICK_SECONDS = 5.0
+
+    @dataclass
+    class PagerRequested(Message):
+        """Write to PagerDuty: acknowledge, resolve (confirmed) or snooze the incident."""
+
+        incident: Incident
+        action: Literal["acknowledge", "resolve", "snooze"]
+        duration: timedelta | None = None
+        """How long a snooze lasts."""
 
     def __init__(self, config: Any, clock: Clock, shift: Shift, services: Services) -> None:
         super().__init__()
         self._config = config
         self._clock = clock
         self._services = services
+        self._order: AlertOrder | None = None
         self.shift = shift
         self.matchers: tuple[Matcher, ...] = ()
         self.grouping = Grouping.NONE
         self.marked: frozenset[str] = frozenset()
+        self._silences: SilencesScreen | None = None
+        """The silences screen last opened from here: it is kept up to date while shown."""
 
     @property
     def board(self) -> Board:
@@ -113,7 +140,7 @@ class DashboardScreen(Screen):
         fresh = 2 * self._config.refresh + timedelta(seconds=5)
         yield HeaderBar(self._config.title, fresh_within=fresh, zone=self._config.timezone,
                         id="header")
-        yield SourceBanner(id="banner")
+        yield SourceBanner(zone=self._config.timezone, id="banner")
         with Horizontal(id="main"):
             yield AlertTable(self._config.severity, self._config.key_labels, self._clock,
                              id="alerts")
@@ -139,7 +166,10 @@ class DashboardScreen(Screen):
             return
         table = self.query_one(AlertTable)
         self._show_health()
-        if force or shift.board.alerts is not previous.board.alerts:
+        if force or shift.pages is not previous.pages:
+            table.show_pages(shift.pages)
+        if force or shift.board.alerts is not previous.board.alerts \
+                or shift.pages.unmatched is not previous.pages.unmatched:
             self._show_rows()
             self._services.metrics.prune(shift.board.alerts)
             self._services.runbooks.prune(shift.board.alerts)
@@ -148,14 +178,29 @@ class DashboardScreen(Screen):
         if force or shift.update_due is not previous.update_due:
             table.show_update_due(shift.update_due)
         if force or shift.journal is not previous.journal or \
-                shift.escalations is not previous.escalations:
+                shift.escalations is not previous.escalations or shift.pages is not previous.pages:
             self._show_detail(force=True)
+        if (silences := self._silences_shown()) is not None:
+            silences.show_board(shift.board)
+
+    def show_time(self, now: datetime) -> None:
+        """Each second: the silences screen's "ends in" countdowns, while it is shown."""
+        if (silences := self._silences_shown()) is not None:
+            silences.show_time(now)
+
+    def _silences_shown(self) -> SilencesScreen | None:
+        """The silences screen opened from here, when on top and composed (a poll or a tick
+        can land between its push and its compose)."""
+        silences = self._silences
+        return silences if silences is not None and silences.is_active \
+            and silences.is_mounted else None
 
     def show_skews(self, skews: tuple[Any, ...]) -> None:
         self.query_one(HeaderBar).skews = skews
 
     def _tick_second(self) -> None:
         self.query_one(AlertTable).refresh_countdowns()
+        self.query_one(AlertDetail).tick(self._clock.now())
 
     def _show_health(self) -> None:
         board, roster = self.shift.board, self.shift.roster
@@ -167,27 +212,35 @@ class DashboardScreen(Screen):
         self.query_one(SourceBanner).show(board.health)
 
     def _show_rows(self) -> None:
-        board = self.shift.board
-        if len(board.alerts) < THREADED_ROWS_FROM:
-            self._rows_selected(board.alerts, self._select(board))
+        shift = self.shift
+        if len(shift.board.alerts) < THREADED_ROWS_FROM:
+            self._rows_selected(shift, self._select(shift))
         else:
-            self._select_in_thread(board)
+            self._select_in_thread(shift)
 
-    def _select(self, board: Board) -> tuple[Row, ...]:
-        return select_rows(board.alerts.values(), self.matchers, self.grouping,
-                           self._config.severity, retention=self._config.resolved_retention,
-                           uncounted=sum(board.resolved_uncounted.values()))
+    def _select(self, shift: Shift) -> TableRows:
+        board = shift.board
+        # The previous order is immutable: a worker that lost a race only re-sorts more.
+        order = self._order = order_for(board.alerts, self.matchers, self._config.severity,
+                                        self._order)
+        return TableRows.of(select_rows(
+            board.alerts.values(), self.matchers, self.grouping, self._config.severity,
+            retention=self._config.resolved_retention,
+            uncounted=sum(board.resolved_uncounted.values()), incidents=shift.pages.unmatched,
+            order=order))
 
     @work(group="rows", thread=True, exclusive=True, description="filter, sort, group")
-    def _select_in_thread(self, board: Board) -> None:
-        rows = self._select(board)
-        self.app.call_from_thread(self._rows_selected, board.alerts, rows)
+    def _select_in_thread(self, shift: Shift) -> None:
+        rows = self._select(shift)
+        self.app.call_from_thread(self._rows_selected, shift, rows)
 
-    def _rows_selected(self, alerts: Mapping[str, Alert], rows: tuple[Row, ...]) -> None:
-        if alerts is not self.shift.board.alerts or not self.is_attached:
+    def _rows_selected(self, shift: Shift, rows: TableRows) -> None:
+        if shift.board.alerts is not self.shift.board.alerts \
+                or shift.pages.unmatched is not self.shift.pages.unmatched \
+                or not self.is_attached:
             return  # a newer board is on its way
         if self.marked:
-            self.marked = self.marked & {row.key for row in rows}
+            self.marked = frozenset(key for key in self.marked if key in rows.index)
         table = self.query_one(AlertTable)
         table.show_rows(rows)
         table.show_marks(self.marked)
@@ -201,7 +254,8 @@ class DashboardScreen(Screen):
         changed = alert is not detail.alert
         metrics = self._services.metrics
         detail.show(alert, self._clock.now(), self.shift.escalations.get(key), notes,
-                    metric=metrics.cache.get(key), force=force)
+                    metric=metrics.cache.get(key), force=force,
+                    incident=self.shift.pages.incident_for(alert) if alert else None)
         if changed and alert is not None and metrics.can_fetch(alert) \
                 and metrics.cached(alert) is None:
             self._fetch_metric(alert)
@@ -235,13 +289,16 @@ class DashboardScreen(Screen):
             return
         alert = self.board.alerts.get(event.key)
         if alert is not None:
-            self.app.push_screen(DetailScreen(alert, self._config.severity, self._clock.now(),
-                                              self.shift.escalations.get(event.key),
-                                              self._config.timezone))
+            self.app.push_screen(DetailScreen(
+                alert, self._config.severity, self._clock.now(),
+                self.shift.escalations.get(event.key), self._config.timezone,
+                notes=list(self.shift.journal.notes_for(event.key)),
+                metric=self._services.metrics.cache.get(event.key), clock=self._clock,
+                incident=self.shift.pages.incident_for(alert)))
 
     def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
         try:
-            matchers = parse_matchers(event.text)
+            matchers = parse_matchers(event.text, self._config.severity.names())
         except MatcherError as err:
             self.query_one(FilterBar).show_error(str(err))
             return
@@ -253,6 +310,14 @@ class DashboardScreen(Screen):
         self.query_one(AlertTable).focus()
 
     # -- actions ---------------------------------------------------------------------------
+
+    def show_filter(self, text: str) -> None:
+        """Filter with `text` (matchers, as if typed), the filter bar open to change it."""
+        self.query_one(FilterBar).show(text)
+
+    def go_to(self, fingerprint: str) -> None:
+        """Highlight the alert's row, if the current view shows it."""
+        self.query_one(AlertTable).move_to(fingerprint)
 
     def action_open_filter(self) -> None:
         self.query_one(FilterBar).open()
@@ -295,6 +360,10 @@ class DashboardScreen(Screen):
                 and a.state is not AlertState.RESOLVED]
 
     def action_ack_alert(self) -> None:
+        row = self.query_one(AlertTable).cursor_row
+        if not self.marked and isinstance(row, IncidentRow):
+            self.post_message(self.PagerRequested(row.incident, "acknowledge"))
+            return
         alerts = [a for a in self.targets() if a.state is not AlertState.RESOLVED]
         if alerts:
             self.post_message(AckRequested(alerts))
@@ -340,6 +409,46 @@ class DashboardScreen(Screen):
 
     def highlighted(self) -> Alert | None:
         return self.board.alerts.get(self.query_one(AlertTable).cursor_key or "")
+
+    def highlighted_incident(self) -> Incident | None:
+        """The PagerDuty incident of the highlighted row: its alert's, or the row's own."""
+        row = self.query_one(AlertTable).cursor_row
+        if isinstance(row, IncidentRow):
+            return row.incident
+        return self.shift.pages.incident_for(row.alert) if isinstance(row, AlertRow) else None
+
+    def _incident_or_say(self) -> Incident | None:
+        incident = self.highlighted_incident()
+        if incident is None:
+            self.notify("No PagerDuty incident pages for this row.", timeout=3)
+        return incident
+
+    def action_resolve_incident(self) -> None:
+        incident = self._incident_or_say()
+        if incident is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(self.PagerRequested(incident, "resolve"))
+
+        body = Content(f"{incident.title}\n\nService {incident.service or '?'}, status "
+                       f"{incident.status}, PagerDuty account {incident.source}.\nResolving "
+                       "ends the page for everyone; a firing alert may page again.")
+        self.app.push_screen(ConfirmScreen(f"Resolve PagerDuty incident {incident.reference}?",
+                                           body), answered)
+
+    def action_snooze_incident(self) -> None:
+        incident = self._incident_or_say()
+        if incident is None:
+            return
+
+        def chosen(duration: timedelta | None) -> None:
+            if duration is not None:
+                self.post_message(self.PagerRequested(incident, "snooze", duration))
+
+        self.app.push_screen(SnoozeScreen(f"Snooze PagerDuty incident {incident.reference}: "
+                                          f"{incident.title}"), chosen)
 
     def action_add_note(self) -> None:
         alert = self.highlighted()
@@ -407,11 +516,20 @@ class DashboardScreen(Screen):
     def action_toggle_detail(self) -> None:
         self.toggle_class("-no-detail")
 
+    def action_focus_detail(self) -> None:
+        """Into the detail pane (the arrows then scroll it), and back to the table."""
+        pane = self.query_one("#detail-pane", VerticalScroll)
+        if self.focused is pane or not pane.display:
+            self.query_one(AlertTable).focus()
+        else:
+            pane.focus()
+
     def action_show_silences(self) -> None:
         config = self._config
-        self.app.push_screen(SilencesScreen(self.board, config.silences.warn_before,
-                                            config.read_only,
-                                            config.ack.extend and not config.read_only))
+        self._silences = SilencesScreen(self.board, config.silences.warn_before,
+                                        config.read_only,
+                                        config.ack.extend and not config.read_only)
+        self.app.push_screen(self._silences)
 
     @property
     def visible_alerts(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""Kubernetes diagnostics for an alert: its pods, their events, logs and rollout history.
+"""Kubernetes diagnostics for an alert: its pods, their events and rollout history; `enter` (or
+`l`) on a pod opens its logs full screen, `p` its previous container's.
 
 Fetched by this screen's thread workers with the `kubernetes` client (cancelled with the
 screen). RBAC denials and unreachable clusters are shown plainly, never as a crash.
@@ -13,32 +14,35 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Log, Static
+from textual.widgets import DataTable, Footer, Static
 
 from ..clock import Clock
 from ..domain.alerts import Alert
 from ..domain.durations import format_age
-from ..domain.kube import Scope
-from ..sources.kube import Diagnostics, KubeClient, KubeError, PodInfo
+from ..domain.kube import Diagnostics, KubeError, PodInfo, Scope
+from ..domain.kube import KubeReader as KubeClient
+from .log_view import LogViewScreen
 
 
 class DiagnosticsScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="close_diagnostics"),
-        Binding("p", "toggle_previous", "Previous logs", id="previous_logs",
+        Binding("l", "logs(False)", "Logs", id="pod_logs", tooltip="The pod's logs, full screen"),
+        Binding("p", "logs(True)", "Previous logs", id="previous_logs",
                 tooltip="Logs of the previous container (crash loops)"),
         Binding("ctrl+r", "refresh", "Refresh", id="refresh_diagnostics"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="diagnostics_focus"),
     ]
     DEFAULT_CSS = """
-    DiagnosticsScreen #diag-title { height: auto; background: $panel; }
+    DiagnosticsScreen #diag-title { height: 1; background: $panel; text-wrap: nowrap;
+        text-overflow: ellipsis; }
+    DiagnosticsScreen #diag-status { height: auto; color: $text-muted; }
     DiagnosticsScreen #diag-errors { height: auto; color: $error; }
     DiagnosticsScreen DataTable { height: auto; max-height: 8; }
     DiagnosticsScreen .diag-heading { height: 1; text-style: bold; color: $accent; }
-    DiagnosticsScreen #diag-logs { height: 1fr; min-height: 5; border-top: solid $panel; }
     """
 
     def __init__(self, alert: Alert, scope: Scope, kube: Callable[[], KubeClient],
@@ -47,7 +51,6 @@ class DiagnosticsScreen(Screen):
         super().__init__()
         self.alert = alert
         self.scope = scope
-        self.previous = False
         self.pods: list[PodInfo] = []
         self._kube = kube
         self._clock = clock
@@ -57,22 +60,24 @@ class DiagnosticsScreen(Screen):
         what = self.scope.selector or self.scope.pod or self.scope.deployment or "all pods"
         yield Static(Content(f" {self.alert.name}: {context} · namespace {self.scope.namespace}"
                              f" · {what}"), id="diag-title")
+        yield Static("", id="diag-status")
         yield Static("", id="diag-errors")
-        with Vertical():
-            yield Static("Pods (enter: logs)", classes="diag-heading")
+        with VerticalScroll(can_focus=False):
+            yield Static("Pods (enter or l: logs, p: previous container's)",
+                         classes="diag-heading")
             yield DataTable(cursor_type="row", id="diag-pods")
             yield Static("Events, warnings first", classes="diag-heading")
             yield DataTable(cursor_type="row", id="diag-events")
             yield Static("Rollout history", classes="diag-heading")
             yield DataTable(cursor_type="row", id="diag-revisions")
-            yield Log(max_lines=2000, id="diag-logs")
         yield Footer()
 
     def on_mount(self) -> None:
-        for table_id, columns in (("#diag-pods", ("pod", "phase", "ready", "restarts", "age",
-                                                  "node", "reason")),
-                                  ("#diag-events", ("type", "reason", "object", "count", "age",
-                                                    "message")),
+        # What is read first comes first: at 80 columns the last columns are cut.
+        for table_id, columns in (("#diag-pods", ("pod", "ready", "restarts", "reason", "age",
+                                                  "phase", "node")),
+                                  ("#diag-events", ("type", "reason", "age", "count", "message",
+                                                    "object")),
                                   ("#diag-revisions", ("rev", "replicaset", "images", "age",
                                                        "replicas"))):
             self.query_one(table_id, DataTable).add_columns(*columns)
@@ -83,6 +88,9 @@ class DiagnosticsScreen(Screen):
 
     def action_refresh(self) -> None:
         if not self.scope.refused:
+            self.query_one("#diag-status", Static).update(Content(
+                f" loading pods from {self.scope.context or '(current context)'}/"
+                f"{self.scope.namespace}…"))
             self._diagnose()
 
     @work(group="kube", thread=True, exclusive=True, description="kubernetes diagnostics")
@@ -91,26 +99,19 @@ class DiagnosticsScreen(Screen):
         diagnostics = self._kube().diagnose(self.scope, now)
         self.app.call_from_thread(self.show_diagnostics, diagnostics, now)
 
-    @work(group="kube-logs", thread=True, exclusive=True, description="pod logs")
-    def _logs(self, pod: str, previous: bool) -> None:
-        try:
-            lines = self._kube().logs(self.scope, pod, previous=previous)
-        except KubeError as err:
-            lines = [f"✗ {err}"]
-        self.app.call_from_thread(self.show_logs, pod, previous, lines)
-
     def show_diagnostics(self, diagnostics: Diagnostics, now: datetime) -> None:
         if not self.is_attached:
             return  # closed (esc) before the cluster answered
         errors = "\n".join(f" ✗ {e}" for e in diagnostics.errors)
+        self.query_one("#diag-status", Static).update("")
         self.query_one("#diag-errors", Static).update(Content(errors))
         self.pods = list(diagnostics.pods)
         _fill(self.query_one("#diag-pods", DataTable), [
-            (p.name, p.phase, p.ready, str(p.restarts), _age(p.age), p.node, p.reason)
+            (p.name, p.ready, str(p.restarts), p.reason, _age(p.age), p.phase, p.node)
             for p in diagnostics.pods])
         _fill(self.query_one("#diag-events", DataTable), [
-            (e.type, e.reason, e.object, str(e.count),
-             _age(now - e.last_seen if e.last_seen else None), e.message)
+            (e.type, e.reason, _age(now - e.last_seen if e.last_seen else None), str(e.count),
+             e.message, e.object)
             for e in diagnostics.events])
         _fill(self.query_one("#diag-revisions", DataTable), [
             (str(r.revision), r.replicaset, ", ".join(r.images),
@@ -120,25 +121,18 @@ class DiagnosticsScreen(Screen):
             self.query_one("#diag-pods", DataTable).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id == "diag-pods" and event.cursor_row < len(self.pods):
-            self._logs(self.pods[event.cursor_row].name, self.previous)
+        if event.data_table.id == "diag-pods":
+            self.action_logs(False)
 
-    def action_toggle_previous(self) -> None:
-        self.previous = not self.previous
+    def action_logs(self, previous: bool) -> None:
+        """The highlighted pod's logs, full screen; each opening starts on the container asked
+        for (`p` does not stay on for the next pod)."""
         table = self.query_one("#diag-pods", DataTable)
-        if self.pods and table.cursor_row < len(self.pods):
-            self._logs(self.pods[table.cursor_row].name, self.previous)
-        else:
-            self.notify("previous logs: " + ("on" if self.previous else "off"), timeout=2)
-
-    def show_logs(self, pod: str, previous: bool, lines: list[str]) -> None:
-        if not self.is_attached:
-            return  # closed before the logs came
-        log = self.query_one("#diag-logs", Log)
-        log.clear()
-        log.write_line(f"── {pod} {'(previous container) ' if previous else ''}"
-                       f"last {len(lines)} lines ──")
-        log.write_lines(lines)
+        if not self.pods or table.cursor_row >= len(self.pods):
+            self.notify("No pod to show the logs of.", timeout=3)
+            return
+        self.app.push_screen(LogViewScreen(self.scope, self.pods[table.cursor_row].name,
+                                           self._kube, previous=previous))
 
 
 def _age(delta: timedelta | None) -> str:

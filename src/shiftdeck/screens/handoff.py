@@ -1,7 +1,12 @@
-"""The handoff report, previewed as Markdown; copy it (OSC 52) or write it to a file."""
+"""The handoff report, previewed as Markdown; copy it (OSC 52) or write it to a file.
+
+Below WIDE_TABLES_FROM columns the preview shows each table row as a list item ("**P2** —
+Alert: DiskSpaceLow · Fired: …"), which wraps, instead of columns cut to `Le…`; what is copied
+and written is the report itself, tables and all."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -12,6 +17,12 @@ from textual.widgets import Footer, Markdown
 
 from ..services.clipboard import Clipboard
 from .prompt import PromptScreen
+
+WIDE_TABLES_FROM = 120
+"""Terminal width from which the preview keeps the report's tables as tables."""
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
+_CODE_SPAN = re.compile(r"(`+).+?\1")
+_DIVIDER = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
 
 
 class HandoffScreen(Screen[None]):
@@ -30,11 +41,20 @@ class HandoffScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="handoff-scroll"):
             # Alert text is untrusted: links in it must never open by themselves.
-            yield Markdown(self.markdown, open_links=False, id="handoff")
+            yield Markdown(self._preview(self.app.size.width), open_links=False, id="handoff")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#handoff-scroll").focus()
+
+    def on_resize(self) -> None:
+        preview = self.query_one("#handoff", Markdown)
+        text = self._preview(self.size.width)
+        if text != preview.source:
+            preview.update(text)
+
+    def _preview(self, width: int) -> str:
+        return self.markdown if width >= WIDE_TABLES_FROM else tables_as_lists(self.markdown)
 
     def action_copy(self) -> None:
         self._clipboard.copy(self.markdown)
@@ -55,3 +75,34 @@ class HandoffScreen(Screen[None]):
                         timeout=10)
             return
         self.notify(f"Handoff written to {target}", timeout=5)
+
+
+def tables_as_lists(markdown: str) -> str:
+    """Each GFM table row as a list item: its first cell in bold, the others after their
+    column's name. Other lines are kept as they are."""
+    out: list[str] = []
+    lines = markdown.split("\n")
+    i = 0
+    while i < len(lines):
+        if i + 1 < len(lines) and lines[i].startswith("|") and _DIVIDER.match(lines[i + 1]):
+            header = _cells(lines[i])
+            i += 2
+            while i < len(lines) and lines[i].startswith("|"):
+                out.append(_as_item(header, _cells(lines[i])))
+                i += 1
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
+def _cells(row: str) -> list[str]:
+    # A table cell's code span escapes | as \|; outside a table the backslash would show.
+    return [_CODE_SPAN.sub(lambda m: m.group(0).replace("\\|", "|"), cell.strip())
+            for cell in _CELL_SEPARATOR.split(row.strip().strip("|"))]
+
+
+def _as_item(header: list[str], cells: list[str]) -> str:
+    lead, *rest = cells or [""]
+    labelled = [f"{name}: {cell}" for name, cell in zip(header[1:], rest) if cell]
+    return f"- **{lead}** — " + " · ".join(labelled) if labelled else f"- **{lead}**"

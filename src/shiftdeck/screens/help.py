@@ -1,6 +1,9 @@
-"""Every key that works where help was opened, as currently mapped."""
+"""Every key that works where help was opened, as currently mapped: that screen's own keys
+first, then the keys that work everywhere, grouped by what they are for (keys.KEYS)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -8,6 +11,11 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from ..keys import BY_ID
+
+Section = tuple[str, list[tuple[str, str]]]
+GROUPS = ("Move around", "Find", "Investigate", "Act", "Shift", "Look")
 
 
 class HelpScreen(ModalScreen[None]):
@@ -18,19 +26,22 @@ class HelpScreen(ModalScreen[None]):
         border: round $accent; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(self, sections: list[Section]) -> None:
         super().__init__()
-        self._rows = rows
+        self.sections = sections
+        """(title, [(keys, what they do)]) as shown, in order."""
 
     @property
     def rows(self) -> list[tuple[str, str]]:
-        """The (keys, what they do) rows shown."""
-        return list(self._rows)
+        """The (keys, what they do) rows shown, every section's."""
+        return [row for _, rows in self.sections for row in rows]
 
     def compose(self) -> ComposeResult:
-        width = max((len(keys) for keys, _ in self._rows), default=4) + 2
-        lines = [Content.styled("Keys", "bold $accent")]
-        lines += [Content.assemble((keys.ljust(width), "bold"), text) for keys, text in self._rows]
+        width = max((len(keys) for keys, _ in self.rows), default=4) + 2
+        lines = []
+        for title, rows in self.sections:
+            lines.append(Content.styled(title, "bold $accent"))
+            lines += [Content.assemble((keys.ljust(width), "bold"), text) for keys, text in rows]
         lines.append(Content.styled("\nFilter: alertname=X severity=~\"crit.*\" "
                                     "namespace!=dev x!~re, a bare word = alertname, "
                                     "@state=pending, @level=P1", "$text-muted"))
@@ -38,15 +49,33 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Content("\n").join(lines), markup=False)
 
 
-def binding_rows(screen) -> list[tuple[str, str]]:
-    """(keys, description) for every active binding on `screen`, merged by action."""
-    by_action: dict[str, tuple[list[str], str]] = {}
-    for key, active in screen.active_bindings.items():
+def help_sections(screen: Any) -> list[Section]:
+    """The keys in effect on `screen` (the user's keymap applied), merged by action: its own
+    keys grouped by purpose, then the app's ("Everywhere"). Bindings without an id (Textual's
+    own scrolling and focus keys) are not shiftdeck's and are left out."""
+    own: dict[str, dict[str, tuple[list[str], str]]] = {}
+    everywhere: dict[str, tuple[list[str], str]] = {}
+    for active in screen.active_bindings.values():
         binding = active.binding
-        description = binding.tooltip or binding.description or binding.action
-        keys, _ = by_action.setdefault(binding.action, ([], description))
-        display = screen.app.get_key_display(Binding(key, binding.action))
+        if not binding.id:
+            continue
+        row = BY_ID.get(binding.id)
+        text = row.description if row else binding.tooltip or binding.description
+        where = everywhere if active.node is screen.app else \
+            own.setdefault(row.group if row else "This screen", {})
+        keys, _ = where.setdefault(binding.id, ([], text))
+        display = screen.app.get_key_display(binding)
         if display not in keys:
             keys.append(display)
-    return sorted(((" ".join(keys), text) for keys, text in by_action.values()),
-                  key=lambda row: row[1].lower())
+    order = {group: i for i, group in enumerate(("This screen", *GROUPS))}
+    sections = [(group, _rows(own[group])) for group in sorted(own, key=lambda g: order.get(g, 99))]
+    return sections + ([("Everywhere", _rows(everywhere))] if everywhere else [])
+
+
+def _rows(by_id: dict[str, tuple[list[str], str]]) -> list[tuple[str, str]]:
+    return [(" ".join(keys), text) for keys, text in by_id.values()]
+
+
+def binding_rows(screen: Any) -> list[tuple[str, str]]:
+    """Every (keys, what they do) row help shows for `screen`, in order."""
+    return [row for _, rows in help_sections(screen) for row in rows]

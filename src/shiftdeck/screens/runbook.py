@@ -3,7 +3,8 @@
 Read-only commands run on `enter`; dangerous ones ask first (only `y` runs them), showing the
 exact argv and where it will run; commands that need a shell, and every command of a runbook the
 alert pointed at outside the team's places, are never run: they are copied to the clipboard
-instead. Output is plain text (a Log, never markup), capped, and can be cancelled.
+instead. Output is plain text (never markup), wrapped, capped, and can be cancelled; `z` lets it
+take the screen.
 """
 
 from __future__ import annotations
@@ -12,24 +13,28 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import PurePath
 
+from rich.text import Text
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Log, Markdown, OptionList, Static
+from textual.widgets import Footer, Markdown, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
 from ..domain.alerts import Alert
 from ..domain.commands import KUBE_PROGRAMS, Command
 from ..domain.durations import format_duration
+from ..domain.kube import KubeTarget
 from ..domain.runbooks import Runbook
+from ..domain.runs import RunResult
 from ..domain.urls import mask_url
 from ..messages import CommandRan
 from ..services.clipboard import Clipboard
 from ..services.runbooks import RunbookLoader
-from ..sources.runner import KubeTarget, Runner
+from ..sources.runner import Runner  # only as new_runner's default: see pyproject's ignore_imports
 from .confirm import RunConfirmScreen
 
 MAX_OUTPUT_LINES = 5000
@@ -53,6 +58,8 @@ class RunbookScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="close_runbook"),
         Binding("ctrl+c", "cancel_command", "Cancel run", id="cancel_command"),
+        Binding("z", "zoom_output", "Output full screen", id="zoom_output",
+                tooltip="The command output takes the screen (z again: the runbook back)"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="runbook_focus"),
     ]
     DEFAULT_CSS = """
@@ -63,6 +70,9 @@ class RunbookScreen(Screen):
     RunbookScreen #runbook-output { height: 8; border-top: solid $panel; }
     RunbookScreen.-wide #runbook-commands { height: 9; }
     RunbookScreen.-wide #runbook-output { height: 12; }
+    RunbookScreen.-output-full #runbook-body, RunbookScreen.-output-full #runbook-commands {
+        display: none; }
+    RunbookScreen.-output-full #runbook-output { height: 1fr; }
     """
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-wide")]
 
@@ -74,6 +84,8 @@ class RunbookScreen(Screen):
         self.alert = alert
         self.commands: list[Command] = []
         self.running = False
+        self.output_lines: list[str] = []
+        """Everything written to the output pane, as plain text."""
         self.kube_target: KubeTarget | None = None
         """Where kubectl commands go, set with the commands."""
         self._loader = loader
@@ -90,7 +102,7 @@ class RunbookScreen(Screen):
                 # Remote runbooks are untrusted: a link never opens by itself.
                 yield Markdown("", open_links=False, id="runbook-markdown")
             yield OptionList(id="runbook-commands")
-            yield Log(max_lines=MAX_OUTPUT_LINES, id="runbook-output")
+            yield RichLog(max_lines=MAX_OUTPUT_LINES, wrap=True, id="runbook-output")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -166,9 +178,7 @@ class RunbookScreen(Screen):
             return
         finally:
             self.running = False
-        how = " (timed out)" if result.timed_out else " (cancelled)" if result.cancelled else ""
-        self.output(f"── exit {result.exit_code} in {format_duration(result.duration) or '0s'}"
-                    f"{how}{' (output truncated)' if result.truncated else ''}")
+        self.output(ending(result, self._timeout))
         argv = [arg for i, stage in enumerate(command.stages)
                 for arg in (["|"] if i else []) + list(stage)]
         self.post_message(CommandRan(self.alert, argv, result.exit_code, result.duration))
@@ -176,11 +186,35 @@ class RunbookScreen(Screen):
     def output(self, line: str) -> None:
         if not self.is_attached:
             return  # the screen is closing
-        self.query_one("#runbook-output", Log).write_line(line)
+        self.output_lines = [*self.output_lines[1 - MAX_OUTPUT_LINES:], line]
+        self.query_one("#runbook-output", RichLog).write(Text(line))  # Text: never markup
 
     def action_cancel_command(self) -> None:
+        if not self.running:
+            raise SkipAction()  # ctrl+c with nothing to cancel: the app's quit takes it
         if self._runner is not None:
             self._runner.cancel()
+
+    def action_zoom_output(self) -> None:
+        self.toggle_class("-output-full")
+
+
+def ending(result: RunResult, timeout: timedelta) -> str:
+    """The line under a command's output: how it ended and after how long."""
+    took = _took(result.duration)
+    if result.cancelled:
+        line = f"── cancelled after {took}"
+    elif result.timed_out:
+        line = f"── killed after {took}: it ran out of its {format_duration(timeout)} timeout"
+    else:
+        line = f"── exit {result.exit_code} in {took}"
+    return line + (" (output truncated)" if result.truncated else "")
+
+
+def _took(duration: timedelta) -> str:
+    """Tenths of a second under a minute (a cancel after 2.1s), then format_duration."""
+    seconds = duration.total_seconds()
+    return f"{seconds:.1f}s" if seconds < 60 else format_duration(duration)
 
 
 def confirm_text(command: Command, alert: Alert, target: KubeTarget | None) -> str:

@@ -16,7 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from ..domain.alerts import Alert
-from ..domain.durations import check_year, format_duration, parse_duration
+from ..domain.durations import parse_start as parse_cli_start
+from ..domain.durations import format_duration, parse_duration
 from ..domain.matchers import Matcher, MatcherError, make_matcher
 from ..domain.severity import SeverityPolicy
 from ..domain.silences import Refusal, SilenceRequest, SilenceSettings, check_silence
@@ -53,14 +54,9 @@ def initial_matchers(targets: Sequence[Alert]) -> list[tuple[str, str, str, bool
 
 
 def parse_start(text: str, now: datetime) -> datetime:
-    """`now`, `+30m`, or an ISO time (UTC when no zone is given)."""
-    value = text.strip()
-    if value in ("", "now"):
-        return now
-    if value.startswith("+"):
-        return now + parse_duration(value[1:])
-    moment = check_year(datetime.fromisoformat(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+    """`now`, or what `shiftdeck silence --start` takes (`+30m`, an ISO time, UTC when no zone
+    is given), with the same error sentence."""
+    return now if text.strip() == "now" else parse_cli_start(text, now)
 
 
 def _one_line(alert: Alert) -> str:

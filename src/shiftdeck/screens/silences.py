@@ -15,18 +15,22 @@ from ..domain.board import Board
 from ..domain.durations import parse_duration
 from ..domain.silences import Silence, SilenceState
 from ..domain.view import SilenceRow, silence_rows
-from ..messages import ExpireRequested, ExtendRequested
+from ..messages import ExpireRequested, ExtendRequested, FilterRequested
 from .confirm import ConfirmScreen
-from .detail import TextScreen
 from .prompt import PromptScreen
 
 
 class SilencesScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="close_silences"),
+        # priority: the table's own home/end scroll sideways instead of moving the cursor
+        Binding("down,j", "move(1)", "Down", show=False, id="cursor_down", priority=True),
+        Binding("up,k", "move(-1)", "Up", show=False, id="cursor_up", priority=True),
+        Binding("home", "move_to(0)", "First", show=False, id="first", priority=True),
+        Binding("end", "move_to(-1)", "Last", show=False, id="last", priority=True),
         Binding("e", "extend", "Extend", id="extend_silence"),
         Binding("x", "expire", "Expire", id="expire_silence"),
-        Binding("enter", "show_alerts", "Alerts", id="silence_alerts"),
+        Binding("enter", "show_alerts", "Its alerts", id="silence_alerts", priority=True),
         Binding("o", "toggle_sort", "Sort", id="sort_silences", tooltip="By end time / newest"),
     ]
     DEFAULT_CSS = """
@@ -44,6 +48,9 @@ class SilencesScreen(Screen):
         self._read_only = read_only
         self.by_ends = True
         self.rows: tuple[SilenceRow, ...] = ()
+        self.now = board.built_at
+        """The time the "ends in" column counts from (moved on by `show_time`)."""
+        self._ends_text: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(Content(" Silences"), id="silences-title")
@@ -66,12 +73,12 @@ class SilencesScreen(Screen):
         """Rebuild the rows when the silences changed (a short list; rebuilt whole)."""
         if board.silences is self.board.silences and self.rows:
             return
+        key = self.highlighted.id if self.highlighted else None  # before the rows change
         self.board = board
-        now = board.built_at
+        now = self.now = max(self.now, board.built_at)
         self.rows = silence_rows(board.silences.values(), board.alerts.values(), now,
                                  self._warn_before, self.by_ends, self._acks_extended)
         table = self.query_one(DataTable)
-        key = self.highlighted.id if self.highlighted else None
         table.clear()
         colours = self.app.theme_variables
         tones = {"soon": f"bold {colours.get('error', 'red')}",
@@ -79,11 +86,35 @@ class SilencesScreen(Screen):
                  "expired": colours.get("text-muted", "dim")}
         for row in self.rows:
             table.add_row(*_cells(row, now, tones), key=row.silence.id)
+        self._ends_text = {row.silence.id: _ends(row, now) for row in self.rows}
         if key and key in {r.silence.id for r in self.rows}:
             table.move_cursor(row=table.get_row_index(key))
         soon = sum(r.expiring_soon for r in self.rows)
         title = f" Silences: {len(self.rows)}" + (f" — {soon} expiring soon" if soon else "")
         self.query_one("#silences-title", Static).update(Content(title))
+
+    def show_time(self, now: datetime) -> int:
+        """Count the "ends in" column down to `now`: only the cells whose text changed are
+        updated. Returns how many."""
+        self.now = max(self.now, now)
+        table = self.query_one(DataTable)
+        changed = 0
+        for row in self.rows:
+            text = _ends(row, self.now)
+            if self._ends_text.get(row.silence.id) != text:
+                self._ends_text[row.silence.id] = text
+                style = table.get_cell(row.silence.id, "ends in").style
+                table.update_cell(row.silence.id, "ends in", Text(text, style=style))
+                changed += 1
+        return changed
+
+    def action_move(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + step))
+
+    def action_move_to(self, row: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=row if row >= 0 else table.row_count - 1)
 
     @property
     def highlighted(self) -> Silence | None:
@@ -122,22 +153,16 @@ class SilencesScreen(Screen):
                              answered)
 
     def action_show_alerts(self) -> None:
+        """The alerts its matchers select, on the dashboard, where they can be acted on."""
         silence = self.highlighted
-        if silence is None:
-            return
-        silenced = [a for a in self.board.alerts.values()
-                    if silence.id in a.silenced_by or (silence.state is SilenceState.PENDING
-                                                       and silence.matches(a.labels))]
-        lines = [f"{a.level} {a.state.value} {a.name}" for a in silenced] or ["(no alert now)"]
-        lines = silence_notes(silence) + lines
-        self.app.push_screen(TextScreen(f"Alerts silenced by {silence.id[:8]}",
-                                        Content("\n".join(lines))))
+        if silence is not None:
+            self.post_message(FilterRequested(" ".join(str(m) for m in silence.matchers)))
 
 
 def _cells(row: SilenceRow, now: datetime, tones: dict[str, str]) -> list[Text]:
     """Rich Text cells (DataTable parses plain strings as markup; Text is never parsed)."""
     silence = row.silence
-    ends = row.timing(now).removeprefix("ends in ")
+    ends = _ends(row, now)
     ends_style = tones["soon"] if row.expiring_soon else (
         tones["expired"] if silence.state is SilenceState.EXPIRED else "")
     state = ("ACK " if silence.is_ack else "") + silence.state.value
@@ -155,6 +180,10 @@ def _cells(row: SilenceRow, now: datetime, tones: dict[str, str]) -> list[Text]:
     ]
 
 
+def _ends(row: SilenceRow, now: datetime) -> str:
+    return row.timing(now).removeprefix("ends in ")
+
+
 def _duration_error(text: str) -> str | None:
     try:
         parse_duration(text)
@@ -169,13 +198,6 @@ def expire_text(silences: list[Silence]) -> Content:
         Content(f"DELETE /api/v2/silence/{s.id}  (cluster {s.cluster or '-'})\n"
                 f"  {' '.join(str(m) for m in s.matchers)}\n  by {s.created_by}: {s.comment}")
         for s in silences)
-
-
-def silence_notes(silence: Silence) -> list[str]:
-    """What a silence carries besides its matchers: warnings, then its annotations."""
-    notes = [f"⚠ {warning}" for warning in silence.warnings]
-    notes += [f"{key} = {value}" for key, value in sorted(silence.annotations.items())]
-    return notes + ([""] if notes else [])
 
 
 def _cut(text: str, width: int) -> str:

@@ -1,33 +1,59 @@
-"""kthxbye's job, idempotently: extend ACK! silences still silencing a firing alert when less
-than 5 minutes remain (judged on each cluster's clock), keeping their ids."""
+"""kthxbye's job, idempotently, and the end of acks whose alerts resolved: extend ACK! silences
+still silencing a firing alert when less than 5 minutes remain (judged on each cluster's clock),
+keeping their ids; with ack.until_resolved, end the team's acks once their alerts are gone
+(domain.acks says when that is)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
 from .. import writes
+from ..domain.acks import SETTLE, AckPlan, plan_acks
 from ..domain.board import Board
-from ..domain.silences import AckSettings, Silence, SilenceRequest, plan_extensions
+from ..domain.journal import Record
+from ..domain.silences import AckSettings, SilenceRequest
 
 
 class AckExtender:
-    def __init__(self, writer: writes.Writer, settings: AckSettings) -> None:
+    def __init__(self, writer: writes.Writer, settings: AckSettings,
+                 team: frozenset[str] = frozenset(), *, team_only: bool = False,
+                 settle: timedelta = SETTLE) -> None:
+        """`team` (domain.acks.team_of): whose acks may be ended; `team_only`: extend only
+        theirs too (`shiftdeck keep`), else every ACK! silencing a firing alert."""
         self._writer = writer
         self._settings = settings
+        self._team = team
+        self._team_only = team_only
+        self._settle = settle
         self._in_flight: set[str] = set()
 
-    def due(self, board: Board) -> list[SilenceRequest]:
-        """Extensions to write now (none already being written); marks them in flight."""
-        by_cluster: dict[str, list[Silence]] = {}
-        for silence in board.silences.values():
-            by_cluster.setdefault(silence.cluster, []).append(silence)
-        plans = [p for cluster, silences in by_cluster.items()
-                 for p in plan_extensions(silences, board.alerts.values(),
-                                          self._writer.now_at(cluster), self._settings)
-                 if p.id not in self._in_flight]
-        self._in_flight.update(p.id for p in plans)
-        return plans
+    def plan(self, board: Board) -> AckPlan:
+        """What to write now (nothing already being written); marks it in flight."""
+        plan = plan_acks(board, self._writer.now_at, self._settings, self._team,
+                         team_only=self._team_only, settle=self._settle)
+        plan = plan.without(self._in_flight)
+        self._in_flight.update(plan.ids)
+        return plan
 
-    async def extend(self, plans: list[SilenceRequest]) -> writes.Outcome:
+    async def keep(self, plan: AckPlan) -> writes.Outcome:
+        """Carry out a plan from `plan()`, each write re-checked first (writes.keep_acks)."""
         try:
-            return await writes.write_silences(plans, self._writer)
+            return await writes.keep_acks(plan, self._writer)
         finally:
-            self._in_flight.difference_update(p.id for p in plans)
+            self._in_flight.difference_update(plan.ids)
+
+    def due(self, board: Board) -> list[SilenceRequest]:
+        """The extensions of `plan()` alone (callers that end no acks)."""
+        plan = self.plan(board)
+        self._in_flight.difference_update(s.id for s in plan.end)
+        return list(plan.extend)
+
+    async def extend(self, plans: Sequence[SilenceRequest]) -> writes.Outcome:
+        return await self.keep(AckPlan(tuple(plans)))
+
+    @staticmethod
+    def records(plan: AckPlan, outcome: writes.Outcome, user: str,
+                at: datetime) -> list[Record]:
+        """The journal records of what `extend(plan)` did."""
+        return writes.keep_records(plan, outcome, user, at)

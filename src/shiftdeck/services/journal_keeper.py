@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ..clock import Clock
 from ..domain.journal import Record
+from ..domain.shift import MEMORY_RECORDS
 from ..sources.journal import Journal
 from .notifier import Notifier
 from .sources import SourceBoard
@@ -34,10 +35,11 @@ class JournalKeeper:
         """A flush is running (start one with `add` returning True)."""
 
     async def load(self, since: datetime) -> tuple[Record, ...]:
-        """The records since `since`, read in a thread; unreadable files and skipped lines are
-        told to the user (a file that cannot be read is an empty journal here)."""
+        """The records since `since` (the newest MEMORY_RECORDS, what the Shift keeps), read in
+        a thread; unreadable files and skipped lines are told to the user (a file that cannot
+        be read is an empty journal here)."""
         try:
-            read = await asyncio.to_thread(self.journal.read, since)
+            read = await asyncio.to_thread(self.journal.read, since, MEMORY_RECORDS)
         except OSError as err:
             self._notify(f"Journal {self.journal.path}: {err}", severity="error", timeout=12)
             return ()

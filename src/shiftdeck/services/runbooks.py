@@ -9,11 +9,11 @@ from typing import Any
 
 from ..domain.alerts import Alert
 from ..domain.commands import Command, runbook_commands
-from ..domain.kube import scope_for
+from ..domain.kube import KubeTarget, scope_for
 from ..domain.runbooks import Runbook
 from ..sources.kube import KubeClient
 from ..sources.runbooks import load_runbook
-from ..sources.runner import KubeTarget, kube_target
+from ..sources.runner import kube_target
 
 
 @dataclass(frozen=True, slots=True)

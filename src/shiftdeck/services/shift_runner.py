@@ -1,9 +1,10 @@
 """The one current Shift and the steps that replace it.
 
-A poll's step (merge, escalations, update-due, and the journal records of its events) runs in a
-thread for large boards; the event loop only receives the result. Applies never overlap and the
-newest reports win. Changes made on the event loop while one runs (journal records, a roster)
-take effect at once and are replayed on its result, so none is lost.
+A poll's step (merge, escalations, update-due, and the journal records of its events) and a
+change over the whole board (the journal read at start, a new roster) run in a thread for large
+boards; the event loop only receives the result. Steps never overlap and the newest reports win.
+Records journaled on the event loop while one runs take effect at once and are replayed on its
+result, so none is lost.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from ..clock import Clock
 from ..domain.board import SourceReport
 from ..domain.health import SourceHealth
 from ..domain.journal import Record
+from ..domain.pager import Incident
 from ..domain.shift import Event, Shift, ShiftStep, journal_records
 from ..sources.bulk import off_loop
 
 THREADED_FROM = 2000
 """Boards with at least this many alerts are applied off the event loop."""
-Inputs = tuple[Mapping[str, SourceReport], tuple[SourceHealth, ...], datetime]
+Inputs = tuple[Mapping[str, SourceReport], tuple[SourceHealth, ...], datetime,
+               tuple[Incident, ...]]
+Result = tuple[Shift, tuple[Event, ...], list[Record]]
 Change = Callable[[Shift], ShiftStep]
 Show = Callable[[Shift, tuple[Event, ...], list[Record]], None]
 """Receives each new Shift, the step's events and their journal records (to write)."""
@@ -35,6 +39,8 @@ class ShiftRunner:
         self._clock = clock
         self._show = show
         self._wanted = False
+        self._queued: list[Change] = []
+        """Changes over the whole board waiting for the thread."""
         self._replay: list[Change] = []
 
     def apply(self, inputs: Callable[[], Inputs], size: int) -> bool:
@@ -44,27 +50,35 @@ class ShiftRunner:
             self._take(self._recorded(self.shift.apply(*inputs())))
             return False
         self._wanted = True
+        return self._start()
+
+    def change(self, change: Change) -> bool:
+        """A change over the whole board (the journal read, a roster): made here for small
+        boards; True when the caller must start `apply_in_thread` (it runs there)."""
+        if len(self.shift.board.alerts) < THREADED_FROM and not self.applying:
+            self._take(self._recorded(change(self.shift)))
+            return False
+        self._queued.append(change)
+        return self._start()
+
+    def _start(self) -> bool:
         start, self.applying = not self.applying, True
         return start
 
     async def apply_in_thread(self, inputs: Callable[[], Inputs]) -> None:
-        """Apply until no newer report waits. `inputs` is called on the event loop."""
+        """Changes and applies until none waits. `inputs` is called on the event loop."""
         try:
-            while self._wanted:
-                self._wanted, self._replay = False, []
-                shift, events, records = await off_loop(self._applied, self.shift, inputs())
-                for change in self._replay:  # made on the event loop meanwhile
+            while self._wanted or self._queued:
+                wanted, changes = self._wanted, self._queued
+                self._wanted, self._queued, self._replay = False, [], []
+                shift, events, records = await off_loop(self._worked, self.shift, changes,
+                                                        inputs() if wanted else None)
+                for change in self._replay:  # records journaled on the event loop meanwhile
                     shift, more, also = self._recorded(change(shift))
                     events, records = events + more, records + also
                 self._take((shift, events, records))
         finally:
             self.applying, self._replay = False, []
-
-    def change(self, change: Change) -> None:
-        """A change made on the event loop (journal, roster)."""
-        if self.applying:
-            self._replay.append(change)
-        self._take(self._recorded(change(self.shift)))
 
     def record(self, records: Sequence[Record]) -> None:
         """Records made on the event loop (writes, notes, commands): into the Shift at once,
@@ -88,9 +102,15 @@ class ShiftRunner:
         if step.shift is not self.shift:
             self._take(self._recorded(step))
 
-    def _applied(self, shift: Shift, inputs: Inputs) -> tuple[Shift, tuple[Event, ...],
-                                                                list[Record]]:
-        return self._recorded(shift.apply(*inputs))
+    def _worked(self, shift: Shift, changes: list[Change], inputs: Inputs | None) -> Result:
+        """In the thread: the queued changes in order, then the poll's apply."""
+        events: tuple[Event, ...] = ()
+        records: list[Record] = []
+        steps = [*changes, *([lambda s: s.apply(*inputs)] if inputs is not None else [])]
+        for step in steps:
+            shift, more, also = self._recorded(step(shift))
+            events, records = events + more, records + also
+        return shift, events, records
 
     def _recorded(self, step: ShiftStep) -> tuple[Shift, tuple[Event, ...], list[Record]]:
         """The step's events as journal records, already in its Shift."""

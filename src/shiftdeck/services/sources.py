@@ -1,5 +1,5 @@
-"""What every source last said and how healthy it is: the pollers' reports, the ICS feeds, the
-journal's disk and internal errors, kept by key for the banner."""
+"""What every source last said and how healthy it is: the pollers' reports, PagerDuty's
+incidents, the ICS feeds, the journal's disk and internal errors, kept by key for the banner."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from ..domain.clockskew import noticeable
 
 from ..domain.board import SourceReport
 from ..domain.health import SourceHealth
+from ..domain.pager import Incident
 from ..sources.alertmanager import silences_health
-from ..sources.poll import Source
+from ..sources.pagerduty import PagerReport
+from ..sources.poll import Pollable, Source
 from ..sources.schedule import FeedResult
 from ..sources.silence_writer import skew_of
 from ..writes import Writer
@@ -23,7 +25,7 @@ from ..writes import Writer
 JOURNAL_KEY = "journal/journal"
 
 
-def source_key(source: Source) -> str:
+def source_key(source: Pollable[Any]) -> str:
     return f"{source.kind}/{source.name}"
 
 
@@ -37,21 +39,44 @@ def feed_health(health: SourceHealth, result: FeedResult, now: datetime) -> Sour
     return failed
 
 
+Inputs = tuple[dict[str, SourceReport], tuple[SourceHealth, ...], datetime,
+               tuple[Incident, ...]]
+"""What a Shift.apply needs (ShiftRunner.Inputs)."""
+
+
 class SourceBoard:
-    def __init__(self, sources: Sequence[Source], feeds: Iterable[Any]) -> None:
+    def __init__(self, sources: Sequence[Source], feeds: Iterable[Any],
+                 pagers: Sequence[Pollable[PagerReport]] = ()) -> None:
         self.reports: dict[str, SourceReport] = {}
-        self.health = {source_key(s): SourceHealth(s.name, s.kind) for s in sources}
+        self.pages: dict[str, PagerReport] = {}
+        """Each PagerDuty account's last good answer, by key."""
+        polled: list[Pollable[Any]] = [*sources, *pagers]
+        self.health = {source_key(s): SourceHealth(s.name, s.kind) for s in polled}
         self.health.update({f"ics/{feed.name}": SourceHealth(feed.name, "ics")
                             for feed in feeds})
-        self.wake = {source_key(s): asyncio.Event() for s in sources}
+        self.wake = {source_key(s): asyncio.Event() for s in polled}
         self._cluster = {source_key(s): str(getattr(s, "cluster", "")) for s in sources}
         self._alertmanagers = [s for s in sources if s.kind == "alertmanager"]
         self._feed_problems: dict[str, list[str]] = {}
+        self._pager_problems: dict[str, tuple[str, ...]] = {}
 
-    def inputs(self, now: datetime) -> tuple[dict[str, SourceReport], tuple[SourceHealth, ...],
-                                             datetime]:
+    def inputs(self, now: datetime) -> Inputs:
         """What a Shift.apply needs, copied now (the apply may run in a thread meanwhile)."""
-        return self.current_reports(), self.health_now(), now
+        return self.current_reports(), self.health_now(), now, self.incidents()
+
+    def incidents(self) -> tuple[Incident, ...]:
+        """Every PagerDuty account's open incidents (a failing one's last good answer)."""
+        return tuple(i for key in sorted(self.pages) for i in self.pages[key].incidents)
+
+    def pager_reported(self, key: str, report: PagerReport, skipped: int) -> list[str]:
+        """A PagerDuty account answered; its problems to tell the user when they are new."""
+        self.pages[key] = report
+        known = self.health.get(key) or SourceHealth(report.name, report.kind)
+        self.health[key] = known.succeeded(report.fetched_at, skipped)
+        problems = report.problems
+        news = [f"{key}: {p}" for p in problems if p not in self._pager_problems.get(key, ())]
+        self._pager_problems[key] = problems
+        return news
 
     def size(self) -> int:
         return sum(len(r.alerts) for r in self.reports.values())

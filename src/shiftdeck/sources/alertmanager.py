@@ -8,7 +8,8 @@ silences only, never the alerts. Nothing here calls `/api/v1` (gone since 0.27: 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ import httpx
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
 from ..domain.health import SourceHealth
+from ..domain.intern import CleanCache, clean_map
 from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
 from ..domain.silences import Silence, SilenceRequest, SilenceState
@@ -26,11 +28,18 @@ from .http import SourceError, build_client, clock_offset, delete, get_json, pos
 from .timeparse import parse_time_checked
 
 
+ParsedAlert = tuple[Alert, object]
+"""An alert and the raw `startsAt` it was parsed from."""
+
+
 @dataclass(frozen=True, slots=True)
 class AlertBatch:
     alerts: tuple[Alert, ...]
     skipped: int
     """Malformed items left out."""
+    instance: str = ""
+    parsed: Mapping[str, ParsedAlert] = field(default_factory=dict, repr=False)
+    """By the raw fingerprint: what the next poll of `instance` may reuse (`parse_alerts`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +50,50 @@ class AlertmanagerStatus:
     peers: int
 
 
-def parse_alerts(payload: Any, instance: str) -> AlertBatch:
-    """Alerts from a /api/v2/alerts answer; malformed items are skipped and counted."""
+def parse_alerts(payload: Any, instance: str, previous: AlertBatch | None = None,
+                 cache: CleanCache | None = None) -> AlertBatch:
+    """Alerts from a /api/v2/alerts answer; malformed items are skipped and counted.
+
+    An item equal to what `previous` (the same instance's last batch) parsed gets the very
+    same Alert object back, unparsed; `cache` cleans each distinct string once."""
     if not isinstance(payload, list):
         raise SourceError("unexpected answer: /api/v2/alerts did not return a list")
-    alerts, skipped = [], 0
+    known = previous.parsed if previous is not None and previous.instance == instance else {}
+    alerts, parsed, skipped = [], {}, 0
     for raw in payload:
         try:
-            alerts.append(parse_alert(raw, instance))
+            key = raw.get("fingerprint")
+            seen = known.get(key) if type(key) is str else None
+            if seen is None or not _same_item(seen, raw):
+                alert = parse_alert(raw, instance, cache)
+                seen = (alert, raw.get("startsAt"))
+            alerts.append(seen[0])
+            if type(key) is str and key:
+                parsed[key] = seen
         except (KeyError, TypeError, ValueError, AttributeError):
             skipped += 1
-    return AlertBatch(tuple(alerts), skipped)
+    return AlertBatch(tuple(alerts), skipped, instance, parsed)
 
 
-def parse_alert(raw: dict[str, Any], instance: str) -> Alert:
-    labels = clean_mapping(raw["labels"], intern=True)
+def _same_item(seen: ParsedAlert, raw: dict[str, Any]) -> bool:
+    """True when `raw` would parse to `seen`'s alert. Texts are compared with the cleaned
+    values the alert holds: a raw text equal to a cleaned one cleans to itself. `endsAt` and
+    `updatedAt` are not read (Prometheus moves both on every resend)."""
+    alert, starts_at = seen
+    status = raw.get("status") or {}
+    return (raw.get("labels") == alert.labels and raw.get("startsAt") == starts_at
+            and tuple(status.get("silencedBy") or ()) == alert.silenced_by
+            and tuple(status.get("inhibitedBy") or ()) == alert.inhibited_by
+            and tuple(status.get("mutedBy") or ()) == alert.muted_by
+            and _state(status.get("state"), alert.silenced_by, alert.inhibited_by,
+                       alert.muted_by) is alert.state
+            and [r.get("name") for r in raw.get("receivers") or ()] == list(alert.receivers)
+            and (raw.get("annotations") or {}) == alert.annotations
+            and raw.get("generatorURL", "") == alert.generator_url)
+
+
+def parse_alert(raw: dict[str, Any], instance: str, cache: CleanCache | None = None) -> Alert:
+    labels = clean_map(raw["labels"], cache)
     if not labels:
         raise ValueError("alert without labels")
     status = raw.get("status") or {}
@@ -66,7 +104,7 @@ def parse_alert(raw: dict[str, Any], instance: str) -> Alert:
     return Alert(
         fingerprint=clean(raw.get("fingerprint"), 64) or fingerprint(labels),
         labels=labels,
-        annotations=clean_mapping(raw.get("annotations")),
+        annotations=clean_map(raw.get("annotations"), cache),
         state=_state(status.get("state"), silenced, inhibited, muted),
         starts_at=starts_at,
         instances=(instance,),
@@ -200,6 +238,8 @@ class AlertmanagerClient:
         self.cluster = upstream.cluster
         self._client = client or build_client(upstream)
         self._last_silences: tuple[Silence, ...] = ()
+        self._last_batch: AlertBatch | None = None
+        self._strings = CleanCache()
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -208,10 +248,14 @@ class AlertmanagerClient:
 
     async def alerts(self) -> AlertBatch:
         payload = await get_json(self._client, "/api/v2/alerts")
+        previous, strings = self._last_batch, self._strings
         if isinstance(payload, list) and len(payload) >= LARGE_BATCH:
             # Keep the event loop free for key presses while thousands of alerts are parsed.
-            return await off_loop(parse_alerts, payload, self.name)
-        return parse_alerts(payload, self.name)
+            batch = await off_loop(parse_alerts, payload, self.name, previous, strings)
+        else:
+            batch = parse_alerts(payload, self.name, previous, strings)
+        self._last_batch = batch
+        return batch
 
     async def silences(self) -> tuple[Silence, ...]:
         payload = await get_json(self._client, "/api/v2/silences")

@@ -30,7 +30,8 @@ import errno
 import fcntl
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -82,15 +83,17 @@ class Journal:
         if data:
             self._write(data)
 
-    def read(self, since: datetime | None = None) -> JournalRead:
-        """Every readable record (at or after ``since`` when given), and the lines skipped.
+    def read(self, since: datetime | None = None, newest: int | None = None) -> JournalRead:
+        """Every readable record (at or after ``since`` when given; of the last ``newest``
+        lines when given), and the lines skipped.
 
         A missing file is an empty journal. Blank lines are ignored. A line that is not JSON,
         or not a record, is reported with its line number and skipped, as is a torn last line
         (a writer killed mid-write). Lines older than ``since`` are skipped without being
-        parsed when they start the way shiftdeck writes them. Other OSErrors are raised.
+        parsed when they start the way shiftdeck writes them; with ``newest``, the file is
+        streamed and only its last ``newest`` such lines are kept and parsed (memory stays
+        bounded however long the file). Other OSErrors are raised.
         """
-        since_key = format_time(since).encode() if since is not None else None
         records: list[Record] = []
         corrupt: list[tuple[int, str]] = []
         try:
@@ -101,24 +104,12 @@ class Journal:
             os.close(fd)
             return JournalRead((), ())
         with os.fdopen(fd, "rb") as handle:
-            number = 0
-            for number, line in enumerate(handle, 1):  # noqa: B007 - used after the loop
-                if since_key is not None and _older(line, since_key):
-                    continue
-                stripped = line.strip()
-                if not stripped:
-                    continue
-                torn = not line.endswith(b"\n")
+            lines = _lines(handle, since)
+            for number, line in deque(lines, newest) if newest is not None else lines:
                 try:
-                    obj = orjson.loads(stripped)
-                except orjson.JSONDecodeError:
-                    corrupt.append((number, "incomplete last line (a write was interrupted)"
-                                    if torn else "not JSON"))
-                    continue
-                try:
-                    record = Record.from_json(obj)
+                    record = _parse(line)
                 except ValueError as err:
-                    corrupt.append((number, f"not a record: {err}"))
+                    corrupt.append((number, str(err)))
                     continue
                 if since is None or record.at >= since:
                     records.append(record)
@@ -193,6 +184,28 @@ def _open(path: Path, flags: int) -> int:
         os.close(fd)
         raise OSError(errno.EINVAL, f"{kind}, not a regular file", str(path))
     return fd
+
+
+def _lines(handle: Iterable[bytes], since: datetime | None) -> Iterator[tuple[int, bytes]]:
+    """(1-based number, line) of the non-blank lines not known to be older than `since`."""
+    since_key = format_time(since).encode() if since is not None else None
+    for number, line in enumerate(handle, 1):
+        if (since_key is None or not _older(line, since_key)) and not line.isspace():
+            yield number, line
+
+
+def _parse(line: bytes) -> Record:
+    """One line's record; ValueError says why it is not one."""
+    try:
+        obj = orjson.loads(line.strip())
+    except orjson.JSONDecodeError:
+        torn = not line.endswith(b"\n")
+        raise ValueError("incomplete last line (a write was interrupted)" if torn
+                         else "not JSON") from None
+    try:
+        return Record.from_json(obj)
+    except ValueError as err:
+        raise ValueError(f"not a record: {err}") from None
 
 
 def _older(line: bytes, since_key: bytes) -> bool:

@@ -22,15 +22,15 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
 from ..domain.kube import (
-    KubernetesSettings, Scope, is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value)
+    Diagnostics, EventInfo, KubeError, KubernetesSettings, PodInfo, RevisionInfo, Scope,
+    is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value)
 from ..domain.sanitize import clean_line
 
 LIMIT = 50
@@ -43,67 +43,6 @@ MAX_LOG_LINE = 4096
 """Characters kept of one log line."""
 REVISION = "deployment.kubernetes.io/revision"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
-
-
-class KubeError(Exception):
-    """A Kubernetes request failed; str() is a short reason a person can act on."""
-
-
-@dataclass(frozen=True, slots=True)
-class PodInfo:
-    name: str
-    phase: str
-    ready: str
-    """Ready containers / containers, e.g. "1/2"."""
-    restarts: int
-    """Restarts of all containers."""
-    age: timedelta | None
-    node: str
-    reason: str
-    """What is wrong now: a waiting reason (CrashLoopBackOff, ImagePullBackOff...), a terminated
-    reason, the pod's reason (Evicted), else the last termination's (OOMKilled, Error); ''."""
-    last_termination: str = ""
-    """Why a container last stopped (OOMKilled, Error, Completed), or ''."""
-    containers: tuple[str, ...] = ()
-    """Container names, for `logs()`."""
-
-
-@dataclass(frozen=True, slots=True)
-class EventInfo:
-    type: str
-    """Warning or Normal."""
-    reason: str
-    object: str
-    """Kind/name, e.g. "Pod/backend-7d9f8c6b5d-x2x4q"."""
-    message: str
-    count: int
-    last_seen: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class RevisionInfo:
-    revision: int
-    replicaset: str
-    images: tuple[str, ...]
-    created: datetime | None
-    replicas: int
-    """Desired replicas of this ReplicaSet: > 0 marks the live revision(s)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostics:
-    scope: Scope
-    pods: tuple[PodInfo, ...]
-    """The scope's pod first, then pods with a problem, then by name."""
-    events: tuple[EventInfo, ...]
-    """Warnings first, newest first, at most LIMIT."""
-    revisions: tuple[RevisionInfo, ...]
-    """Rollout history, newest revision first."""
-    errors: tuple[str, ...]
-    """What could not be read, in words ("forbidden: cannot list pods in qawave")."""
-    fetched_at: datetime
-    deployment: str = ""
-    """The deployment the rollout history is of: the scope's, or found from the pods' owners."""
 
 
 class _Refused(Exception):

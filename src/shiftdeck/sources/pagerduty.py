@@ -26,7 +26,8 @@ import httpx
 import orjson
 
 from ..domain.pager import (Acknowledgement, Incident, Labels, OnCall, PagerPolicy, PagerUser,
-                            PolicyRule, next_escalation, parse_firing)
+                            PolicyRule, PolicyTarget, assignment_level, next_escalation,
+                            parse_firing)
 from ..domain.sanitize import clean, clean_line
 from .http import Answer, SourceError, build_client, fetch
 from .timeparse import parse_time
@@ -51,6 +52,10 @@ ONCALL_HORIZON = timedelta(weeks=8)
 MAX_ONCALL_RANGE = timedelta(days=90)
 """PagerDuty refuses on-call ranges longer than 90 days."""
 DEFAULT_RETRY_AFTER = 5.0
+LIST_PAGES_IN_A_POLL = 10
+"""Pages of incidents (1,000) a poll's deadline allows for, read one after another."""
+POLICY_REFRESH = 600.0
+"""Seconds between reads of the escalation policies that fill ladders: they rarely change."""
 
 
 class PagerRefused(SourceError):
@@ -68,7 +73,10 @@ class PagerReport:
     fetched_at: datetime
     problems: tuple[str, ...] = ()
     """What could not be read this time though the incidents could (on-calls, some
-    incidents' alerts, incidents past PagerDuty's 10,000 cap)."""
+    incidents' alerts, incidents past PagerDuty's 10,000 cap, escalation policies)."""
+    policies: tuple[PagerPolicy, ...] = ()
+    """The escalation policies that fill ladders (``ladder_policies``): the last good copy of
+    each that could ever be read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +114,17 @@ class PagerDutyClient:
 
     def __init__(self, account: PagerDuty, *, read_only: bool = False, max_wait: float = 15.0,
                  client: httpx.AsyncClient | None = None, sleep: Sleep = asyncio.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 ladders: Mapping[str, str] | None = None) -> None:
+        """`ladders`: severity level → the id of the escalation policy that fills its ladder
+        (config ``escalation: {P1: {pagerduty: <id>}}``), read by `report` every
+        POLICY_REFRESH."""
         self.upstream = account
+        self.ladders = dict(ladders or {})
+        self.ladder_policies = tuple(dict.fromkeys(self.ladders.values()))
+        self._policies: dict[str, PagerPolicy] = {}
+        self._policies_read_at: float | None = None
+        self._policy_problem = ""
         self.name = account.name
         self.read_only = read_only or account.read_only
         self.max_wait = max_wait
@@ -121,6 +138,17 @@ class PagerDutyClient:
         self._not_before = 0.0
         self._labels: dict[str, tuple[str, tuple[Labels, ...]]] = {}
         """incident id → (its version: status and updated_at, the label sets of its alerts)."""
+
+    @property
+    def requests_in_sequence(self) -> int:
+        """The longest chain of requests in one poll, each within the timeout (poll.py's
+        deadline): pages of incidents, then rounds of alert reads."""
+        return LIST_PAGES_IN_A_POLL + math.ceil(ALERT_FETCHES_PER_POLL / ALERT_CONCURRENCY)
+
+    @property
+    def longest_wait(self) -> float:
+        """The longest a read waits out a 429 (then once more before its retry)."""
+        return self.max_wait
 
     # -- reads ---------------------------------------------------------------- #
 
@@ -155,13 +183,17 @@ class PagerDutyClient:
             sets.extend(firing_labels(alert))
         return tuple(dict.fromkeys(sets))
 
-    async def oncalls(self, since: datetime, until: datetime,
-                      earliest: bool = False) -> list[OnCall]:
+    async def oncalls(self, since: datetime, until: datetime, earliest: bool = False,
+                      ladders: bool = False) -> list[OnCall]:
         """On-calls overlapping [since, until] (cut to PagerDuty's 90 days), of the account's
-        escalation policies if it names some."""
+        escalation policies if it names some (and then, with `ladders`, of the policies that
+        fill ladders too)."""
         until = min(until, since + MAX_ONCALL_RANGE)
         params = [("since", _iso(since)), ("until", _iso(until))]
-        params += [("escalation_policy_ids[]", e) for e in self.upstream.escalation_policies]
+        policies = self.upstream.escalation_policies
+        if policies and ladders:
+            policies = tuple(dict.fromkeys((*policies, *self.ladder_policies)))
+        params += [("escalation_policy_ids[]", e) for e in policies]
         if earliest:
             params.append(("earliest", "true"))
         items, _ = await self._pages("/oncalls", "oncalls", params)
@@ -184,13 +216,14 @@ class PagerDutyClient:
         """Open incidents with their alerts' label sets, and the on-calls from now over the
         next 8 weeks (earliest per policy, level and user). On-calls failing keeps the
         incidents and says so in ``problems``."""
-        listed, oncalls = await asyncio.gather(
-            self.incidents(), self.oncalls(now, now + ONCALL_HORIZON, earliest=True),
-            return_exceptions=True)
+        listed, oncalls, _ = await asyncio.gather(
+            self.incidents(),
+            self.oncalls(now, now + ONCALL_HORIZON, earliest=True, ladders=True),
+            self._read_policies(), return_exceptions=True)
         if isinstance(listed, BaseException):
             raise listed
         incidents, skipped, cap_problem = listed
-        problems = [cap_problem] if cap_problem else []
+        problems = [p for p in (cap_problem, self._policy_problem) if p]
         if isinstance(oncalls, SourceError):
             problems.append(f"on-calls unavailable: {oncalls}")
             oncalls = []
@@ -199,8 +232,35 @@ class PagerDutyClient:
         labelled, alerts_problem = await self._with_labels(incidents)
         if alerts_problem:
             problems.append(alerts_problem)
+        labelled = [replace(i, level=assignment_level(i, oncalls, now)) for i in labelled]
+        policies = tuple(self._policies[p] for p in self.ladder_policies if p in self._policies)
         return PagerReport(self.name, self.kind, tuple(labelled), tuple(oncalls), now,
-                           tuple(problems)), skipped
+                           tuple(problems), policies), skipped
+
+    async def _read_policies(self) -> None:
+        """The ladders' escalation policies, read again once POLICY_REFRESH has passed (at the
+        next poll while one was never read); one that cannot be read keeps its last good copy
+        and is named in `_policy_problem` until the next read."""
+        read_at = self._policies_read_at
+        if not self.ladder_policies or (read_at is not None
+                                        and self._monotonic() - read_at < POLICY_REFRESH):
+            return
+        self._policies_read_at = self._monotonic()
+        results = await asyncio.gather(*map(self.escalation_policy, self.ladder_policies),
+                                       return_exceptions=True)
+        failed = []
+        for policy_id, result in zip(self.ladder_policies, results):
+            if isinstance(result, PagerPolicy):
+                self._policies[policy_id] = result
+            elif isinstance(result, SourceError):
+                kept = "its last good copy is used" if policy_id in self._policies \
+                    else "its ladder stays empty"
+                failed.append(f"escalation policy {policy_id} unavailable ({kept}): {result}")
+            else:
+                raise result
+        self._policy_problem = "; ".join(failed)
+        if any(p not in self._policies for p in self.ladder_policies):
+            self._policies_read_at = None  # none read yet: try again at the next poll
 
     async def _with_labels(self, incidents: list[Incident]) -> tuple[list[Incident], str]:
         """Each incident with its alerts' label sets: known ones from the last polls, new or
@@ -495,19 +555,59 @@ def parse_policy(raw: dict[str, Any]) -> PagerPolicy:
         if not isinstance(rule, dict):
             continue
         delay = rule.get("escalation_delay_in_minutes")
-        targets = tuple(_ref_name(t) for t in rule.get("targets") or () if isinstance(t, dict))
+        targets = tuple(_target(t) for t in rule.get("targets") or () if isinstance(t, dict))
         rules.append(PolicyRule(delay if isinstance(delay, int) and delay >= 0 else 0, targets))
     loops = raw.get("num_loops")
     return PagerPolicy(_text(raw, "id", 64), _ref_name(raw), tuple(rules),
                        loops if isinstance(loops, int) and loops >= 0 else 0)
 
 
+def _target(raw: dict[str, Any]) -> PolicyTarget:
+    """A rule's target: ``user_reference``/``user`` or ``schedule_reference``/``schedule``."""
+    kind = _text(raw, "type", 64).removesuffix("_reference")
+    return PolicyTarget(kind, _text(raw, "id", 64), _ref_name(raw), _text(raw, "email", 256))
+
+
 def make_pager_clients(config: Any) -> list[PagerDutyClient]:
     """A client per pagerduty account; `read_only` and the refresh (the longest wait on a
     429) come from the config."""
+    ladders = config.escalation.from_pager.items()
     return [PagerDutyClient(account, read_only=bool(config.read_only),
-                            max_wait=config.refresh.total_seconds())
+                            max_wait=config.refresh.total_seconds(),
+                            ladders={level: p.policy_id for level, p in ladders
+                                     if p.account == account.name})
             for account in config.pagerduty]
+
+
+async def probe_ladders(config: Any) -> list[tuple[bool, str]]:
+    """`shiftdeck check`: each escalation policy a level takes its ladder from, read once;
+    (ok, line naming the config key) per level."""
+    clients = {c.name: c for c in make_pager_clients(config)}
+    levels = list(config.escalation.from_pager.items())
+    try:
+        results = await asyncio.gather(
+            *(clients[ladder.account].escalation_policy(ladder.policy_id)
+              for _, ladder in levels), return_exceptions=True)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients.values()))
+    lines = []
+    for (level, ladder), result in zip(levels, results):
+        key = f"escalation.{level}.pagerduty ({ladder.policy_id}, pagerduty {ladder.account})"
+        if isinstance(result, PagerPolicy):
+            lines.append((bool(result.rules), f"{key}: {result.name or result.id}, "
+                          f"{len(result.rules)} rule(s), {result.num_loops} loop(s)"))
+        elif isinstance(result, SourceError):
+            lines.append((False, f"{key}: {_policy_error(result)}"))
+        else:
+            raise result
+    return lines
+
+
+def _policy_error(error: SourceError) -> str:
+    text = str(error)
+    if text.startswith("HTTP 404"):
+        return f"PagerDuty knows no such escalation policy ({text})"
+    return text
 
 
 def by_name(clients: Iterable[PagerDutyClient]) -> dict[str, PagerDutyClient]:

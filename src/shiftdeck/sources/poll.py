@@ -6,13 +6,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..clock import Clock
 from ..domain.board import SourceReport
 from .alertmanager import AlertmanagerClient
 from .http import SourceError
 from .prometheus import PrometheusClient
+
+
+Report = TypeVar("Report")
+Report_co = TypeVar("Report_co", covariant=True)
+
+
+class Pollable(Protocol[Report_co]):
+    """Anything polled: Alertmanager and Prometheus (a SourceReport), PagerDuty (its own)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    async def report(self, now: datetime) -> tuple[Report_co, int]: ...
 
 
 class Source(Protocol):
@@ -43,17 +59,22 @@ PARSE_ALLOWANCE = 30.0
 take a few seconds)."""
 
 
-def poll_deadline(source: Source) -> float | None:
+def poll_deadline(source: Pollable[Any]) -> float | None:
     """Seconds one poll of `source` may take: its requests run concurrently, each within the
     upstream's timeout (connect to last byte); twice that for a request that follows another,
-    plus PARSE_ALLOWANCE. None for a source without an upstream (tests' fakes)."""
+    plus PARSE_ALLOWANCE. A source whose poll is a longer sequence (PagerDuty's pages and
+    rate-limit waits) says its own `requests_in_sequence` and `longest_wait`. None for a
+    source without an upstream (tests' fakes)."""
     timeout = getattr(getattr(source, "upstream", None), "timeout", None)
+    if isinstance(timeout, timedelta) and hasattr(source, "requests_in_sequence"):
+        return (source.requests_in_sequence * timeout.total_seconds()
+                + 2 * float(getattr(source, "longest_wait", 0.0)) + PARSE_ALLOWANCE)
     if not isinstance(timeout, timedelta):
         return None
     return 2 * timeout.total_seconds() + PARSE_ALLOWANCE
 
 
-async def poll_once(source: Source, clock: Clock) -> tuple[SourceReport, int]:
+async def poll_once(source: Pollable[Report], clock: Clock) -> tuple[Report, int]:
     """One poll; every failure becomes a SourceError with a reason for people, and a poll that
     outlives poll_deadline() is one (so the header never shows ok for it)."""
     limit = poll_deadline(source)
@@ -70,10 +91,10 @@ async def poll_once(source: Source, clock: Clock) -> tuple[SourceReport, int]:
 
 
 async def poll_forever(
-    source: Source,
+    source: Pollable[Report],
     clock: Clock,
     refresh: timedelta,
-    on_report: Callable[[SourceReport, int], None],
+    on_report: Callable[[Report, int], None],
     on_error: Callable[[str, str, datetime], None],
     wake: asyncio.Event,
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,8 @@ import httpx
 
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
-from ..domain.sanitize import clean, clean_mapping
+from ..domain.intern import CleanCache, clean_map
+from ..domain.sanitize import clean
 from .http import PROMETHEUS_MAX_BYTES, SourceError, build_client, get_json
 from .timeparse import parse_time
 
@@ -57,24 +59,52 @@ def _listed(data: Any, key: str, what: str) -> list[Any]:
     return value
 
 
-def parse_rule_alerts(data: Any, instance: str) -> tuple[list[Alert], int]:
+def parse_rule_alerts(data: Any, instance: str, previous: Iterable[Alert] = (),
+                      cache: CleanCache | None = None) -> tuple[list[Alert], int]:
+    """Alerts from /api/v1/alerts. One equal to an alert of `previous` (this instance's last
+    answer) is that very object, neither parsed nor fingerprinted again."""
+    known = {tuple(a.labels.items()): a for a in previous if a.instances == (instance,)}
     alerts, skipped = [], 0
     for raw in _listed(data, "alerts", "/api/v1/alerts"):
         try:
-            labels = clean_mapping(raw["labels"], intern=True)
-            state = AlertState.PENDING if raw.get("state") == "pending" else AlertState.FIRING
-            alerts.append(Alert(
-                fingerprint=fingerprint(labels),
-                labels=labels,
-                annotations=clean_mapping(raw.get("annotations")),
-                state=state,
-                starts_at=parse_time(raw["activeAt"]),
-                instances=(instance,),
-                value=clean(raw.get("value"), 64),
-            ))
+            seen = _known_alert(known, raw)
+            alerts.append(seen if seen is not None and _same_rule_alert(seen, raw)
+                          else _rule_alert(raw, instance, cache))
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             skipped += 1
     return alerts, skipped
+
+
+def _rule_alert(raw: Any, instance: str, cache: CleanCache | None) -> Alert:
+    labels = clean_map(raw["labels"], cache)
+    return Alert(
+        fingerprint=fingerprint(labels),
+        labels=labels,
+        annotations=clean_map(raw.get("annotations"), cache),
+        state=AlertState.PENDING if raw.get("state") == "pending" else AlertState.FIRING,
+        starts_at=parse_time(raw["activeAt"]),
+        instances=(instance,),
+        value=clean(raw.get("value"), 64),
+    )
+
+
+def _known_alert(known: Mapping[tuple[Any, ...], Alert], raw: Any) -> Alert | None:
+    labels = raw.get("labels")
+    if not known or not isinstance(labels, dict):
+        return None
+    try:
+        return known.get(tuple(labels.items()))
+    except TypeError:  # a value that is not text (unhashable): parsed, never reused
+        return None
+
+
+def _same_rule_alert(seen: Alert, raw: Any) -> bool:
+    """True when `raw` would parse to `seen` (its labels already equal): a raw text equal to a
+    cleaned one cleans to itself."""
+    return ((raw.get("state") == "pending") == (seen.state is AlertState.PENDING)
+            and raw.get("value") == seen.value
+            and (raw.get("annotations") or {}) == seen.annotations
+            and parse_time(raw["activeAt"]) == seen.starts_at)
 
 
 def parse_rule_expressions(data: Any) -> dict[str, str]:
@@ -129,6 +159,8 @@ class PrometheusClient:
         self.upstream = upstream
         self.name = upstream.name
         self._client = client or build_client(upstream, PROMETHEUS_MAX_BYTES)
+        self._last_alerts: tuple[Alert, ...] = ()
+        self._strings = CleanCache()
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -140,9 +172,11 @@ class PrometheusClient:
         alerts_answer, rules_answer = await asyncio.gather(
             get_json(self._client, "/api/v1/alerts"),
             get_json(self._client, "/api/v1/rules", {"type": "alert"}))
-        alerts, skipped = parse_rule_alerts(unwrap(alerts_answer, "/api/v1/alerts"), self.name)
+        alerts, skipped = parse_rule_alerts(unwrap(alerts_answer, "/api/v1/alerts"), self.name,
+                                            self._last_alerts, self._strings)
         expressions = parse_rule_expressions(unwrap(rules_answer, "/api/v1/rules"))
-        return RuleAlerts(tuple(alerts), expressions, skipped)
+        self._last_alerts = tuple(alerts)
+        return RuleAlerts(self._last_alerts, expressions, skipped)
 
     async def report(self, now: datetime) -> tuple[SourceReport, int]:
         found = await self.rule_alerts()

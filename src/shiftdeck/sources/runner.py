@@ -17,12 +17,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import timedelta
 
 import yaml
 
 from ..domain.commands import Command
+from ..domain.kube import KubeTarget
+from ..domain.runs import RunResult
 from ..domain.sanitize import clean_line
 
 MAX_LINES = 5000
@@ -33,27 +34,6 @@ MAX_LINE_CHARS = 4000
 """Characters of a line shown; the rest becomes `…`."""
 KILL_GRACE = timedelta(seconds=2)
 """Between SIGTERM and SIGKILL; also how long output may trail the processes' exit."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """How a command ended."""
-
-    exit_code: int | None
-    """The last stage's exit status (negative: killed by that signal, as asyncio reports it);
-    None when shiftdeck killed the pipeline (timeout or cancel); 127 when a program could not be
-    started."""
-    duration: timedelta
-    timed_out: bool
-    cancelled: bool
-    truncated: bool
-    """More than `max_lines` lines were produced: `output` holds the last ones."""
-    output: tuple[str, ...] = ()
-    """The last `max_lines` lines, sanitised, as streamed."""
-    stage_exit_codes: tuple[int | None, ...] = ()
-    """Every stage's exit status, in order (a failing `kubectl` before `| tail` shows here)."""
-    error: str = ""
-    """Why the command could not be started, or ''."""
 
 
 class Runner:
@@ -269,21 +249,6 @@ def _start_error(err: OSError | ValueError) -> str:
 # -- where kubectl runs -------------------------------------------------------------- #
 
 MAX_KUBECONFIG = 4 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class KubeTarget:
-    """The kubeconfig's view of where kubectl commands go, for the confirm to show."""
-
-    current: str = ""
-    """The kubeconfig's current-context ('' when none or unreadable)."""
-    clusters: tuple[tuple[str, str], ...] = ()
-    """context name → cluster name, for every context the kubeconfig defines."""
-    problem: str = ""
-    """Why the kubeconfig could not be read, or ''."""
-
-    def cluster_of(self, context: str) -> str:
-        return dict(self.clusters).get(context, "")
 
 
 def kube_target(paths: str) -> KubeTarget:

@@ -1,19 +1,23 @@
-"""Everything about one alert: labels, annotations, instances, silences, the PromQL behind it."""
+"""Everything about one alert: labels, annotations, instances, silences, the PagerDuty incident
+paging for it, the PromQL behind it."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, tzinfo
 
+from textual import events
 from textual.content import Content
+from textual.geometry import Region
 from textual.widget import Widget
 
 from ..domain.alerts import Alert
-from ..domain.escalation import Escalation
+from ..domain.escalation import Escalation, countdown_text
 from ..domain.journal import Record
 from ..domain.metric import MetricHistory
+from ..domain.pager import TRIGGERED, Incident
 from ..domain.sparkline import presence_strip, sparkline
-from ..domain.durations import format_duration
+from ..domain.durations import clock_time, format_duration
 from ..domain.severity import SeverityPolicy
 
 
@@ -27,6 +31,10 @@ class AlertDetail(Widget):
         self._zone = zone
         self._alert: Alert | None = None
         self._escalation: Escalation | None = None
+        self._incident: Incident | None = None
+        self._notes: list[Record] = []
+        self._metric: MetricHistory | None = None
+        self._now: datetime | None = None
         self._content = Content.styled("No alert selected.", "$text-muted")
 
     @property
@@ -35,19 +43,45 @@ class AlertDetail(Widget):
 
     def show(self, alert: Alert | None, now: datetime, escalation: Escalation | None = None,
              notes: list[Record] | None = None, metric: MetricHistory | None = None,
-             force: bool = False) -> None:
-        same = alert is self._alert and escalation is self._escalation
+             force: bool = False, incident: Incident | None = None) -> None:
+        """`incident`: the PagerDuty incident paging for the alert, if any."""
+        same = alert is self._alert and escalation is self._escalation \
+            and incident is self._incident
         if same and alert is not None and not force:
             return
-        self._alert, self._escalation = alert, escalation
+        self._alert, self._escalation, self._incident = alert, escalation, incident
+        self._notes, self._metric, self._now = list(notes or []), metric, now
         height_before = self._height()
-        if alert is None:
-            self._content = Content.styled("No alert selected.", "$text-muted")
-        else:
-            self._content = render_detail(alert, self._policy, now, escalation, self._zone,
-                                          notes or [], metric, max(20, self.size.width - 4))
+        self._content = self._render_at(now)
         # A layout pass repaints the whole screen; only pay for it when the height changes.
         self.refresh(layout=self._height() != height_before)
+
+    def tick(self, now: datetime) -> None:
+        """Bring the ages ("for 2m58s", "acked by … for 9m") to `now`, repainting only the
+        lines whose text changed; call it every second."""
+        if self._alert is None:
+            return
+        self._now = now
+        width = max(1, self.size.width)
+        before, self._content = self._content.wrap(width), self._render_at(now)
+        after = self._content.wrap(width)
+        if len(after) != len(before):
+            self.refresh(layout=True)
+            return
+        for row, (old, new) in enumerate(zip(before, after)):
+            if old.plain != new.plain:
+                self.refresh(Region(0, row, width, 1))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._alert is not None and self._now is not None:
+            self._content = self._render_at(self._now)  # the sparkline follows the width
+
+    def _render_at(self, now: datetime) -> Content:
+        if self._alert is None:
+            return Content.styled("No alert selected.", "$text-muted")
+        return render_detail(self._alert, self._policy, now, self._escalation, self._zone,
+                             self._notes, self._metric, max(20, self.size.width - 4),
+                             self._incident)
 
     def _height(self) -> int:
         """Lines the content takes once wrapped to the pane's width."""
@@ -60,7 +94,7 @@ class AlertDetail(Widget):
 def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
                   escalation: Escalation | None = None, zone: tzinfo | None = None,
                   notes: list[Record] | None = None, metric: MetricHistory | None = None,
-                  width: int = 60) -> Content:
+                  width: int = 60, incident: Incident | None = None) -> Content:
     level = alert.level or "?"
     lines: list[Content] = [
         Content.assemble(
@@ -84,6 +118,8 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
     facts += [("value", alert.value)] if alert.value else []
     facts += [("fingerprint", alert.fingerprint)]
     lines += _section("Source", facts)
+    if incident is not None:
+        lines += _section("PagerDuty", incident_facts(incident, now, zone))
     if notes:
         lines.append(Content.styled("\nNotes", "bold $accent"))
         lines += [Content.assemble((f"  {n.at.astimezone(zone):%a %H:%M} {n.user}: ",
@@ -95,6 +131,24 @@ def render_detail(alert: Alert, policy: SeverityPolicy, now: datetime,
     if metric is not None:
         lines += render_metric(metric, width)
     return Content("\n").join(lines)
+
+
+def incident_facts(incident: Incident, now: datetime, zone: tzinfo | None
+                   ) -> list[tuple[str, str]]:
+    """The incident as plain text: its url too is only shown (it came from upstream)."""
+    facts = [("incident", f"{incident.reference} ({incident.source})" if incident.source
+              else incident.reference), ("title", incident.title),
+             ("status", f"{incident.status}, urgency {incident.urgency}")]
+    if incident.acknowledged_by:
+        facts.append(("acknowledged by", ", ".join(incident.acknowledged_by)))
+    if incident.assignees:
+        facts.append(("assigned to", ", ".join(u.name for u in incident.assignees)))
+    at = incident.next_escalation_at
+    if at is not None and incident.status == TRIGGERED:
+        facts.append(("next escalation", f"{clock_time(at, zone)} (in "
+                                          f"{countdown_text(at - now)})"))
+    facts += [("url", incident.html_url)] if incident.html_url else []
+    return facts
 
 
 def render_metric(metric: MetricHistory, width: int) -> list[Content]:

@@ -3,12 +3,16 @@
 Rows arrive as immutable snapshots from the domain. `show_rows` diffs them against what is
 shown, keyed by fingerprint, and repaints only the lines that changed; a refresh where nothing
 changed touches nothing. Untrusted text only ever becomes Segment text, never markup.
+
+A row whose alert PagerDuty pages for shows the incident instead of the modelled ladder: its
+countdown is PagerDuty's next escalation (`PD 4m10s`), its ESCALATION who is paged or who
+acknowledged. Incidents that match no alert are rows of their own, drawn apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
@@ -23,10 +27,11 @@ from textual.strip import Strip
 
 from ..clock import Clock
 from ..domain.alerts import Alert, AlertState
-from ..domain.durations import format_age, format_countdown
-from ..domain.escalation import Escalation
+from ..domain.durations import format_age
+from ..domain.escalation import Escalation, countdown_text
+from ..domain.pager import ACKNOWLEDGED, TRIGGERED, Correlation, Incident
 from ..domain.severity import SeverityPolicy
-from ..domain.view import AlertRow, GroupRow, ResolvedRow, Row
+from ..domain.view import AlertRow, GroupRow, IncidentRow, ResolvedRow, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,29 +59,42 @@ class Columns:
 
 
 COUNTDOWN = 5
+PAGED_COUNTDOWN = 8
+"""`PD 4m10s`: PagerDuty's clock, marked as such."""
+SUMMARY_BEFORE_LABELS_GROW = 30
+"""At 120 columns and more, the summary's width beyond this is shared with the labels..."""
+LABELS_GROW_AT_MOST = 14
+"""... which grow by this much at most (the summary is what is read)."""
 
 
 def _gap(width: int) -> int:
     return width + 1 if width else 0
 
 
-def layout_columns(width: int, longest_name: int, escalations: bool = False) -> Columns:
-    """Widths by terminal size; the summary takes what is left. At < 100 columns the escalation
-    column replaces the labels (they are in the detail pane)."""
+def layout_columns(width: int, longest_name: int, escalations: bool = False,
+                   paged: bool = False) -> Columns:
+    """Widths by terminal size; the summary takes what is left (and shares it with the labels
+    on wide terminals). At < 100 columns the escalation column replaces the labels (they are
+    in the detail pane). `paged`: PagerDuty's countdowns are shown (a wider NEXT column)."""
     if width >= 150:
-        name, state, labels, escalation = 32, 15, 30, 26
+        name, state, labels, escalation = 32, 15, 30, 22
     elif width >= 120:
-        name, state, labels, escalation = 26, 13, 18 if escalations else 30, 24
+        name, state, labels, escalation = 26, 13, 18 if escalations else 30, 18
     elif width >= 100:
-        name, state, labels, escalation = 22, 13, 14 if escalations else 18, 20
+        name, state, labels, escalation = 22, 12, 14 if escalations else 18, 16
     else:
-        name, state, labels, escalation = 22, 13, 0 if escalations or width < 70 else 18, 20
+        name, state, labels, escalation = 18, 11, 0 if escalations or width < 70 else 16, 12
     name = max(12, min(longest_name, name))
-    escalation = escalation - COUNTDOWN - 1 if escalations else 0
-    countdown = COUNTDOWN if escalations else 0
+    ladder = escalations or paged
+    escalation = escalation if ladder else 0
+    countdown = (PAGED_COUNTDOWN if paged else COUNTDOWN) if ladder else 0
     fixed = (_gap(countdown) + 1 + 4 + 1 + state + 1 + name + 1 + _gap(labels)
              + _gap(escalation) + 4 + 1)
-    return Columns(countdown, 4, state, name, labels, escalation, 4, max(0, width - fixed))
+    summary = max(0, width - fixed)
+    if width >= 120 and labels and summary > SUMMARY_BEFORE_LABELS_GROW:
+        grow = min(LABELS_GROW_AT_MOST, (summary - SUMMARY_BEFORE_LABELS_GROW) // 2)
+        labels, summary = labels + grow, summary - grow
+    return Columns(countdown, 4, state, name, labels, escalation, 4, summary)
 
 
 def _same(a: Row, b: Row) -> bool:
@@ -85,14 +103,45 @@ def _same(a: Row, b: Row) -> bool:
     return a == b
 
 
+def _went_away(old: Row, new: Row) -> bool:
+    """The same alert's row, but it resolved: it sank to the resolved rows at the bottom."""
+    return (isinstance(old, AlertRow) and isinstance(new, AlertRow)
+            and new.alert.state is AlertState.RESOLVED
+            and old.alert.state is not AlertState.RESOLVED)
+
+
+NEXT_ROW_SEARCH = 64
+"""How far past a vanished cursor row to look for the next row still shown."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableRows:
+    """Rows with what the table needs to show them in O(visible rows): the row of each key
+    and the widest alert name. Build it off the event loop for large boards (`of`)."""
+
+    rows: tuple[Row, ...] = ()
+    index: Mapping[str, int] = field(default_factory=dict)
+    longest_name: int = 12
+
+    @classmethod
+    def of(cls, rows: tuple[Row, ...]) -> TableRows:
+        names = (cell_len(r.alert.name) for r in rows if isinstance(r, AlertRow))
+        return cls(rows, {row.key: i for i, row in enumerate(rows)}, max(names, default=12))
+
+
 class AlertTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "alert-table--header", "alert-table--cursor", "alert-table--group",
         "alert-table--level-p1", "alert-table--level-p2", "alert-table--level-p3",
         "alert-table--level-p4", "alert-table--pending", "alert-table--muted",
         "alert-table--resolved", "alert-table--acked", "alert-table--mark",
-        "alert-table--countdown", "alert-table--breach",
+        "alert-table--countdown", "alert-table--breach", "alert-table--incident",
+        "alert-table--pager",
     }
+    DEFAULT_CSS = """
+    AlertTable > .alert-table--incident { color: $accent; text-style: italic; }
+    AlertTable > .alert-table--pager { color: $accent; text-style: bold; }
+    """
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
         Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
@@ -122,14 +171,16 @@ class AlertTable(ScrollView, can_focus=True):
         self._key_labels = key_labels
         self._clock = clock
         self._rows: tuple[Row, ...] = ()
-        self._index: dict[str, int] = {}
+        self._index: Mapping[str, int] = {}
         self._cursor = 0
+        self._cursor_moved = False  # until the user moves it, the cursor stays on the top row
         self._longest_name = 12
         self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
         self._drawn_ages: dict[int, str] = {}
         self._drawn_countdowns: dict[int, str] = {}
         self._marked: frozenset[str] = frozenset()
         self._escalations: Mapping[str, Escalation] = {}
+        self._pages = Correlation()
         self._update_due: frozenset[str] = frozenset()
         self.mutations = 0
         """Rows repainted because their content changed; benchmarks read it."""
@@ -144,31 +195,55 @@ class AlertTable(ScrollView, can_focus=True):
     def cursor_key(self) -> str | None:
         return self._rows[self._cursor].key if self._rows else None
 
-    def show_rows(self, rows: tuple[Row, ...]) -> int:
-        """Show `rows`, repainting only what changed. Returns how many rows changed."""
-        old = self._rows
-        if len(rows) == len(old):
-            changed = [i for i, (a, b) in enumerate(zip(rows, old)) if not _same(a, b)]
-            if not changed:
-                return 0
-        else:
-            changed = list(range(max(len(rows), len(old))))
-        key = self.cursor_key
-        self._rows = rows
-        self._index = {row.key: i for i, row in enumerate(rows)}
-        self._longest_name = max((cell_len(r.alert.name) for r in rows if isinstance(r, AlertRow)),
-                                 default=12)
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
-        self._cursor = self._index.get(key, min(self._cursor, max(0, len(rows) - 1))) if key else 0
+    @property
+    def cursor_row(self) -> Row | None:
+        return self._rows[self._cursor] if self._rows else None
+
+    def show_rows(self, rows: tuple[Row, ...] | TableRows) -> int:
+        """Show `rows`, repainting only the visible lines that changed: O(visible rows) given
+        TableRows (a tuple is indexed here). Returns how many visible rows changed."""
+        view = rows if isinstance(rows, TableRows) else TableRows.of(rows)
+        old, old_cursor, key = self._rows, self._cursor, self.cursor_key
+        changed = [i for i in self._visible() if not _same_at(old, view.rows, i)]
+        widths_changed = view.longest_name != self._longest_name
+        self._rows, self._index, self._longest_name = view.rows, view.index, view.longest_name
+        if len(view.rows) != len(old):
+            self.virtual_size = Size(self.size.width, len(view.rows) + 1)
+        self._cursor = self._cursor_after(old, old_cursor, key)
         self.mutations += len(changed)
-        if len(rows) == len(old) and len(changed) <= 8:
-            for index in changed:
-                self._refresh_row(index)
-        else:
+        if self._cursor != old_cursor and not self._on_screen(self._cursor):
+            self._scroll_to_cursor()  # repaints everything
+        elif widths_changed or len(changed) > self.size.height // 2:
             self.refresh()
+        else:
+            for index in {*changed, old_cursor, self._cursor} if self._cursor != old_cursor \
+                    else changed:
+                self._refresh_row(index)
         if self.cursor_key != key:
             self.post_message(self.Highlighted(self.cursor_key))
         return len(changed)
+
+    def _cursor_after(self, old: tuple[Row, ...], cursor: int, key: str | None) -> int:
+        """Where the cursor goes in the new rows: with its row, unless that row went away (it
+        resolved, or is no longer listed): then to the next row of before still listed."""
+        if key is None or not self._rows or not self._cursor_moved:
+            return 0
+        index = self._index.get(key)
+        if index is not None and not _went_away(old[cursor], self._rows[index]):
+            return index
+        for row in old[cursor + 1:cursor + 1 + NEXT_ROW_SEARCH]:
+            after = self._index.get(row.key)
+            if after is not None and not _went_away(row, self._rows[after]):
+                return after
+        return min(cursor, len(self._rows) - 1)
+
+    def _visible(self) -> range:
+        """Indices of the rows on screen (the header takes the first line)."""
+        top = int(self.scroll_offset.y)
+        return range(top, top + max(0, self.size.height - 1))
+
+    def _on_screen(self, index: int) -> bool:
+        return index in self._visible()
 
     def show_marks(self, marked: frozenset[str]) -> None:
         """Show which rows are marked; repaints only rows whose mark changed."""
@@ -191,27 +266,57 @@ class AlertTable(ScrollView, can_focus=True):
         if bool(old) != bool(escalations):
             self.refresh()
             return
-        for key in old.keys() | escalations.keys():
-            if old.get(key) != escalations.get(key) and key in self._index:
-                self._refresh_row(self._index[key])
+        for index in self._visible():
+            if index < len(self._rows):
+                key = self._rows[index].key
+                before, after = old.get(key), escalations.get(key)
+                if before is not after and before != after:
+                    self._refresh_row(index)
+
+    def show_pages(self, pages: Correlation) -> None:
+        """PagerDuty's incidents per fingerprint; repaints only rows whose incident changed."""
+        old, self._pages = self._pages, pages
+        if self._paged(old) != self._paged(pages):
+            self.refresh()
+            return
+        for index in self._visible():
+            if index < len(self._rows):
+                key = self._rows[index].key
+                before, after = old.by_fingerprint.get(key), pages.by_fingerprint.get(key)
+                if before is not after and before != after:
+                    self._refresh_row(index)
+
+    @staticmethod
+    def _paged(pages: Correlation) -> bool:
+        return bool(pages.by_fingerprint or pages.unmatched)
 
     def refresh_countdowns(self) -> int:
-        """Repaint the countdown cells whose text changed (5 cells each). Returns how many."""
-        if not self._escalations:
+        """Repaint the countdown cells whose text changed (5 or 8 cells each). Returns how
+        many."""
+        if not self._escalations and not self._paged(self._pages):
             return 0
         now = self._clock.now()
         changed = [index for index, drawn in self._drawn_countdowns.items()
                    if index < len(self._rows) and drawn != self._countdown_of(self._rows[index], now)]
-        top = int(self.scroll_offset.y)
+        top, width = int(self.scroll_offset.y), self._columns().countdown
         for index in changed:
-            self.refresh(Region(0, index - top + 1, COUNTDOWN, 1))
+            self.refresh(Region(0, index - top + 1, width, 1))
         return len(changed)
 
+    def _incident_of(self, row: Row) -> Incident | None:
+        if isinstance(row, IncidentRow):
+            return row.incident
+        return self._pages.by_fingerprint.get(row.key) if isinstance(row, AlertRow) else None
+
     def _countdown_of(self, row: Row, now: datetime) -> str:
+        incident = self._incident_of(row)
+        if incident is not None:
+            return pager_countdown(incident, now)
         return _countdown(self._escalations.get(row.key), now) if isinstance(row, AlertRow) else ""
 
     def _columns(self) -> Columns:
-        return layout_columns(self.size.width, self._longest_name, bool(self._escalations))
+        return layout_columns(self.size.width, self._longest_name, bool(self._escalations),
+                              self._paged(self._pages))
 
     def move_to(self, key: str) -> None:
         if key in self._index:
@@ -235,6 +340,7 @@ class AlertTable(ScrollView, can_focus=True):
         if not self._rows:
             return
         index = max(0, min(index, len(self._rows) - 1))
+        self._cursor_moved = True
         if index == self._cursor:
             return
         previous, self._cursor = self._cursor, index
@@ -313,7 +419,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._drawn_countdowns[index] = countdown
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
                      columns, is_cursor, self.has_focus, age, marked, id(escalation), countdown,
-                     row.key in self._update_due)
+                     row.key in self._update_due, id(self._incident_of(row)))
         strip = self._strips.get(cache_key)
         if strip is None:
             strip = self._row_strip(row, columns, width, is_cursor, marked)
@@ -344,6 +450,9 @@ class AlertTable(ScrollView, can_focus=True):
         elif isinstance(row, ResolvedRow):  # a count, drawn muted; enter lists the alerts
             base += self._style("alert-table--resolved")
             segments = [Segment(f" ✓ {row.text}", base)]
+        elif isinstance(row, IncidentRow):
+            base += self._style("alert-table--incident")
+            segments = self._incident_segments(row.incident, c, base)
         else:
             base += self._row_tone(row.alert)
             segments = self._alert_segments(row.alert, c, base, marked)
@@ -353,11 +462,31 @@ class AlertTable(ScrollView, can_focus=True):
             base += cursor
         return Strip(segments).adjust_cell_length(width, base)
 
-    def _countdown_segments(self, alert: Alert, c: Columns, base: Style,
+    def _countdown_segments(self, row: Row, c: Columns, base: Style,
                             now: datetime) -> list[Segment]:
-        countdown = _countdown(self._escalations.get(alert.fingerprint), now)
+        countdown = self._countdown_of(row, now)
         style = base + self._style("alert-table--countdown") if countdown else base
         return [Segment(_fit(countdown, c.countdown, right=True), style), Segment(" ", base)]
+
+    def _incident_segments(self, incident: Incident, c: Columns, base: Style) -> list[Segment]:
+        """A page with no alert: PD in the level column, its status, title, service, who is
+        paged, its age, and what it is."""
+        now = self._clock.now()
+        segments = self._countdown_segments(IncidentRow(incident), c, base, now) \
+            if c.countdown else []
+        pager = base + self._style("alert-table--pager")
+        segments += [Segment(" ", base), Segment(_fit("PD", c.level), pager), Segment(" ", base),
+                     Segment(_fit(pager_state(incident), c.state), pager),
+                     Segment(" " + _fit(_without_count(incident.title), c.name) + " ", base)]
+        if c.labels:
+            segments.append(Segment(_fit(incident.service, c.labels) + " ", base))
+        if c.escalation:
+            segments.append(Segment(_fit(pager_text(incident), c.escalation) + " ", pager))
+        segments.append(Segment(_fit(format_age(now - incident.created_at), c.age, right=True)
+                                + " ", base))
+        what = f"PagerDuty {incident.reference} · {incident.service} · no alert matches"
+        segments.append(Segment(_fit(what, c.summary), base))
+        return segments
 
     def _state_style(self, alert: Alert) -> Style:
         if alert.state is AlertState.PENDING:
@@ -378,7 +507,8 @@ class AlertTable(ScrollView, can_focus=True):
         level = alert.level or "?"
         level_style = base + self._style(f"alert-table--level-{level.lower()}") \
             if level.lower() in ("p1", "p2", "p3", "p4") else base
-        segments = self._countdown_segments(alert, c, base, now) if c.countdown else []
+        segments = self._countdown_segments(AlertRow(alert), c, base, now) \
+            if c.countdown else []
         segments += [
             Segment("●" if marked else " ", base + self._style("alert-table--mark")),
             Segment(_fit(f"{self._policy.glyph(level)} {level}", c.level), level_style),
@@ -390,49 +520,104 @@ class AlertTable(ScrollView, can_focus=True):
             values = "/".join(alert.labels[k] for k in self._key_labels if alert.labels.get(k))
             segments.append(Segment(_fit(values, c.labels) + " ", base))
         if c.escalation:
-            escalation = self._escalations.get(alert.fingerprint)
-            style = base + self._style("alert-table--breach") \
-                if escalation and escalation.ack_breach else base
-            segments.append(Segment(_fit(escalation_text(escalation), c.escalation) + " ", style))
+            segments.append(self._escalation_segment(alert, c, base))
         age = format_age(now - alert.starts_at)
         segments.append(Segment(_fit(age, c.age, right=True) + " ", base))
-        if alert.fingerprint in self._update_due:
-            due = "✎ update due · "
-            segments.append(Segment(_fit(due, min(len(due), c.summary)),
-                                    base + self._style("alert-table--breach")))
-            segments.append(Segment(_fit(alert.summary, max(0, c.summary - len(due))), base))
+        if alert.fingerprint in self._update_due and c.summary >= 2:
+            due = "✎ update due · " if c.summary >= UPDATE_DUE_IN_WORDS_FROM else "✎ "
+            segments.append(Segment(due, base + self._style("alert-table--breach")))
+            segments.append(Segment(_fit(alert.summary, c.summary - len(due)), base))
         else:
             segments.append(Segment(_fit(alert.summary, c.summary), base))
         return segments
 
+    def _escalation_segment(self, alert: Alert, c: Columns, base: Style) -> Segment:
+        incident = self._pages.by_fingerprint.get(alert.fingerprint)
+        if incident is not None:
+            return Segment(_fit(pager_text(incident), c.escalation) + " ",
+                           base + self._style("alert-table--pager"))
+        escalation = self._escalations.get(alert.fingerprint)
+        style = base + self._style("alert-table--breach") \
+            if escalation and escalation.ack_breach else base
+        text = escalation_text(escalation, short=c.escalation < WHOLE_LADDER_FROM)
+        return Segment(_fit(text, c.escalation) + " ", style)
 
-def escalation_text(escalation: Escalation | None) -> str:
-    """`L2 bob → carol`: the step reached, who holds it, who is next. Empty when stopped."""
+
+def _same_at(old: tuple[Row, ...], new: tuple[Row, ...], index: int) -> bool:
+    if index >= len(old) or index >= len(new):
+        return index >= len(old) and index >= len(new)
+    return _same(old[index], new[index])
+
+
+UPDATE_DUE_IN_WORDS_FROM = 24
+"""A summary column this wide says "update due" in words; a narrower one shows the glyph."""
+WHOLE_LADDER_FROM = 16
+"""An escalation column this wide shows the step reached too, not only who is next."""
+
+
+def escalation_text(escalation: Escalation | None, short: bool = False) -> str:
+    """`L2 bob → carol`: the step reached, who holds it, who is next; `short`: `→ carol`
+    (the countdown next to it says when), `L3 erin top` at the last step. Empty when
+    stopped."""
     if escalation is None or escalation.stopped:
         return ""
     def who(rung) -> str:
         return rung.person.id if rung and rung.person else "nobody"
     mark = "!" if escalation.ack_breach else ""
-    if escalation.current is None:
+    if escalation.current is None or (short and escalation.next is not None):
         return f"{mark}→ {who(escalation.next)}" if escalation.next else ""
     level = f"{mark}L{escalation.current.index + 1} {who(escalation.current)}"
-    return f"{level} → {who(escalation.next)}" if escalation.next else f"{level} (top)"
+    if escalation.next:
+        return f"{level} → {who(escalation.next)}"
+    return f"{level} top" if short else f"{level} (top)"
+
+
+def pager_countdown(incident: Incident, now: datetime) -> str:
+    """`PD 4m10s` to PagerDuty's next escalation; empty when none is pending (acknowledged,
+    a direct assignment, the last level)."""
+    if incident.status != TRIGGERED or incident.next_escalation_at is None:
+        return ""
+    return f"PD {countdown_text(incident.next_escalation_at - now)}"
+
+
+def _without_count(title: str) -> str:
+    """`CheckoutLatency (payments)` of the notifier's `[FIRING:1] CheckoutLatency (payments)`."""
+    head, _, rest = title.partition("] ")
+    return rest if head.startswith("[FIRING:") and rest else title
+
+
+def pager_state(incident: Incident) -> str:
+    return {TRIGGERED: "triggered", ACKNOWLEDGED: "acked"}.get(incident.status, incident.status)
+
+
+def pager_text(incident: Incident) -> str:
+    """What PagerDuty does about it: `paging alice`, `ack bob`, or another status and who is
+    assigned."""
+    assigned = ", ".join(user.name.split(" ")[0] or user.id for user in incident.assignees)
+    if incident.status == ACKNOWLEDGED:
+        return f"ack {', '.join(n.split(' ')[0] for n in incident.acknowledged_by) or assigned}"
+    if incident.status == TRIGGERED:
+        return f"paging {assigned or 'nobody'}"
+    return f"{incident.status} {assigned}".strip()
 
 
 def _countdown(escalation: Escalation | None, now: datetime) -> str:
     if escalation is None or escalation.stopped or escalation.next is None:
         return ""
-    return format_countdown(escalation.next.at - now)
+    return countdown_text(escalation.next.at - now)
 
 
 def _state_text(alert: Alert, now: datetime) -> str:
+    """`ACK 4m alice`: the ack's age first, so a narrow column cuts the name, not the age."""
     if alert.state is AlertState.ACKED and alert.acked_at:
-        return f"ACK {alert.acked_by} {format_age(now - alert.acked_at)}"
+        return f"ACK {format_age(now - alert.acked_at)} {alert.acked_by}"
     return alert.state_text
 
 
 def _age_of(row: Row, now: datetime) -> str:
     """Everything in a row that changes with time alone: the alert's age and the ack's."""
+    if isinstance(row, IncidentRow):
+        return format_age(now - row.incident.created_at)
     if not isinstance(row, AlertRow):
         return ""
     alert = row.alert

@@ -1,22 +1,26 @@
-"""The filter line: an Input that filters live as you type, and a message when it cannot."""
+"""The filter line: an Input that filters live as you type, and below it, wrapped to the full
+width, why it cannot (a message cut at 80 columns would not say what is valid)."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
 
 
-class FilterBar(Horizontal):
+class FilterBar(Vertical):
     DEFAULT_CSS = """
-    FilterBar { height: 1; display: none; }
+    FilterBar { height: auto; display: none; }
     FilterBar.-active { display: block; }
-    FilterBar > Static#filter-prompt { width: 2; color: $accent; }
-    FilterBar > Input { width: 1fr; }
-    FilterBar > Static#filter-message { width: auto; max-width: 50%; color: $error; }
+    FilterBar > Horizontal { height: 1; }
+    FilterBar Static#filter-prompt { width: 2; color: $accent; }
+    FilterBar Input { width: 1fr; }
+    FilterBar > Static#filter-message { width: 100%; height: auto; max-height: 4;
+        color: $error; display: none; }
+    FilterBar > Static#filter-message.-shown { display: block; }
     """
     BINDINGS = [Binding("escape", "clear", "Clear filter", id="clear_filter")]
 
@@ -29,9 +33,10 @@ class FilterBar(Horizontal):
         """The user left the filter (enter keeps it, escape clears it)."""
 
     def compose(self) -> ComposeResult:
-        yield Static("/", id="filter-prompt")
-        yield Input(placeholder='alertname=X severity=~"crit.*" namespace!=dev @state=pending',
-                    id="filter-input", compact=True)
+        with Horizontal():
+            yield Static("/", id="filter-prompt")
+            yield Input(placeholder='alertname=X severity=~"crit.*" namespace!=dev '
+                        '@state=pending', id="filter-input", compact=True)
         yield Static("", id="filter-message")
 
     def on_mount(self) -> None:
@@ -51,7 +56,9 @@ class FilterBar(Horizontal):
         self.query_one(Input).value = text
 
     def show_error(self, message: str) -> None:
-        self.query_one("#filter-message", Static).update(Content(message))
+        shown = self.query_one("#filter-message", Static)
+        shown.update(Content(message))
+        shown.set_class(bool(message), "-shown")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

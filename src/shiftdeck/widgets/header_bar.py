@@ -30,7 +30,7 @@ class HeaderBar(Widget):
     def show(self, health: tuple[SourceHealth, ...], counts: dict[str, int], now: datetime,
              expiring: int = 0, roster: Roster | None = None) -> None:
         content = render_header(self._title, health, counts, now, self._fresh_within,
-                                self.read_only, expiring, self.skews)
+                                self.read_only, expiring, self.skews, self._zone)
         if roster is not None and roster.roles():
             content = Content("\n").join([content, render_oncall(roster, now, self._zone)])
         if not content.is_same(self._content):
@@ -45,13 +45,14 @@ class HeaderBar(Widget):
 def render_header(title: str, health: tuple[SourceHealth, ...], counts: dict[str, int],
                   now: datetime, fresh_within: timedelta, read_only: bool = False,
                   expiring: int = 0,
-                  skews: tuple[tuple[str, timedelta], ...] = ()) -> Content:
+                  skews: tuple[tuple[str, timedelta], ...] = (),
+                  zone: tzinfo | None = None) -> Content:
     parts: list[Content | tuple[str, str] | str] = [(f" {title} ", "bold")]
     if read_only:
         parts.append((" READ-ONLY ", "$warning reverse bold"))
     for source in health:
         parts.append(" ")
-        parts.append(_badge(source, now, fresh_within))
+        parts.append(_badge(source, now, fresh_within, zone))
     parts.append("  ")
     for level, count in counts.items():
         style = f"$severity-{level.lower()}" if count else "$text-muted"
@@ -86,12 +87,14 @@ def render_oncall(roster: Roster, now: datetime, zone: tzinfo | None) -> Content
     return Content.assemble(*parts)
 
 
-def _badge(source: SourceHealth, now: datetime, fresh_within: timedelta) -> tuple[str, str]:
+def _badge(source: SourceHealth, now: datetime, fresh_within: timedelta,
+           zone: tzinfo | None = None) -> tuple[str, str]:
     """ok / stale since HH:MM / down. A healthy badge shows the age of the last good poll once
     it is older than expected, so a quiet screen stays quiet between polls."""
     if source.kind == "internal":  # the banner below says what failed
         return "internal error", "$error bold"
-    short = {"alertmanager": "am", "prometheus": "prom"}.get(source.kind, source.kind)
+    short = {"alertmanager": "am", "prometheus": "prom",
+             "pagerduty": "pd"}.get(source.kind, source.kind)
     match source.health:
         case Health.OK:
             age = now - source.last_ok if source.last_ok else timedelta(0)
@@ -100,7 +103,7 @@ def _badge(source: SourceHealth, now: datetime, fresh_within: timedelta) -> tupl
             style = "$warning" if late or skipped else "$success"
             return f"{short}:{source.name} ok{late}{skipped}", style
         case Health.STALE:
-            since = clock_time(source.failing_since)
+            since = clock_time(source.failing_since, zone)
             return f"{short}:{source.name} stale since {since}", "$warning bold"
         case Health.DOWN:
             return f"{short}:{source.name} down", "$error bold"

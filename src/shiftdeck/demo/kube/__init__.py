@@ -11,6 +11,7 @@ There is no kube-apiserver here, so this speaks just enough of its REST API for 
 - kubeconfigs with a context per "cluster", each served at `<url>/clusters/<context>`, and a
   token user each (client-go sends no token over plain http, so none is accepted; a wrong one
   gets 401) (kubeconfig, server);
+- metrics.k8s.io/v1beta1 PodMetrics, which `kubectl top pods` reads (metrics);
 - read-only: writes → 405.
 
 `demo_cluster()` (world) builds the demo's world from the demo scenario: the alerts' pods under

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from . import metrics
 from .answers import Answer, BadRequest, json_answer, not_found, status_answer
 from .discovery import discovery
 from .kubeconfig import DEFAULT_USER
@@ -84,6 +85,13 @@ class KubeApi:
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         if token and token not in self.tokens:
             return status_answer(401, "Unauthorized", "Unauthorized")
+        if parts[:3] == ["apis", metrics.GROUP, metrics.VERSION] and len(parts) > 3:
+            if method != "GET":
+                return status_answer(405, "MethodNotAllowed", "the server does not allow this method")
+            try:
+                return metrics.pod_metrics_answer(self.store, parts[3:], query, self.clock())
+            except BadRequest as err:
+                return status_answer(400, "BadRequest", str(err))
         target = route(parts)
         if target is None:
             return discovery(parts, method)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import metrics
 from .answers import Answer, json_answer, status_answer
 from .objects import Obj
 from .store import RESOURCES
@@ -23,9 +24,14 @@ def discovery(parts: list[str], method: str) -> Answer:
         return json_answer({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
             {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
     if parts == ["apis"]:
-        return json_answer({"kind": "APIGroupList", "apiVersion": "v1", "groups": [_APPS_GROUP]})
+        return json_answer({"kind": "APIGroupList", "apiVersion": "v1", "groups": [_APPS_GROUP,
+                                                                               metrics.API_GROUP]})
     if parts == ["apis", "apps"]:
         return json_answer({"kind": "APIGroup", "apiVersion": "v1", **_APPS_GROUP})
+    if parts == ["apis", metrics.GROUP]:
+        return json_answer({"kind": "APIGroup", "apiVersion": "v1", **metrics.API_GROUP})
+    if parts == ["apis", metrics.GROUP, metrics.VERSION]:
+        return json_answer(metrics.RESOURCE_LIST)
     if parts == ["api", "v1"]:
         return json_answer(_resource_list("v1", ""))
     if parts == ["apis", "apps", "v1"]:

@@ -1,0 +1,75 @@
+"""Sanitising once per distinct string.
+
+Label names, label values and annotation texts repeat across thousands of alerts (every
+`severity=warning`, every shared summary). A CleanCache remembers what each raw string cleans
+to, and hands every alert the same cleaned (and interned) string object. It is bounded: a store
+that outgrows its limit is emptied and refills with what the next polls bring, so a storm of
+unique pod names costs at most one `clean()` per string per refill, never unbounded memory.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .sanitize import MAX_FIELD, clean, clean_mapping
+
+NAME_LIMIT = 1024
+"""Label and annotation names are cut at this many characters (as `clean_mapping` does)."""
+
+DEFAULT_ENTRIES = 65_536
+"""Strings each store keeps before it is emptied (~6 MB of table at most, the strings themselves
+being shared with the alerts that hold them)."""
+
+
+class CleanCache:
+    """Cleaned text by raw text: one store for names (cut at NAME_LIMIT), one for values."""
+
+    __slots__ = ("_names", "_texts", "max_entries")
+
+    def __init__(self, max_entries: int = DEFAULT_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._names: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._names) + len(self._texts)
+
+    def name(self, raw: object) -> str:
+        found = self._names.get(raw) if type(raw) is str else None
+        return found if found is not None else self._miss(self._names, raw, NAME_LIMIT)
+
+    def text(self, raw: object) -> str:
+        found = self._texts.get(raw) if type(raw) is str else None
+        return found if found is not None else self._miss(self._texts, raw, MAX_FIELD)
+
+    def mapping(self, raw: object) -> dict[str, str]:
+        """Like `sanitize.clean_mapping(raw, intern=True)`, with each distinct string cleaned
+        once: a non-mapping gives an empty map."""
+        if not isinstance(raw, dict):
+            return {}
+        names, texts = self._names, self._texts
+        cleaned = {}
+        for key, value in raw.items():
+            name = names.get(key) if type(key) is str else None
+            if name is None:
+                name = self._miss(names, key, NAME_LIMIT)
+            text = texts.get(value) if type(value) is str else None
+            if text is None:
+                text = self._miss(texts, value, MAX_FIELD)
+            cleaned[name] = text
+        return cleaned
+
+    def _miss(self, store: dict[str, str], raw: object, limit: int) -> str:
+        cleaned = sys.intern(clean(raw, limit))
+        if type(raw) is str:
+            if len(store) >= self.max_entries:
+                store.clear()
+            # Keyed by the cleaned object when it equals the raw text, so the store keeps no
+            # second copy of the string alive.
+            store[cleaned if cleaned == raw else raw] = cleaned
+        return cleaned
+
+
+def clean_map(raw: object, cache: CleanCache | None) -> dict[str, str]:
+    """`cache.mapping(raw)`, or without a cache `clean_mapping(raw, intern=True)`."""
+    return cache.mapping(raw) if cache is not None else clean_mapping(raw, intern=True)
