@@ -173,7 +173,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._rows: tuple[Row, ...] = ()
         self._index: Mapping[str, int] = {}
         self._cursor = 0
-        self._cursor_moved = False  # until the user moves it, the cursor stays on the top row
+        self._cursor_moved = False  # until the user moves it, the cursor stays on the top alert
         self._longest_name = 12
         self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
         self._drawn_ages: dict[int, str] = {}
@@ -226,8 +226,10 @@ class AlertTable(ScrollView, can_focus=True):
     def _cursor_after(self, old: tuple[Row, ...], cursor: int, key: str | None) -> int:
         """Where the cursor goes in the new rows: with its row, unless that row went away (it
         resolved, or is no longer listed): then to the next row of before still listed."""
-        if key is None or not self._rows or not self._cursor_moved:
+        if key is None or not self._rows:
             return 0
+        if not self._cursor_moved and isinstance(self._rows[0], AlertRow):
+            return 0  # the most urgent alert, until the user picks another
         index = self._index.get(key)
         if index is not None and not _went_away(old[cursor], self._rows[index]):
             return index
