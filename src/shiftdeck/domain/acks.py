@@ -87,11 +87,13 @@ def resolved_acks(silences: Iterable[Silence], alerts: Iterable[Alert],
                   settle: timedelta = SETTLE) -> list[Silence]:
     """The team's active acks none of whose alerts is current any more (see the module doc;
     the caller has checked that the poll was complete). `now_at(cluster)`: that clock's now."""
+    candidates = [s for s in silences if _may_end(s, now_at(s.cluster), team, settle)]
+    if not candidates:  # the usual poll: no walk over every alert
+        return []
     current = [a for a in alerts if a.state is not AlertState.RESOLVED]
     silencing = {sid for alert in current for sid in alert.silenced_by}
-    return [s for s in silences
-            if _may_end(s, now_at(s.cluster), team, settle) and s.id not in silencing
-            and not any(s.matches(a.labels) for a in current)]
+    return [s for s in candidates
+            if s.id not in silencing and not any(s.matches(a.labels) for a in current)]
 
 
 def _may_end(silence: Silence, now: datetime, team: frozenset[str], settle: timedelta) -> bool:
