@@ -123,3 +123,31 @@ async def test_logs_take_the_screen_wrap_with_w_and_follow_with_f(tmp_path):
             server.set_logs(NS, CRASHING, ["first", long_line, "a line written later"])
             await wait_until(pilot, lambda: "a line written later" in screen_text(app))
             assert "follow" in _title(app)
+
+
+async def test_columns_fit_new_rows_before_the_table_is_next_idle(tmp_path):
+    """Regression: the header was painted with the widths from before the rows came (the
+    table sized its columns only when idle), so on a busy machine the rollout history's
+    header stood out of line with its rows."""
+    import dataclasses
+
+    with cluster(tmp_path) as (_server, kubeconfig):
+        app = make_app(kubeconfig=kubeconfig)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _open_diagnostics(pilot)
+            long_name = "backend-" + "x" * 40
+            pod = dataclasses.replace(screen.pods[0], name=long_name)
+            diagnostics = _diagnostics(screen, pods=(pod,))
+            screen.show_diagnostics(diagnostics, diagnostics.fetched_at)  # no await: not idle
+            table = screen.query_one("#diag-pods")
+            first = table.ordered_columns[0]
+            assert first.get_render_width(table) >= len(long_name)
+
+
+def _diagnostics(screen, pods):
+    from datetime import datetime, timezone
+
+    from shiftdeck.domain.kube import Diagnostics
+
+    return Diagnostics(scope=screen.scope, pods=pods, events=(), revisions=(), errors=(),
+                       fetched_at=datetime(2026, 12, 6, tzinfo=timezone.utc))

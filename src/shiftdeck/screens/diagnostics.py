@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -25,6 +26,11 @@ from ..domain.durations import format_age
 from ..domain.kube import Diagnostics, KubeError, PodInfo, Scope
 from ..domain.kube import KubeReader as KubeClient
 from .log_view import LogViewScreen
+
+# What is read first comes first: at 80 columns the last columns are cut.
+COLUMNS = {"#diag-pods": ("pod", "ready", "restarts", "reason", "age", "phase", "node"),
+           "#diag-events": ("type", "reason", "age", "count", "message", "object"),
+           "#diag-revisions": ("rev", "replicaset", "images", "age", "replicas")}
 
 
 class DiagnosticsScreen(Screen):
@@ -73,13 +79,7 @@ class DiagnosticsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        # What is read first comes first: at 80 columns the last columns are cut.
-        for table_id, columns in (("#diag-pods", ("pod", "ready", "restarts", "reason", "age",
-                                                  "phase", "node")),
-                                  ("#diag-events", ("type", "reason", "age", "count", "message",
-                                                    "object")),
-                                  ("#diag-revisions", ("rev", "replicaset", "images", "age",
-                                                       "replicas"))):
+        for table_id, columns in COLUMNS.items():
             self.query_one(table_id, DataTable).add_columns(*columns)
         if self.scope.refused:
             self.query_one("#diag-errors", Static).update(Content(f" ✗ {self.scope.refused}"))
@@ -106,19 +106,31 @@ class DiagnosticsScreen(Screen):
         self.query_one("#diag-status", Static).update("")
         self.query_one("#diag-errors", Static).update(Content(errors))
         self.pods = list(diagnostics.pods)
-        _fill(self.query_one("#diag-pods", DataTable), [
+        self._fill("#diag-pods", [
             (p.name, p.ready, str(p.restarts), p.reason, _age(p.age), p.phase, p.node)
             for p in diagnostics.pods])
-        _fill(self.query_one("#diag-events", DataTable), [
+        self._fill("#diag-events", [
             (e.type, e.reason, _age(now - e.last_seen if e.last_seen else None), str(e.count),
              e.message, e.object)
             for e in diagnostics.events])
-        _fill(self.query_one("#diag-revisions", DataTable), [
+        self._fill("#diag-revisions", [
             (str(r.revision), r.replicaset, ", ".join(r.images),
              _age(now - r.created if r.created else None), str(r.replicas))
             for r in diagnostics.revisions])
         if self.pods:
             self.query_one("#diag-pods", DataTable).focus()
+
+    def _fill(self, table_id: str, rows: list[tuple[str, ...]]) -> None:
+        """Rich Text cells: DataTable parses plain strings as markup; Text is never parsed.
+        The columns are sized here, from the rows: a DataTable left to size its own columns
+        does it later, when idle, and a header painted before then keeps the old widths."""
+        table = self.query_one(table_id, DataTable)
+        table.clear(columns=True)
+        for index, label in enumerate(COLUMNS[table_id]):
+            table.add_column(label, width=max([cell_len(label),
+                                               *(cell_len(row[index]) for row in rows)]))
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "diag-pods":
@@ -137,10 +149,3 @@ class DiagnosticsScreen(Screen):
 
 def _age(delta: timedelta | None) -> str:
     return format_age(delta) if delta is not None else "—"
-
-
-def _fill(table: DataTable, rows: list[tuple[str, ...]]) -> None:
-    """Rich Text cells: DataTable parses plain strings as markup; Text is never parsed."""
-    table.clear()
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
