@@ -291,8 +291,9 @@ def _dispatch(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         from . import keep
         return keep.run(args, config, clock)
     from .app import ShiftdeckApp
+    from .sources.poller_process import polled_apart
 
-    app = ShiftdeckApp(config, clock)
+    app = ShiftdeckApp(config, clock, sources=polled_apart(config))  # polled in a process
     app.run()
     if app.return_code:  # Textual printed the traceback of what ended it
         print("shiftdeck: internal error: the dashboard stopped (please report the error "

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
@@ -96,6 +96,11 @@ class Upstream:
             object.__setattr__(self, "cluster", self.name)
         if not isinstance(self.headers, MappingProxyType):
             object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Picklable, for the poller process: the headers travel as a plain dict."""
+        return Upstream, tuple(dict(self.headers) if f.name == "headers" else getattr(self, f.name)
+                               for f in fields(self))
 
 
 def parse_alertmanagers(value: Value) -> tuple[Upstream, ...]:

@@ -24,10 +24,11 @@ _was_enabled = True
 
 async def off_loop(work: Callable[..., T], *args: object) -> T:
     """`work(*args)` in a worker thread, with the collector paused while any bulk job runs."""
-    return await asyncio.to_thread(_without_collector, work, *args)
+    return await asyncio.to_thread(without_collector, work, *args)
 
 
-def _without_collector(work: Callable[..., T], *args: object) -> T:
+def without_collector(work: Callable[..., T], *args: object) -> T:
+    """`work(*args)` here, with the collector paused while any bulk job runs."""
     global _running, _was_enabled
     with _lock:
         if _running == 0:

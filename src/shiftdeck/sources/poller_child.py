@@ -1,0 +1,176 @@
+"""The poller process's side: it fetches, decodes and parses each source's answer, and sends
+the UI process only what changed since the answer before (`Diff`).
+
+Decoding a 10k-alert answer is one C call that holds the interpreter lock for ~45 ms; in the UI
+process a key press waits for it. Here it stalls nothing the user sees. Runs until its pipe
+closes (the UI process quit or died) or it is told to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+from ..domain.alerts import Alert
+from ..domain.silences import Silence
+from .alertmanager import AlertmanagerClient
+from .http import SourceError
+from .prometheus import PrometheusClient
+
+STOP = "stop"
+PART = 5000
+"""Alerts per message: a 100k first answer crosses in parts, never as one 100 MB message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """The UI process asks for one poll of source `index`."""
+
+    number: int
+    index: int
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """What changed in source `index` since the answer before; `full` when there is no answer
+    before (a new poller process): the receiver then drops what it held."""
+
+    number: int
+    index: int
+    full: bool = False
+    changed: tuple[Alert, ...] = ()
+    """New alerts and alerts that changed, by fingerprint."""
+    removed: tuple[str, ...] = ()
+    """Fingerprints gone."""
+    skipped: int = 0
+    silences: tuple[Silence, ...] | None = None
+    """None: the same as before."""
+    silences_error: str = ""
+    expressions: Mapping[str, str] | None = None
+    """None: the same as before."""
+    clock_offset: timedelta | None = None
+    error: str = ""
+    """Set when the poll failed (nothing else is then set)."""
+    last: bool = True
+    """False on every part of a large diff but the last (`parts`)."""
+
+
+@dataclass
+class _Seen:
+    """What was last sent of one source."""
+
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    silences: tuple[Silence, ...] | None = None
+    expressions: Mapping[str, str] | None = None
+    sent: bool = False
+
+
+def serve(connection: Connection) -> None:
+    """The poller process's main: the upstreams come first, then answer each Ask until STOP
+    or the connection closes. The UI process alone decides when to stop: ctrl+c is its key,
+    not this process's signal."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    asyncio.run(_serve(connection, connection.recv()))
+
+
+async def _serve(connection: Connection, kinds_and_upstreams: list[tuple[str, Any]]) -> None:
+    clients = [_client(kind, upstream) for kind, upstream in kinds_and_upstreams]
+    seen = [_Seen() for _ in clients]
+    locks = [asyncio.Lock() for _ in clients]
+    loop = asyncio.get_running_loop()
+    asks: asyncio.Queue[Ask | None] = asyncio.Queue()
+    threading.Thread(target=_read, args=(connection, loop, asks), daemon=True).start()
+    tasks: set[asyncio.Task[None]] = set()
+    while (ask := await asks.get()) is not None:
+        task = asyncio.create_task(_answer(connection, ask, clients[ask.index], seen[ask.index],
+                                           locks[ask.index]))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+
+
+def _client(kind: str, upstream: Any) -> AlertmanagerClient | PrometheusClient:
+    return AlertmanagerClient(upstream) if kind == "alertmanager" else PrometheusClient(upstream)
+
+
+def _read(connection: Connection, loop: asyncio.AbstractEventLoop,
+          asks: asyncio.Queue[Ask | None]) -> None:
+    """In a thread: the UI process's asks, into the loop's queue; None at the end."""
+    try:
+        while isinstance(ask := connection.recv(), Ask):
+            loop.call_soon_threadsafe(asks.put_nowait, ask)
+    except (EOFError, OSError):
+        pass
+    loop.call_soon_threadsafe(asks.put_nowait, None)
+
+
+async def _answer(connection: Connection, ask: Ask, client: AlertmanagerClient | PrometheusClient,
+                  seen: _Seen, lock: asyncio.Lock) -> None:
+    async with lock:  # one poll of a source at a time: diffs must follow one another
+        try:
+            report, skipped = await client.report(ask.now)
+        except SourceError as err:
+            diff = Diff(ask.number, ask.index, error=str(err))
+        except Exception as err:  # a bug or an answer we did not foresee
+            diff = Diff(ask.number, ask.index,
+                        error=f"unexpected error: {type(err).__name__}: {err}"[:200])
+        else:
+            diff = _diff(ask, seen, report.alerts, skipped, report.silences,
+                         report.silences_error, report.expressions,
+                         client.clock_offset() if isinstance(client, AlertmanagerClient) else None)
+        try:
+            for part in parts(diff):
+                connection.send(part)
+        except (OSError, ValueError):
+            pass  # the UI process is gone; _read ends the loop
+
+
+def _diff(ask: Ask, seen: _Seen, alerts: tuple[Alert, ...], skipped: int,
+          silences: tuple[Silence, ...], silences_error: str, expressions: Mapping[str, str],
+          offset: timedelta | None) -> Diff:
+    """The Diff of this answer against `seen`, which then becomes this answer. Unchanged alerts
+    are mostly the very objects sent before (Alertmanager's parser reuses them): `is` finds
+    those at once, `==` the rest."""
+    now = {alert.fingerprint: alert for alert in alerts}
+    before = seen.alerts
+    changed = tuple(a for fp, a in now.items()
+                    if (old := before.get(fp)) is not a and old != a)
+    removed = tuple(fp for fp in before if fp not in now)
+    diff = Diff(ask.number, ask.index, full=not seen.sent, changed=changed, removed=removed,
+                skipped=skipped,
+                silences=None if silences == seen.silences else silences,
+                silences_error=silences_error,
+                expressions=None if expressions == seen.expressions else dict(expressions),
+                clock_offset=offset)
+    seen.alerts, seen.silences, seen.expressions, seen.sent = now, silences, expressions, True
+    return diff
+
+
+def parts(diff: Diff) -> list[Diff]:
+    """`diff` as messages of at most PART changed alerts; the first carries what was removed,
+    the silences and the rules, every one the poll's outcome (skipped, silences_error)."""
+    if len(diff.changed) <= PART:
+        return [diff]
+    first = replace(diff, changed=diff.changed[:PART], last=False)
+    more = [Diff(diff.number, diff.index, changed=diff.changed[start:start + PART],
+                 skipped=diff.skipped, silences_error=diff.silences_error, last=False)
+            for start in range(PART, len(diff.changed), PART)]
+    more[-1] = replace(more[-1], last=True)
+    return [first, *more]
+
+
+if __name__ == "__main__":  # started by poller_process.PollerProcess with its socket's fd
+    # Through the module's own name: the UI process pickles `poller_child.Ask`, not `__main__.Ask`.
+    from shiftdeck.sources import poller_child
+
+    poller_child.serve(Connection(int(sys.argv[1])))

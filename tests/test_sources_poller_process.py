@@ -1,0 +1,211 @@
+"""The poller process against a real Alertmanager: the UI process gets the same alerts as an
+in-process poll, only what changed crosses the pipe (unchanged alerts stay the very objects),
+a poller process that dies is started again, and closing stops it."""
+
+import asyncio
+import os
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from shiftdeck.sources.alertmanager import AlertmanagerClient
+from shiftdeck.sources.http import SourceError
+from shiftdeck.sources.poller_process import polled_apart
+
+from .support.faults import FaultProxy
+from .support.helpers import config_for
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@pytest.fixture
+def clock():
+    return _Clock()
+
+
+def _alert(name: str, **labels: str) -> dict:
+    return {"labels": {"alertname": name, "severity": "warning", **labels},
+            "annotations": {"summary": f"{name} [/] \x1b]0;pwned\x07"}}
+
+
+async def test_the_same_alerts_as_an_in_process_poll(alertmanager, clock):
+    alertmanager.push_alerts([_alert("DiskLow"), _alert("BackendDown", severity="critical")])
+    alertmanager.wait_for_alerts(2)
+    config = config_for([alertmanager.url])
+    (source,) = polled_apart(config)
+    direct = AlertmanagerClient(config.alertmanagers[0])
+    try:
+        report, skipped = await source.report(clock.now())
+        expected, _ = await direct.report(clock.now())
+    finally:
+        await source.aclose()
+        await direct.aclose()
+    assert skipped == 0
+    assert sorted(report.alerts, key=lambda a: a.name) == sorted(expected.alerts,
+                                                                  key=lambda a: a.name)
+    assert all("\x1b" not in a.annotations["summary"] for a in report.alerts)
+    assert (source.name, source.kind, source.cluster) == ("am0", "alertmanager", "test")
+    assert source.clock_offset() is not None  # measured in the poller process, carried over
+
+
+async def test_unchanged_alerts_stay_the_same_objects_and_changes_arrive(alertmanager, clock):
+    alertmanager.push_alerts([_alert("DiskLow"), _alert("CpuHigh")])
+    alertmanager.wait_for_alerts(2)
+    (source,) = polled_apart(config_for([alertmanager.url]))
+    try:
+        first, _ = await source.report(clock.now())
+        alertmanager.push_alerts([_alert("MemoryLow")])
+        alertmanager.wait_for_alerts(3)
+        silence_id = alertmanager.add_silence({"alertname": "CpuHigh"})
+        second = await _report_until(source, clock, lambda r: any(
+            a.silenced_by for a in r.alerts))
+    finally:
+        await source.aclose()
+    before = {a.name: a for a in first.alerts}
+    after = {a.name: a for a in second.alerts}
+    assert set(after) == {"DiskLow", "CpuHigh", "MemoryLow"}
+    assert after["DiskLow"] is before["DiskLow"]  # unchanged: not sent again
+    assert after["CpuHigh"].silenced_by == (silence_id,)
+    assert [s.id for s in second.silences] == [silence_id]
+
+
+async def test_a_failing_upstream_is_a_source_error_with_its_reason(alertmanager, clock):
+    with FaultProxy(alertmanager.url) as proxy:
+        proxy.fault = "html"
+        (source,) = polled_apart(config_for([proxy.url]))
+        try:
+            with pytest.raises(SourceError, match="HTML"):
+                await source.report(clock.now())
+            proxy.fault = None
+            report, _ = await source.report(clock.now())  # the same process goes on
+        finally:
+            await source.aclose()
+    assert report.alerts == ()
+
+
+async def test_a_killed_poller_process_is_started_again_with_every_alert(alertmanager, clock):
+    alertmanager.push_alerts([_alert("DiskLow"), _alert("CpuHigh")])
+    alertmanager.wait_for_alerts(2)
+    (source,) = polled_apart(config_for([alertmanager.url]))
+    try:
+        await source.report(clock.now())
+        first_pid = source.poller.pid
+        os.kill(first_pid, 9)
+        report = await _report_until(source, clock, lambda r: True)
+        assert source.poller.pid not in (None, first_pid)
+    finally:
+        await source.aclose()
+    assert sorted(a.name for a in report.alerts) == ["CpuHigh", "DiskLow"]
+
+
+async def test_closing_stops_the_poller_process(alertmanager, clock):
+    (source,) = polled_apart(config_for([alertmanager.url]))
+    await source.report(clock.now())
+    pid = source.poller.pid
+    await source.aclose()
+    assert source.poller.pid is None
+    deadline = time.monotonic() + 5
+    while _alive(pid):
+        assert time.monotonic() < deadline, "the poller process is still running"
+        time.sleep(0.05)
+
+
+async def _report_until(source, clock, wanted, attempts: int = 50):
+    """Poll until `wanted(report)`; a poll that fails while the process restarts is retried."""
+    for _ in range(attempts):
+        try:
+            report, _ = await source.report(clock.now())
+        except SourceError:
+            report = None
+        if report is not None and wanted(report):
+            return report
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no wanted report in {attempts} polls")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _poller_children(pid: int) -> list[int]:
+    """The poller processes `pid` started (read from /proc: their parent and command line)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+        if parent == pid and b"poller_child" in command:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["q", "SIGKILL"])
+def test_the_tui_polls_in_its_poller_process_which_ends_with_it(tmp_path, how):
+    """Regression: started from the running TUI, the poller process failed ("bad value(s) in
+    fds_to_keep": multiprocessing read the fd of Textual's stderr stand-in), and the demo
+    showed no alert."""
+    import signal
+    import sys
+
+    from .support.pty_driver import PtySession
+
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_CONFIG_HOME": str(tmp_path)}
+    with PtySession([sys.executable, "-m", "shiftdeck", "--demo"], cols=100, rows=30,
+                    env=env) as tui:
+        deadline = time.monotonic() + 30
+        while " P1 firing" not in tui.text():
+            assert time.monotonic() < deadline, f"no alert shown:\n{tui.text()[-2000:]}"
+            time.sleep(0.05)
+        (child,) = _poller_children(tui.pid)
+        if how == "q":
+            tui.write(b"q")
+            assert tui.proc.wait(timeout=15) == 0
+        else:
+            os.kill(tui.pid, signal.SIGKILL)
+            tui.proc.wait(timeout=15)
+    deadline = time.monotonic() + 10
+    while _alive(child):
+        assert time.monotonic() < deadline, "the poller process outlived the TUI"
+        time.sleep(0.05)
+
+
+def test_a_large_diff_crosses_in_parts_and_is_whole_once_the_last_arrives():
+    from shiftdeck.domain.alerts import Alert, AlertState
+    from shiftdeck.sources.poller_child import PART, Diff, parts
+    from shiftdeck.sources.poller_process import PollerProcess, ProcessSource
+
+    def alert(i: int) -> Alert:
+        return Alert(fingerprint=f"{i:016x}", labels={"alertname": "A", "i": str(i)},
+                     annotations={}, state=AlertState.FIRING,
+                     starts_at=datetime(2026, 12, 6, tzinfo=UTC))
+
+    source = ProcessSource(PollerProcess([]), 0, "alertmanager",
+                           config_for(["http://127.0.0.1:9"]).alertmanagers[0])
+    source.take(Diff(0, 0, full=True, changed=(alert(-1),)))
+    big = Diff(1, 0, full=True, changed=tuple(alert(i) for i in range(2 * PART + 1)),
+               skipped=2, silences_error="silences unavailable: 500")
+    pieces = parts(big)
+    assert [len(p.changed) for p in pieces] == [PART, PART, 1]
+    assert [p.last for p in pieces] == [False, False, True]
+    assert pieces[-1].skipped == 2 and pieces[-1].silences_error == big.silences_error
+    for piece in pieces:
+        source.take(piece)
+    assert source.alerts == big.changed  # the one before the full diff is gone
