@@ -155,3 +155,13 @@ def write_config(path: Path, am_url: str, refresh: str | None = None) -> Path:
         text = f"refresh: {refresh}\n" + text
     path.write_text(text)
     return path
+
+
+def write_cluster_config(path: Path, am_urls: list[str], cluster: str = "bench") -> Path:
+    """The shiftdeck config of one HA cluster: every URL a peer of `cluster` (the way
+    sample_config.yaml declares prod-a and prod-b), defaults for the rest."""
+    journal = path.with_name("journal.jsonl")
+    peers = "".join(f"  - {{name: {cluster}-{i + 1}, url: '{url}', cluster: {cluster}}}\n"
+                    for i, url in enumerate(am_urls))
+    path.write_text(f"journal: '{journal}'\nalertmanagers:\n{peers}")
+    return path

@@ -49,7 +49,7 @@ async def unchanged_poll_mutations(app, pilot, timeout: float = 60.0) -> int | N
 
     table = app.dashboard.query_one(AlertTable)
     before, board = table.mutations, app.board
-    app.action_refresh_now(quiet=True)
+    app.action_refresh_now()
     deadline = time.perf_counter() + timeout
     while app.board is board:
         if time.perf_counter() > deadline:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -70,6 +72,17 @@ class SizeReport:
     """Markdown blocks after the table (e.g. the storm's per-minute table)."""
     data: dict = field(default_factory=dict)
     """More raw figures for the JSON file."""
+    key: str = ""
+    """Its section in the document and its entry in the JSON file; default "size-N"."""
+
+    @property
+    def section_key(self) -> str:
+        return self.key or f"size-{self.size}"
+
+    def entry(self) -> dict:
+        """Its JSON entry: every figure, the notes and the raw data."""
+        return {"key": self.section_key, "size": self.size,
+                "metrics": [m.__dict__ for m in self.metrics], "notes": self.notes, **self.data}
 
     def add(self, *args: object, **kwargs: object) -> Metric:
         metric = Metric(*args, **kwargs)  # type: ignore[arg-type]
@@ -140,24 +153,29 @@ def machine_info(alertmanager_version: str, shiftdeck_cmd: str, source: str,
     ]
 
 
-def document(info: list[tuple[str, str]], sizes: list[SizeReport], command: str) -> str:
-    parts = [
+def head() -> str:
+    return "\n".join([
         "# shiftdeck benchmark",
         "",
-        f"Command: `{command}`",
+        "Written by `python3 bench/run.py` (how to read it: its docstring). Each section is one "
+        "scenario and names when it ran, the command and the machine's load; a run replaces "
+        "the sections it measured and keeps the others. Times are wall clock; median, min and "
+        "max over the runs (n). Key latencies: time from writing the key to the pty until the "
+        "first output byte, and until output was quiet for 20 ms. Nothing here is asserted; "
+        "`**NO**` marks a figure above its goal.",
+    ])
+
+
+def machine_section(info: list[tuple[str, str]], command: str, total: float) -> str:
+    return "\n".join([
+        "## Machine (the last run)",
+        "",
+        f"Command: `{command}`; total time {total:.0f} s.",
         "",
         "| machine | |",
         "|---|---|",
         *[f"| {k} | {v} |" for k, v in info],
-        "",
-        "Times are wall clock; median, min and max over the runs (n). Key latencies: time from "
-        "writing the key to the pty until the first output byte, and until output was quiet "
-        "for 20 ms. Nothing here is asserted; `**NO**` marks a figure above its goal.",
-        "",
-    ]
-    for report in sizes:
-        parts += [size_table(report), ""]
-    return "\n".join(parts)
+    ])
 
 
 def _version(dist: str) -> str:
@@ -221,3 +239,62 @@ def replace_section(document: str, key: str, section: str) -> str:
     if old is None:
         return document.rstrip("\n") + "\n\n" + section
     return document.replace(old, section)
+
+
+# -- a document of sections, each replaced by the run that measured it ------------------------
+
+SECTION_ORDER = ("summary", "machine", "size-", "ha", "countdowns", "storm")
+_SECTION_BEGIN = re.compile(r"<!-- section:([\w-]+) -->")
+
+
+def section_rank(key: str) -> tuple[int, int]:
+    """Where section `key` goes: the order above, sizes by size, unknown keys last."""
+    if key.startswith("size-") and key[5:].isdigit():
+        return SECTION_ORDER.index("size-"), int(key[5:])
+    return (SECTION_ORDER.index(key) if key in SECTION_ORDER else len(SECTION_ORDER)), 0
+
+
+def assemble(old: str, head: str, fresh: dict[str, str]) -> str:
+    """`head`, then every section: the `fresh` ones (already wrapped) and the ones of `old`
+    that did not run this time, in `section_rank` order."""
+    keys = set(fresh) | set(_SECTION_BEGIN.findall(old))
+    parts = [head.rstrip("\n") + "\n"]
+    for key in sorted(keys, key=section_rank):
+        section = fresh.get(key) or extract_section(old, key)
+        if section:
+            parts.append(section)
+    return "\n".join(parts)
+
+
+def entry_key(entry: dict) -> str:
+    """An entry's section key (entries written before keys existed get theirs from content)."""
+    if entry.get("key"):
+        return str(entry["key"])
+    if entry.get("scenario"):
+        return str(entry["scenario"])
+    names = [m.get("name", "") for m in entry.get("metrics", [])]
+    if names and all(n.startswith("output with live countdowns") for n in names):
+        return "countdowns"
+    return f"size-{entry.get('size')}"
+
+
+def merge_entries(old: list[dict], new: list[dict]) -> list[dict]:
+    """`new`, plus the entries of `old` whose scenario did not run, in section order."""
+    ran = {entry_key(e) for e in new}
+    kept = [e for e in old if isinstance(e, dict) and entry_key(e) not in ran]
+    return sorted(kept + new, key=lambda e: section_rank(entry_key(e)))
+
+
+def run_line(run: dict) -> str:
+    """When, how and under what load a section was measured (from `run_info`)."""
+    return (f"Finished {run['date']} by `{run['command']}` in {run['seconds']:.0f} s; load "
+            f"average (1 min) before / after {run['load_before']:.2f} / "
+            f"{run['load_after']:.2f}; shiftdeck source: {run['source']}.")
+
+
+def run_info(command: str, source: str, started: float, load_before: float) -> dict:
+    """The `run` record of a scenario that began at monotonic `started`."""
+    return {"command": command, "source": source,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "seconds": time.monotonic() - started, "load_before": load_before,
+            "load_after": os.getloadavg()[0]}

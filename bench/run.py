@@ -2,16 +2,19 @@
 
 Run (from the repository root, with shiftdeck installed, e.g. `pip install -e .`):
 
-    python3 bench/run.py                          # 1k, 10k and 50k alerts -> docs/benchmarks.md
+    python3 bench/run.py                          # 1k-100k alerts, HA, storm -> docs/benchmarks.md
     python3 bench/run.py --sizes 1000 --runs 1 --out /tmp/quick.md   # a quick look
     python3 bench/run.py --rev HEAD               # a commit's src/, not the working tree
+    python3 bench/run.py --only sizes --sizes 100000   # add (or replace) the 100k section
+    python3 bench/run.py --only ha                # 3 HA peers x 10k alerts, one cluster
 
 Needs `prometheus-alertmanager` (or `alertmanager`, or $SHIFTDECK_ALERTMANAGER_BIN) and `amtool`
 on $PATH; `curl` and `/usr/bin/time` are used when present. shiftdeck runs as
-`<this python> -m shiftdeck` (same code as the console script, without a $PATH shim). Takes
-~5 minutes on 2 cores, plus the storm (10 minutes by default). Everything listens on
-127.0.0.1; every process started here is stopped at the end, on errors and on Ctrl-C (the pty
-child and the servers also die with this process).
+`<this python> -m shiftdeck` (same code as the console script, without a $PATH shim). 1k, 10k
+and 50k took ~5 minutes on 2 cores with one poll window (each window adds a refresh interval
+per size); 100k and HA take longer; plus the storm (10 minutes by default). Everything
+listens on 127.0.0.1; every process started here is stopped at the end, on errors and on
+Ctrl-C (the pty child and the servers also die with this process).
 
 For each size N it starts a fresh Alertmanager, pushes N alerts (bench/load.py) and waits until
 GET /api/v2/alerts returns N, then measures:
@@ -21,16 +24,29 @@ GET /api/v2/alerts returns N, then measures:
    both print N alerts, and peak RSS (bench/cli_bench.py).
 2. TUI start in a 120x40 pty (what users feel): spawn → the header shows `P1:<n>`, where n is
    the number of critical alerts in the generated data; the header and the table rows are drawn
-   in the same frame. Secondary: the same in-process with Textual's Pilot (headless, from
+   in the same frame; also spawn → the first frame with the header (`P1:` with any count) and
+   whether "loading" was written before the table (progress shown). Secondary: the same in-process with Textual's Pilot (headless, from
    constructing the app until `dashboard.visible_alerts` has N rows; bench/pilot_start.py).
 3. Key latency in the pty: `j` x30, then `/` and `namespace=ns-3` typed one key at a time:
    time from writing the key until the first output byte and until output is quiet for 20 ms,
-   and bytes written per key. Then `j` every 0.2 s for one refresh interval (+1 s), so one
-   press meets a poll of all N alerts: its max is the worst a user waits.
-4. Peak RSS (VmHWM) of the TUI before quitting, and of the CLI command.
+   and bytes written per key. Then `j` every 0.1 s for --poll-windows refresh intervals (one
+   poll of all N alerts each): each interval's slowest press is what its poll cost the user,
+   and the worst of them is judged.
+4. Peak RSS (VmHWM) of the TUI process before quitting, of every child process it started
+   (sampled every 0.5 s; a child's last VmHWM read), their sum (bench/proc_tree.py), and of
+   the CLI command.
 5. Bytes per second written to the terminal while idle for 10 s at 120x40 and 80x24, and while
    holding `j` at 20 presses/s for 3 s (plus how long output continued after the last press).
 6. Table rows touched by a refresh that brought no change (Pilot; the goal is 0).
+
+Goals by size are issue 14's (bench/targets.py): start ≤ 1.5/3/5 s at 10k/50k/100k, a key
+that meets a poll ≤ 50/50/100 ms, RSS ≤ 200/250/400 MiB, CLI / amtool ≤ 1.0/0.9/0.8 at
+1k/10k/50k.
+
+The HA scenario (bench/ha_bench.py; --peers, default 3, --ha-alerts, default 10,000): that many
+independent Alertmanagers, each loaded with the same alerts, configured as one `cluster:`.
+The CLI on the cluster vs the CLI on one peer (goal ≤ 1.2x) and vs amtool on one peer, then the
+TUI as for a size (goals: start ≤ 1.5 s, RSS ≤ 200 MiB, a key that meets a poll ≤ 50 ms).
 
 Then, once: bytes per second at 120x40 and 80x24 while 30 P1 alerts count down to their next
 escalation step (bench/countdown_bench.py; goal 1.5 KB/s).
@@ -40,14 +56,17 @@ Alertmanager, 1,000 of them changing every 2 s (500 firing, 500 resolving), shif
 120x40 pty with `refresh: 2s`; per minute: `j` latency (p50/p95/worst, a press every ~0.5 s,
 5 s timeout), filter keystrokes, RSS and CPU, and whether the header follows the storm.
 
-Scenarios: `sizes` (each of --sizes), `countdowns`, `storm`; pick with --only/--skip, e.g.
-`--only storm` or `--skip storm`. The storm is a marked section of the output: a run without it
-keeps the storm section (and its JSON entry) already in --out, and `--only storm` replaces just
-that section, keeping the rest.
+Scenarios: `sizes` (each of --sizes), `ha`, `countdowns`, `storm`; pick with --only/--skip,
+e.g. `--only storm` or `--skip storm`. Every scenario (and every size) is a marked section of
+the output and an entry of its JSON: a run replaces the sections it measured and keeps the
+others already in --out.
 
-Output: one Markdown table per size with the goal beside each figure ("**NO**" = above its
-goal), machine info and the date; printed and written to --out (plus the raw figures as JSON
-next to it). This is a benchmark: nothing is asserted, figures vary by machine and load.
+Output: a summary of issue 14's figures (bench/summary.py, rebuilt from the JSON on every run;
+`python3 bench/readme_table.py` prints it for the README), the machine, then one Markdown
+table per scenario with the goal beside each figure ("**NO**" = above its goal), each naming
+its command, date and the load average before and after it; printed and written to --out (plus
+the raw figures as JSON next to it). This is a benchmark: nothing is asserted, figures vary by
+machine and load.
 """
 
 from __future__ import annotations
@@ -63,6 +82,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import closing
 from functools import partial
 from pathlib import Path
@@ -74,19 +94,22 @@ sys.path.insert(0, str(BENCH))
 
 import cli_bench  # noqa: E402
 import countdown_bench  # noqa: E402
+import ha_bench  # noqa: E402
 import load  # noqa: E402
+import proc_tree  # noqa: E402
 import report  # noqa: E402
 import storm_bench  # noqa: E402
+import summary  # noqa: E402
+import targets  # noqa: E402
 import tui_bench  # noqa: E402
 from pty_driver import PtySession  # noqa: E402
 
 KIB_PER_MIB = 1024
-GOAL_RATIO = 0.9
 GOAL_CURSOR_MS = 50.0
 GOAL_FILTER_MS = 100.0
-GOAL_RSS_MIB = 200.0
 GOAL_COUNTDOWN_BPS = 1536.0
 COUNTDOWNS = 30
+POLL_KEY_GAP = 0.1
 FILTER_TEXT = "namespace=ns-3"
 FILTER_CLEARED = re.compile(rb"ns-(?!3/)\d+/")
 """A label cell of another namespace (the label column shows namespace/service/pod)."""
@@ -95,8 +118,8 @@ FILTER_CLEARED = re.compile(rb"ns-(?!3/)\d+/")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark shiftdeck against a real Alertmanager (see the module docstring).")
-    parser.add_argument("--sizes", default="1000,10000,50000",
-                        help="comma-separated alert counts (default 1000,10000,50000)")
+    parser.add_argument("--sizes", default="1000,10000,50000,100000",
+                        help="comma-separated alert counts (default 1000,10000,50000,100000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per timed measurement (default 3)")
     parser.add_argument("--out", default=str(BENCH.parent / "docs" / "benchmarks.md"),
                         help="Markdown output path (default docs/benchmarks.md)")
@@ -109,6 +132,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"run only these (comma-separated: {', '.join(SCENARIOS)})")
     parser.add_argument("--skip", metavar="SCENARIOS", default="",
                         help="run all but these (comma-separated)")
+    parser.add_argument("--peers", type=int, default=3,
+                        help="HA scenario: Alertmanagers in the cluster (default 3)")
+    parser.add_argument("--ha-alerts", type=int, default=10_000,
+                        help="HA scenario: alerts in each peer (default 10000)")
+    parser.add_argument("--poll-windows", type=int, default=3,
+                        help="refresh intervals of key presses meeting polls (default 3)")
     parser.add_argument("--storm-minutes", type=float, default=10.0,
                         help="length of the storm (default 10; 2 for a quick look)")
     args = parser.parse_args(argv)
@@ -120,7 +149,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-SCENARIOS = ("sizes", "countdowns", "storm")
+SCENARIOS = ("sizes", "ha", "countdowns", "storm")
 
 
 def _names(parser: argparse.ArgumentParser, text: str) -> set[str]:
@@ -134,7 +163,8 @@ def _names(parser: argparse.ArgumentParser, text: str) -> set[str]:
 # -- measurements ----------------------------------------------------------------------------
 
 
-def bench_cli(rep: report.SizeReport, am_url: str, config: Path, n: int, runs: int) -> None:
+def bench_cli(rep: report.SizeReport, am_url: str, config: Path, n: int, runs: int,
+              goal_ratio: float | None) -> None:
     if shutil.which("curl"):
         curl_argv = ["curl", "-sf", "-o", "/dev/null", am_url + "/api/v2/alerts"]
         curl = cli_bench.time_command(lambda: curl_argv, runs)
@@ -145,10 +175,10 @@ def bench_cli(rep: report.SizeReport, am_url: str, config: Path, n: int, runs: i
     cli_bench.time_command(theirs_argv, 1)
     ours = cli_bench.time_command(ours_argv, runs)
     theirs = cli_bench.time_command(theirs_argv, runs)
-    rep.add("amtool alert query -o json", theirs.seconds, "s")
-    rep.add("shiftdeck alerts --json", ours.seconds, "s")
+    rep.add(targets.CLI_AMTOOL, theirs.seconds, "s")
+    rep.add(targets.CLI_OURS, ours.seconds, "s")
     ratio = statistics.median(ours.seconds) / statistics.median(theirs.seconds)
-    rep.add("ratio shiftdeck / amtool (medians)", [ratio], "x", GOAL_RATIO)
+    rep.add(targets.CLI_RATIO, [ratio], "x", goal_ratio)
     for label, timing in (("shiftdeck alerts --json", ours), ("amtool", theirs)):
         ok = all(c == n for c in timing.counts)
         rep.notes.append(f"{label} printed {timing.counts} alerts per run "
@@ -160,54 +190,67 @@ def bench_cli(rep: report.SizeReport, am_url: str, config: Path, n: int, runs: i
     rep.add("amtool alert query peak RSS", [rss / KIB_PER_MIB] if rss else [], "MiB")
 
 
-def bench_tui(rep: report.SizeReport, config: Path, p1: int, runs: int, presses: int,
-              idle: float, start_timeout: float) -> None:
-    """Start-up over `runs` pty sessions at 120x40; the last one also measures interaction."""
+def bench_tui(rep: report.SizeReport, config: Path, p1: int, args: argparse.Namespace,
+              start_timeout: float, goals: targets.Goals) -> None:
+    """Start-up over `args.runs` pty sessions at 120x40; the last one also measures interaction
+    and the memory of shiftdeck's process tree."""
     marker = tui_bench.p1_marker(p1)
     starts: list[tui_bench.Startup] = []
     interactive: list[report.Metric] = []
-    for run in range(runs):
-        with PtySession(tui_bench.tui_argv(config), cols=120, rows=40) as tui:
+    for run in range(args.runs):
+        with PtySession(tui_bench.tui_argv(config), cols=120, rows=40) as tui, \
+                proc_tree.TreeSampler(tui.pid) as tree:
             starts.append(tui_bench.measure_startup(tui, marker, start_timeout))
             if starts[-1].to_marker is None:
                 why = tui.exit_reason() or f"not seen within {start_timeout:.0f}s"
                 rep.notes.append(f"pty 120x40 run {run + 1}: no {marker.decode().strip()!r}: {why}")
-            elif run == runs - 1:
-                interactive = _interact(tui, presses, idle, _refresh_seconds(config))
-    rep.add("TUI start → table visible (pty 120x40, P1 count in header)",
-            [s.to_marker for s in starts if s.to_marker is not None], "s",
-            note=f"waits for `{marker.decode().strip()}`")
-    rep.add("TUI start → output quiet 100 ms (pty 120x40)",
-            [s.to_settled for s in starts if s.to_settled is not None], "s")
+            elif run == args.runs - 1:
+                interactive = _interact(tui, args, _refresh_seconds(config), goals.poll_key_ms)
+                interactive += _memory(tree.memory(), goals.rss_mib)
+    _startup_metrics(rep, starts, marker, goals.start_s)
     rep.metrics.extend(interactive)
     with PtySession(tui_bench.tui_argv(config), cols=80, rows=24) as small:
         start = tui_bench.measure_startup(small, marker, start_timeout)
         rep.add("TUI start → table visible (pty 80x24)",
                 [start.to_marker] if start.to_marker is not None else [], "s")
         if start.to_marker is not None:
-            rate, writes = tui_bench.idle_output(small, idle)
-            rep.add(f"idle output 80x24 ({idle:g} s)", [rate], "B/s", 0.0, note=f"{writes} writes")
+            rate, writes = tui_bench.idle_output(small, args.idle)
+            rep.add(f"idle output 80x24 ({args.idle:g} s)", [rate], "B/s", 0.0,
+                    note=f"{writes} writes")
 
 
-def _interact(tui: PtySession, presses: int, idle: float, refresh: float) -> list[report.Metric]:
-    """Idle output, cursor and filter latency, scrolling output and peak RSS, in that order."""
+def _startup_metrics(rep: report.SizeReport, starts: list[tui_bench.Startup], marker: bytes,
+                     goal_s: float | None) -> None:
+    shown = [(s, s.to_marker) for s in starts if s.to_marker is not None]
+    rep.add(targets.START, [t for _, t in shown], "s", goal_s,
+            note=f"waits for `{marker.decode().strip()}`")
+    rep.add("TUI start → output quiet 100 ms (pty 120x40)",
+            [s.to_settled for s, _ in shown if s.to_settled is not None], "s")
+    rep.add(targets.FIRST_FRAME, [s.to_header for s in starts if s.to_header is not None], "s",
+            note="the header's `P1:` with any count")
+    leads = [t - s.to_header for s, t in shown if s.to_header is not None]
+    loading = sum(s.loading_text for s, _ in shown)
+    rep.add(targets.HEADER_LEAD, leads, "s",
+            note=f"0 = header and table in one frame; `loading` written before the table in "
+                 f"{loading} of {len(shown)} runs")
+
+
+def _interact(tui: PtySession, args: argparse.Namespace, refresh: float,
+              goal_poll_key_ms: float) -> list[report.Metric]:
+    """Idle output, cursor, poll-meeting and filter latency, scrolling output, in that order."""
     M = report.Metric
-    rate, writes = tui_bench.idle_output(tui, idle)
-    metrics = [M(f"idle output 120x40 ({idle:g} s)", [rate], "B/s", 0.0, note=f"{writes} writes")]
-    keys = tui_bench.cursor_keys(tui, b"j", presses)
+    rate, writes = tui_bench.idle_output(tui, args.idle)
+    metrics = [M(f"idle output 120x40 ({args.idle:g} s)", [rate], "B/s", 0.0,
+                 note=f"{writes} writes")]
+    keys = tui_bench.cursor_keys(tui, b"j", args.presses)
     metrics += [
         M("cursor `j` → first byte", _ms(k.first_byte for k in keys), "ms"),
         M("cursor `j` → repaint settled", _ms(k.settled for k in keys), "ms", GOAL_CURSOR_MS,
-          note=f"{presses} presses; {_missing(keys)}"),
+          note=f"{args.presses} presses; {_missing(keys)}"),
         M("bytes written per `j`", [k.bytes for k in keys], "B",
           note="moving the cursor changes 2 table lines (~0.5 KB)"),
     ]
-    spread = tui_bench.cursor_keys_over(tui, refresh + 1.0)
-    settled = _ms(k.settled for k in spread)
-    metrics.append(M(f"cursor `j` every 0.2 s for one refresh ({refresh + 1:g} s) → settled",
-                     settled, "ms", GOAL_CURSOR_MS,
-                     goal_on="max", note=f"{len(spread)} presses; p95 {_p95(settled):.0f} ms; "
-                                         "the max is the press that met a poll"))
+    metrics += _poll_meeting(tui, refresh, args.poll_windows, goal_poll_key_ms)
     typed = tui_bench.filter_keys(tui, FILTER_TEXT, FILTER_CLEARED)
     chars = typed[1:-1]
     metrics += [
@@ -219,15 +262,44 @@ def _interact(tui: PtySession, presses: int, idle: float, refresh: float) -> lis
           note="includes Textual's ESCDELAY: a lone ESC is reported 100-200 ms late"),
     ]
     scroll_rate, backlog = tui_bench.hold_key(tui, b"j", rate=20.0, seconds=3.0)
-    rss = tui.peak_rss_kb()
     metrics += [
         M("scrolling output (hold `j`, 20/s, 3 s)", [scroll_rate], "B/s"),
         M("scrolling: output after last press", [backlog * 1000], "ms",
           note="> 50 ms means key presses queue up"),
-        M("TUI peak RSS (VmHWM, before quit)", [rss / KIB_PER_MIB] if rss else [], "MiB",
-          GOAL_RSS_MIB),
     ]
     return metrics
+
+
+def _poll_meeting(tui: PtySession, refresh: float, windows: int,
+                  goal_ms: float) -> list[report.Metric]:
+    """`j` every 0.1 s for `windows` refresh intervals: every press, and each interval's worst
+    (the press that met that interval's poll)."""
+    per_window = tui_bench.poll_meeting_keys(tui, refresh, windows, gap=POLL_KEY_GAP)
+    every = [k for window in per_window for k in window]
+    settled = _ms(k.settled for k in every)
+    worst = [max(_ms(k.settled for k in w)) for w in per_window if all(k.settled for k in w)]
+    lost = len(per_window) - len(worst)
+    return [
+        report.Metric(f"cursor `j` every {POLL_KEY_GAP:g} s for {windows} refresh intervals "
+                      f"({refresh:g} s each) → settled", settled, "ms",
+                      note=f"{len(every)} presses; p95 {_p95(settled):.0f} ms; {_missing(every)}"),
+        report.Metric(targets.POLL_KEY, worst, "ms", goal_ms, goal_on="max", timeouts=lost,
+                      note="one figure per refresh interval (one poll each); an interval with a "
+                           "press that got no repaint in 5 s counts as timed out"),
+    ]
+
+
+def _memory(memory: proc_tree.TreeMemory, goal_mib: float) -> list[report.Metric]:
+    root = memory.root_peak_mib
+    return [
+        report.Metric(targets.TUI_RSS, [root] if root is not None else [], "MiB", goal_mib),
+        report.Metric(targets.CHILD_RSS, [memory.children_peak_mib], "MiB",
+                      note=f"{memory.children} child process(es) seen, sampled every 0.5 s"),
+        report.Metric(targets.TREE_RSS,
+                      [root + memory.children_peak_mib] if root is not None else [], "MiB",
+                      goal_mib, note=f"an upper bound; the largest sampled sum of VmRSS was "
+                                     f"{memory.tree_rss_max_mib:.1f} MiB"),
+    ]
 
 
 def _refresh_seconds(config: Path) -> float:
@@ -273,25 +345,58 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> tuple[report.
     rep = report.SizeReport(n)
     alerts = load.make_alerts(n)
     counts = load.expected_counts(alerts)
-    start_timeout = 30.0 + n / 250
+    start_timeout = _start_timeout(n)
+    goals = targets.for_size(n)
     with closing(load.start_alertmanager()) as am:
         version = (am.status().get("versionInfo") or {}).get("version", "?")
         rep.add("load into Alertmanager (push + wait until GET returns N)",
                 [load.load(am, alerts)], "s")
         config = load.write_config(workdir / f"shiftdeck-{n}.yaml", am.url)
         _step("cli")
-        bench_cli(rep, am.url, config, n, args.runs)
+        bench_cli(rep, am.url, config, n, args.runs, goals.cli_ratio)
         _step("tui (pty)")
-        bench_tui(rep, config, counts["P1"], args.runs, args.presses, args.idle, start_timeout)
+        bench_tui(rep, config, counts["P1"], args, start_timeout, goals)
         _step("tui (pilot)")
         bench_pilot(rep, config, n, args.runs, start_timeout)
     rep.notes.append(f"expected header counts: {counts}")
     return rep, version
 
 
+def _start_timeout(n: int) -> float:
+    return 30.0 + n / 250
+
+
+def bench_ha(args: argparse.Namespace, workdir: Path) -> tuple[report.SizeReport, str]:
+    """`args.peers` Alertmanagers with the same `args.ha_alerts` alerts, one cluster to
+    shiftdeck: the CLI against one peer and amtool, then the TUI as for a size."""
+    n, count = args.ha_alerts, args.peers
+    print(f"== HA: {count} peers × {n:,} alerts, one cluster", file=sys.stderr, flush=True)
+    rep = report.SizeReport(n, key="ha", title=f"{count} HA peers × {n:,} alerts (one cluster)",
+                            data={"peers": count})
+    rep.intro.append(f"{count} independent Alertmanagers, each loaded with the same {n:,} "
+                     "alerts, configured as one `cluster:` (bench/ha_bench.py). The header and "
+                     "the CLI must count each alert once.")
+    alerts = load.make_alerts(n)
+    counts = load.expected_counts(alerts)
+    with ha_bench.peers(count, alerts) as (ams, load_seconds):
+        version = (ams[0].status().get("versionInfo") or {}).get("version", "?")
+        rep.add("load into each peer (push + wait until GET returns N)", load_seconds, "s")
+        config = load.write_cluster_config(workdir / "shiftdeck-ha.yaml",
+                                           [am.url for am in ams])
+        one_peer = load.write_config(workdir / "shiftdeck-ha-one.yaml", ams[0].url)
+        _step("cli")
+        ha_bench.bench_cli(rep, ams[0].url, config, one_peer, n, args.runs,
+                           targets.HA.cli_ratio)
+        _step("tui (pty)")
+        bench_tui(rep, config, counts["P1"], args, _start_timeout(n), targets.HA)
+    rep.notes.append(f"expected header counts: {counts}")
+    return rep, version
+
+
 def bench_countdowns(seconds: float) -> report.SizeReport:
     """Output while 30 P1 alerts count down to their next escalation step (the table only)."""
-    rep = report.SizeReport(COUNTDOWNS, title=f"{COUNTDOWNS} P1 alerts with live escalation "
+    rep = report.SizeReport(COUNTDOWNS, key="countdowns",
+                            title=f"{COUNTDOWNS} P1 alerts with live escalation "
                             "countdowns (roster and ladders configured, detail pane hidden)")
     print(f"== {COUNTDOWNS} live countdowns", file=sys.stderr, flush=True)
     settings = argparse.Namespace(alerts=COUNTDOWNS, seconds=seconds)
@@ -360,79 +465,95 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)  # cleanup runs on `kill` too
-    command = "python3 bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = ("python3 bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)).strip()
     started = time.monotonic()
     load_before = os.getloadavg()
-    reports, version = [], "?"
-    storm: tuple[report.SizeReport, str] | None = None
     source = _working_tree_source()
     try:
         with tempfile.TemporaryDirectory(prefix="shiftdeck-bench-") as tmp:
             if args.rev:
                 source = use_revision(args.rev, Path(tmp))
-            if "sizes" in args.scenarios:
-                for n in args.sizes:
-                    rep, version = bench_size(n, args, Path(tmp))
-                    reports.append(rep)
-            if "countdowns" in args.scenarios:
-                reports.append(bench_countdowns(args.idle))
-            if "storm" in args.scenarios:
-                rep, section, version = bench_storm(args, Path(tmp), command.strip(), source)
-                storm = (rep, section)
+            done, sections, version = run_scenarios(args, Path(tmp), command, source)
     except KeyboardInterrupt:
         print("\ninterrupted: every process started by the benchmark was stopped",
               file=sys.stderr)
         return 130
     total = time.monotonic() - started
+    info = report.machine_info(version, " ".join(cli_bench.shiftdeck_cmd()), source, load_before)
     out = Path(args.out)
-    old_text = out.read_text() if out.exists() else ""
-    if reports:
-        info = report.machine_info(version, " ".join(cli_bench.shiftdeck_cmd()), source,
-                                   load_before)
-        text = report.document(info, reports, command.strip())
-        text += f"\nTotal benchmark time: {total:.0f} s\n"
-        kept = report.extract_section(old_text, STORM_KEY) if storm is None else None
-        if kept:
-            text += "\n" + kept
-    else:
-        text = old_text or "# shiftdeck benchmark\n"
-    if storm is not None:
-        text = report.replace_section(text, STORM_KEY, report.wrap_section(
-            STORM_KEY, STORM_HEADING + storm[1]))
+    text = write_results(out, done, sections, report.machine_section(info, command, total))
     print(text)
     print(f"Total benchmark time: {total:.0f} s", file=sys.stderr)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    entries = [{"size": r.size, "metrics": [m.__dict__ for m in r.metrics], "notes": r.notes}
-               for r in reports]
-    if storm is not None:
-        rep = storm[0]
-        entries.append({"size": rep.size, "metrics": [m.__dict__ for m in rep.metrics],
-                        "notes": rep.notes, **rep.data})
-    entries = _merge_json(out.with_suffix(".json"), entries, bool(reports), storm is not None)
-    out.with_suffix(".json").write_text(json.dumps(entries, indent=1))
     print(f"written to {out} (raw figures: {out.with_suffix('.json')})", file=sys.stderr)
     return 0
+
+
+def run_scenarios(args: argparse.Namespace, workdir: Path, command: str, source: str
+                  ) -> tuple[list[report.SizeReport], dict[str, str], str]:
+    """Every scenario asked for: (their reports, their wrapped sections by key, the
+    Alertmanager version)."""
+    done: list[report.SizeReport] = []
+    version = "?"
+    for step in _plan(args, workdir):
+        started, load_before = time.monotonic(), os.getloadavg()[0]
+        rep, step_version = step()
+        rep.data["run"] = report.run_info(command, source, started, load_before)
+        rep.intro[:0] = [report.run_line(rep.data["run"])] + ([""] if rep.intro else [])
+        done.append(rep)
+        version = step_version if step_version != "?" else version
+    sections = {r.section_key: report.wrap_section(r.section_key, report.size_table(r))
+                for r in done}
+    if "storm" in args.scenarios:
+        rep, text, version = bench_storm(args, workdir, command, source)
+        rep.key = STORM_KEY
+        done.append(rep)
+        sections[STORM_KEY] = report.wrap_section(STORM_KEY, STORM_HEADING + text)
+    return done, sections, version
+
+
+def _plan(args: argparse.Namespace, workdir: Path
+          ) -> list[Callable[[], tuple[report.SizeReport, str]]]:
+    plan: list[Callable[[], tuple[report.SizeReport, str]]] = []
+    if "sizes" in args.scenarios:
+        plan += [partial(bench_size, n, args, workdir) for n in args.sizes]
+    if "ha" in args.scenarios:
+        plan.append(partial(bench_ha, args, workdir))
+    if "countdowns" in args.scenarios:
+        plan.append(lambda: (bench_countdowns(args.idle), "?"))
+    return plan
+
+
+def write_results(out: Path, done: list[report.SizeReport], sections: dict[str, str],
+                  machine: str) -> str:
+    """Merge this run into `out` and its JSON (sections that did not run are kept), with a
+    fresh summary; returns the document."""
+    old_text = out.read_text() if out.exists() else ""
+    entries = report.merge_entries(_read_entries(out.with_suffix(".json")),
+                                   [r.entry() for r in done])
+    fresh = {**sections,
+             "summary": report.wrap_section("summary", SUMMARY_HEADING + summary.markdown(entries)),
+             "machine": report.wrap_section("machine", machine)}
+    text = report.assemble(old_text, report.head(), fresh)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(entries, indent=1))
+    return text
 
 
 STORM_KEY = "storm"
 STORM_HEADING = ("## Storm\n\nHow to read it: bench/storm_bench.py's docstring. Replaced by "
                  "`python3 bench/run.py --only storm`; kept by runs that skip it.\n\n")
+SUMMARY_HEADING = ("## Summary (issue 14)\n\nEach figure from the latest run of its scenario "
+                   "(the last column: when, and the machine's load average before → after). "
+                   "The README's table: `python3 bench/readme_table.py`.\n\n")
 
 
-def _merge_json(path: Path, entries: list[dict], ran_main: bool, ran_storm: bool) -> list[dict]:
-    """The entries of this run, plus the old file's entries for what did not run (the storm,
-    or everything else)."""
+def _read_entries(path: Path) -> list[dict]:
     try:
         old = json.loads(path.read_text())
     except (OSError, ValueError):
-        old = []
-    if not isinstance(old, list):
-        old = []
-    def is_storm(entry: object) -> bool:
-        return isinstance(entry, dict) and entry.get("scenario") == STORM_KEY
-    kept = [e for e in old if (is_storm(e) and not ran_storm) or (not is_storm(e) and not ran_main)]
-    return entries + kept if ran_main else kept + entries
+        return []
+    return [e for e in old if isinstance(e, dict)] if isinstance(old, list) else []
 
 
 if __name__ == "__main__":

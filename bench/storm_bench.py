@@ -65,6 +65,7 @@ for _tests in (BENCH.parent / "tests", BENCH.parent / "tests" / "support"):
 sys.path.insert(0, str(BENCH))
 
 import load  # noqa: E402
+import proc_tree  # noqa: E402
 import report  # noqa: E402
 import tui_bench  # noqa: E402
 from pty_driver import QUIET, PtySession  # noqa: E402
@@ -216,28 +217,10 @@ class Storm(threading.Thread):
 # -- /proc -------------------------------------------------------------------------------------
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        todo.extend(children.get(p, []))
-    return found
-
-
 def proc_usage(pid: int) -> tuple[float, float, int]:
     """(CPU seconds utime+stime, RSS MiB, processes) of `pid` and its descendants."""
     cpu, rss, count = 0.0, 0.0, 0
-    for p in _descendants(pid):
+    for p in proc_tree.descendants(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()

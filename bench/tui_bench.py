@@ -19,6 +19,10 @@ from pty_driver import QUIET, PtySession, die_with_parent
 
 BENCH = Path(__file__).resolve().parent
 ESC = b"\x1b"
+HEADER = re.compile(rb"P1:\d+ ")
+"""The header's P1 segment with any count: the first frame (before the first poll, `P1:0 `)."""
+LOADING = re.compile(r"(?i)\bloading\b")
+TERMINAL_ESCAPES = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|.)", re.S)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,10 @@ class Startup:
     """Seconds from spawn until the header shows the expected P1 count (table populated)."""
     to_settled: float | None
     """Seconds from spawn until output then stayed quiet for 100 ms (frame complete)."""
+    to_header: float | None = None
+    """Seconds from spawn until the first frame with the header (any P1 count)."""
+    loading_text: bool = False
+    """Whether "loading" was written before the table was shown."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,16 @@ def p1_marker(p1_count: int) -> bytes:
 
 
 def measure_startup(tui: PtySession, marker: bytes, timeout: float) -> Startup:
+    header = tui.wait_for(HEADER, timeout)
     seen = tui.wait_for(marker, timeout)
     if seen is None:
         return Startup(None, None)
     settled = tui.wait_quiet(0.100, timeout=timeout)
-    return Startup(seen - tui.started_at, max(seen, settled) - tui.started_at)
+    before_table = b"".join(tui.chunks_between(tui.started_at, seen))
+    text = TERMINAL_ESCAPES.sub(b"", before_table).decode(errors="replace")
+    loading = bool(LOADING.search(text))
+    return Startup(seen - tui.started_at, max(seen, settled) - tui.started_at,
+                   None if header is None else header - tui.started_at, loading)
 
 
 def idle_output(tui: PtySession, seconds: float) -> tuple[float, int]:
@@ -78,6 +91,13 @@ def cursor_keys_over(tui: PtySession, seconds: float, gap: float = 0.2,
         timings.append(KeyTiming(key.decode(), *tui.press(key)))
         time.sleep(gap)
     return timings
+
+
+def poll_meeting_keys(tui: PtySession, refresh: float, windows: int,
+                      gap: float = 0.1, key: bytes = b"j") -> list[list[KeyTiming]]:
+    """Press `key` every ~`gap` s for `windows` refresh intervals, one list per interval: each
+    interval holds one poll, so its slowest press is what that poll cost the user."""
+    return [cursor_keys_over(tui, refresh, gap, key) for _ in range(windows)]
 
 
 def filter_keys(tui: PtySession, text: str, cleared: re.Pattern[bytes]) -> list[KeyTiming]:
