@@ -43,6 +43,7 @@ class PollerProcess:
         self._waiting: dict[int, asyncio.Future[Diff]] = {}
         self._numbers = itertools.count()
         self._takers: dict[int, ProcessSource] = {}
+        self._listening = False
 
     def join(self, index: int, source: ProcessSource) -> None:
         self._takers[index] = source
@@ -54,7 +55,9 @@ class PollerProcess:
 
     async def ask(self, index: int, now: datetime) -> Diff:
         """One poll of source `index`: its Diff (already applied to the source)."""
-        connection = self._connection or self._start()
+        connection = self._connection or self.start()
+        if not self._listening:
+            self._listen(connection, asyncio.get_running_loop())
         number = next(self._numbers)
         future = self._waiting[number] = asyncio.get_running_loop().create_future()
         try:
@@ -65,9 +68,10 @@ class PollerProcess:
         finally:
             self._waiting.pop(number, None)
 
-    def _start(self) -> Connection:
+    def start(self) -> Connection:
         """A new interpreter (not a fork: the UI has threads), speaking over a socket pair;
-        its output goes nowhere (the terminal is the UI's)."""
+        its output goes nowhere (the terminal is the UI's). Called before the UI starts, its
+        imports overlap the UI's."""
         mine, theirs = socket.socketpair()
         with theirs:
             process = subprocess.Popen(
@@ -76,11 +80,14 @@ class PollerProcess:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         connection = Connection(mine.detach())
         connection.send(self._upstreams)
-        self._process, self._connection = process, connection
-        threading.Thread(target=self._read, args=(connection, process,
-                                                  asyncio.get_running_loop()),
-                         daemon=True, name="shiftdeck-poller-reader").start()
+        self._process, self._connection, self._listening = process, connection, False
         return connection
+
+    def _listen(self, connection: Connection, loop: asyncio.AbstractEventLoop) -> None:
+        assert self._process is not None
+        self._listening = True
+        threading.Thread(target=self._read, args=(connection, self._process, loop),
+                         daemon=True, name="shiftdeck-poller-reader").start()
 
     def _read(self, connection: Connection, process: subprocess.Popen[bytes],
               loop: asyncio.AbstractEventLoop) -> None:
@@ -196,11 +203,13 @@ class ProcessSource:
 
 
 def polled_apart(config: Any) -> list[Source]:
-    """The config's Alertmanagers and Prometheus servers, polled in one poller process."""
+    """The config's Alertmanagers and Prometheus servers, polled in one poller process
+    (started now)."""
     upstreams = [*(("alertmanager", u) for u in config.alertmanagers),
                  *(("prometheus", u) for u in config.prometheus)]
     if not upstreams:
         return []
     poller = PollerProcess(upstreams)
+    poller.start()
     return [ProcessSource(poller, index, kind, upstream)
             for index, (kind, upstream) in enumerate(upstreams)]
