@@ -234,3 +234,25 @@ def test_dashboard_with_pagerduty(snap_compare, size):
     with serving(api) as url:
         app = make_app(extra=account_yaml(url), poll=True, clock=clock, refresh="60s")
         assert snap_compare(app, terminal_size=size, run_before=paged)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_dashboard_loading_before_any_answer(snap_compare, size):
+    """No alert source has answered yet: the table says whom it is loading alerts from."""
+    from shiftdeck.config import load_config_text
+
+    from .support.app_factory import NOWHERE
+    from .support.helpers import ROSTER_YAML
+    from .support.screen import screen_text
+    from .support.waiting import wait_until
+
+    config = load_config_text(
+        f"user: alice\n{ROSTER_YAML}alertmanagers:\n"
+        f"  - {{name: am-1, url: '{NOWHERE}', cluster: prod}}\n"
+        f"  - {{name: am-2, url: '{NOWHERE}', cluster: prod}}\n"
+        f"prometheus:\n  - {{name: prometheus-main, url: '{NOWHERE}'}}\n", source="(test)")
+
+    async def painted(pilot):
+        await wait_until(pilot, lambda: "loading alerts" in screen_text(pilot.app))
+
+    assert snap_compare(make_app(config=config), terminal_size=size, run_before=painted)

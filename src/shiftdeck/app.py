@@ -1,8 +1,9 @@
 """ShiftdeckApp: wiring only. Themes, keymap, one poller per source, the screens, and the one
 place where messages are handled: each request becomes a worker calling a service.
 
-A poll's way: source → `ShiftRunner` (`Shift.apply` and its events' journal records, off the
-event loop for large boards) → `_show`: records to the journal, pages, the new Shift shown.
+A poll's way: source → `ShiftRunner` (`Shift.apply`, its events' journal records and the ack
+keeper's plan, off the event loop for large boards) → `_show`: records to the journal, pages,
+the new Shift shown; then the plan's writes (`Requests.keep_acks`).
 """
 
 from __future__ import annotations
@@ -97,11 +98,12 @@ class ShiftdeckApp(App[None]):
         self.crashes = Crashes(self.sources, clock, self.notify, self.log.error, self._rebuild)
         shift = Shift(ShiftPolicy(config.severity, config.escalation, config.resolved_retention),
                       config.roster)
-        self.runner = ShiftRunner(shift, config.user, clock, self._show)
         self.pager = Pager(config.notify, clock, self.notify, lambda: self.bell(),
                            self._to_terminal)
-        self.requests = Requests(self.writer, config, clock, self.runner.record, self.notify,
-                                 self.sources.wake_all, self.pagerduty.pagers)
+        self.requests = Requests(self.writer, config, clock, lambda rs: self.runner.record(rs),
+                                 self.notify, self.sources.wake_all, self.pagerduty.pagers,
+                                 start=self._write)
+        self.runner = ShiftRunner(shift, config.user, clock, self._show, acks=self.requests)
         prometheus = [s for s in self._sources if isinstance(s, PrometheusClient)]
         self.services = Services(Clipboard(self._to_terminal), RunbookLoader(config, self.kube),
                                  MetricFetcher(prometheus, clock), self.kube,
@@ -217,8 +219,6 @@ class ShiftdeckApp(App[None]):
         self.dashboard.show_shift(shift)
         if shift.board.alerts:
             freeze_startup_heap()
-        if (extension := self.requests.ack_extensions(shift.board)) is not None:
-            self._write(extension)
 
     def tick(self) -> None:
         self.runner.tick(self.clock.now())

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .alerts import Alert, AlertState
 from .durations import format_age, format_duration
+from .health import Health, SourceHealth
 from .matchers import Matcher
 from .ordering import AlertOrder, order_alerts
 from .pager import ACKNOWLEDGED, TRIGGERED, Incident
+from .sanitize import clean_line
 from .severity import SeverityPolicy
 from .silences import Silence, SilenceState
 
@@ -292,3 +294,85 @@ def _ends_soon(silence: Silence, now: datetime, warn_before: timedelta,
     if acks_extended and silence.is_ack:
         return False
     return silence.state is SilenceState.ACTIVE and silence.ends_at - now <= warn_before
+
+
+# -- start-up: the table's words until the first alert source answers ------------------------ #
+
+@dataclass(frozen=True, slots=True)
+class Startup:
+    """The table's words before its first rows: the sources alerts are loading from and those
+    that failed before answering, named as `source_names` names them; `count`, the alerts on
+    their way, once an answer says it."""
+
+    loading: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    count: int | None = None
+
+    def lines(self, width: int, measure: Callable[[str], int] = len) -> tuple[str, ...]:
+        loading = [loading_text(self.loading, self.count, width, measure)] if self.loading else []
+        failed = [failed_text(self.failed, width, measure)] if self.failed else []
+        return tuple(loading + failed)
+
+
+def source_names(alertmanagers: Iterable[tuple[str, str]], prometheus: Iterable[str]
+                 ) -> list[str]:
+    """Alertmanagers (name, cluster) by cluster with their members, "prod (am-1, am-2)" (a
+    member named as its cluster: "prod"), then each Prometheus; sanitised."""
+    clusters: dict[str, list[str]] = {}
+    for name, cluster in alertmanagers:
+        clusters.setdefault(clean_line(cluster or name), []).append(clean_line(name))
+    return [cluster if members == [cluster] else f"{cluster} ({', '.join(members)})"
+            for cluster, members in clusters.items()] + [clean_line(p) for p in prometheus]
+
+
+def startup_of(alertmanagers: Sequence[tuple[str, str]], prometheus: Sequence[str],
+               health: Iterable[SourceHealth], count: int | None = None) -> Startup | None:
+    """What the empty table says before its first rows. Until an alert source answers: those
+    awaited and those that failed. Once one has: with `count` (its alerts, their rows still
+    being made) the sources that answered and the count, else nothing."""
+    known = {(h.kind, h.name): h.health for h in health}
+
+    def state(kind: str, name: str) -> Health:
+        return known.get((kind, name), Health.WAITING)
+
+    def named(*states: Health) -> tuple[str, ...]:
+        return tuple(source_names(
+            [(n, c) for n, c in alertmanagers if state("alertmanager", n) in states],
+            [n for n in prometheus if state("prometheus", n) in states]))
+
+    if answered := named(Health.OK, Health.STALE):
+        return Startup(answered, count=count) if count is not None else None
+    startup = Startup(named(Health.WAITING), named(Health.DOWN))
+    return startup if startup.loading or startup.failed else None
+
+
+def loading_text(names: Sequence[str], count: int | None = None, width: int = 80,
+                 measure: Callable[[str], int] = len) -> str:
+    """" loading alerts from prod (am-1, am-2) and prometheus-main…" (with `count`: "loading
+    12,400 alerts from …"), naming the sources that fit in `width` cells and counting the rest."""
+    alerts = "alerts" if count is None else f"{count:,} alerts"
+    return _naming(f" loading {alerts} from ", names, "…", width, measure)
+
+
+def failed_text(names: Sequence[str], width: int = 80, measure: Callable[[str], int] = len
+                ) -> str:
+    """" prod (am-1) failed before answering (why: above)": the banner above says why."""
+    return _naming(" ", names, " failed before answering (why: above)", width, measure)
+
+
+def _naming(before: str, names: Sequence[str], after: str, width: int,
+            measure: Callable[[str], int]) -> str:
+    """`before` + as many of `names` as fit ("a, b and 3 more") + `after`, cut to `width`."""
+    text = before + after
+    for shown in range(len(names), 0, -1):
+        rest = len(names) - shown
+        text = before + _listed([*names[:shown], *([f"{rest} more"] if rest else [])]) + after
+        if measure(text) <= width:
+            return text
+    while text and measure(text) > width:
+        text = text[:-2] + "…"
+    return text
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

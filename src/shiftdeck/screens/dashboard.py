@@ -39,7 +39,7 @@ from ..domain.silences import SilenceRequest
 from ..domain.status import compose_update
 from ..domain.ordering import AlertOrder
 from ..domain.view import (RESOLVED_KEY, AlertRow, Grouping, IncidentRow, alert_matches,
-                           expiring_soon, order_for, select_rows)
+                           Startup, expiring_soon, order_for, select_rows, startup_of)
 from ..messages import (AckRequested, NoteAdded, SilenceRequested, StatusUpdatePosted,
                         UnackRequested)
 from ..services.bundle import Services
@@ -131,6 +131,10 @@ class DashboardScreen(Screen):
         self.marked: frozenset[str] = frozenset()
         self._silences: SilencesScreen | None = None
         """The silences screen last opened from here: it is kept up to date while shown."""
+        self._alertmanagers = [(a.name, a.cluster) for a in config.alertmanagers]
+        self._prometheus = [p.name for p in config.prometheus]
+        self._filled = False
+        """The table was given the rows of a board with alerts: no start-up words again."""
 
     @property
     def board(self) -> Board:
@@ -210,6 +214,15 @@ class DashboardScreen(Screen):
                              acks_extended=self._config.ack.extend and not self._config.read_only)
         self.query_one(HeaderBar).show(board.health, board.counts(levels), now, soon, roster)
         self.query_one(SourceBanner).show(board.health)
+        self.query_one(AlertTable).show_startup(self._startup(board))
+
+    def _startup(self, board: Board) -> Startup | None:
+        """The empty table's words until the first rows: whom alerts load from; once an answer
+        is in and its rows are being selected, how many."""
+        if self._filled:
+            return None
+        return startup_of(self._alertmanagers, self._prometheus, board.health,
+                          count=len(board.alerts) or None)
 
     def _show_rows(self) -> None:
         shift = self.shift
@@ -242,6 +255,9 @@ class DashboardScreen(Screen):
         if self.marked:
             self.marked = frozenset(key for key in self.marked if key in rows.index)
         table = self.query_one(AlertTable)
+        if shift.board.alerts and not self._filled:
+            self._filled = True
+            table.show_startup(None)
         table.show_rows(rows)
         table.show_marks(self.marked)
         self._show_detail()

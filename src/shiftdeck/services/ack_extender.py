@@ -30,8 +30,16 @@ class AckExtender:
 
     def plan(self, board: Board) -> AckPlan:
         """What to write now (nothing already being written); marks it in flight."""
-        plan = plan_acks(board, self._writer.now_at, self._settings, self._team,
+        return self.claim(self.planned(board))
+
+    def planned(self, board: Board) -> AckPlan:
+        """What the board asks for, writes in flight included: reads only, so it may run in
+        any thread (the ShiftRunner's, for large boards)."""
+        return plan_acks(board, self._writer.now_at, self._settings, self._team,
                          team_only=self._team_only, settle=self._settle)
+
+    def claim(self, plan: AckPlan) -> AckPlan:
+        """On the event loop: `plan` less what is being written, marked in flight."""
         plan = plan.without(self._in_flight)
         self._in_flight.update(plan.ids)
         return plan

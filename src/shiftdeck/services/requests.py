@@ -2,7 +2,9 @@
 write path (writes.py), journaled for what Alertmanager accepted (even on partial failure),
 told to the user; notes, status updates and commands journaled. An ack of an alert PagerDuty
 pages for acknowledges the incident too; incidents are resolved and snoozed. The app runs each
-write in a worker; nothing here knows of textual."""
+write in a worker; nothing here knows of textual. The ack keeper (kthxbye's job) is planned where
+each poll is applied (`plan_acks`, for the ShiftRunner) and started from the event loop
+(`keep_acks`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 
 from .. import writes
 from ..clock import Clock
-from ..domain.acks import team_of
+from ..domain.acks import AckPlan, team_of
 from ..domain.alerts import Alert, AlertState
 from ..domain.durations import format_duration
 from ..domain.board import Board
@@ -31,10 +33,11 @@ class Requests:
     def __init__(self, writer: writes.Writer, config: Any, clock: Clock,
                  record: Callable[[Sequence[Record]], None], notify: Notifier,
                  refresh: Callable[[], None],
-                 pagers: Mapping[str, writes.Pager] | None = None) -> None:
+                 pagers: Mapping[str, writes.Pager] | None = None, *,
+                 start: Callable[[Awaitable[None]], None]) -> None:
         """`record` puts records into the Shift and the journal; `refresh` polls every source
         at once (so the screen shows what Alertmanager now holds); `pagers`: the PagerDuty
-        accounts by name."""
+        accounts by name; `start` runs a write of the ack keeper's in a worker."""
         self._writer = writer
         self._pagers = dict(pagers or {})
         self._config = config
@@ -42,6 +45,7 @@ class Requests:
         self._record = record
         self._notify = notify
         self._refresh = refresh
+        self._start = start
         self._extender = AckExtender(writer, config.ack, team_of(config.user, config.roster.people))
         self._running: list[str] = []
 
@@ -189,17 +193,18 @@ class Requests:
                              said=lambda o: f"Silence {', '.join(o.done)} created "
                                             f"({len(silence.matchers)} matcher(s)).")
 
-    def ack_extensions(self, board: Board) -> Awaitable[None] | None:
-        """kthxbye's job: the write extending the acks due now and ending those whose alerts
-        resolved (ack.until_resolved), if any; none when read-only."""
-        if self._config.read_only:
-            return None
-        plan = self._extender.plan(board)
-        if not plan:
-            return None
-        return self.write("Keep acks", self._extender.keep(plan), quiet=True,
-                          records=lambda outcome: self._extender.records(
-                              plan, outcome, self._config.user, self._clock.now()))
+    def plan_acks(self, board: Board) -> AckPlan:
+        """kthxbye's job, decided: the acks due an extension now and those whose alerts
+        resolved (ack.until_resolved); nothing when read-only. Reads only (any thread)."""
+        return AckPlan() if self._config.read_only else self._extender.planned(board)
+
+    def keep_acks(self, plan: AckPlan) -> None:
+        """Start the write of `plan`, less what is being written already (event loop)."""
+        plan = self._extender.claim(plan)
+        if plan:
+            self._start(self.write("Keep acks", self._extender.keep(plan), quiet=True,
+                                   records=lambda outcome: self._extender.records(
+                                       plan, outcome, self._config.user, self._clock.now())))
 
     def note(self, alert: Alert, text: str) -> None:
         self._record([note_record(alert, self._config.user, self._clock.now(), text)])

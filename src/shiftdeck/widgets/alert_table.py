@@ -7,6 +7,8 @@ changed touches nothing. Untrusted text only ever becomes Segment text, never ma
 A row whose alert PagerDuty pages for shows the incident instead of the modelled ladder: its
 countdown is PagerDuty's next escalation (`PD 4m10s`), its ESCALATION who is paged or who
 acknowledged. Incidents that match no alert are rows of their own, drawn apart.
+
+Until the first alert source answers, the empty table says so in words (`show_startup`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..domain.durations import format_age
 from ..domain.escalation import Escalation, countdown_text
 from ..domain.pager import ACKNOWLEDGED, TRIGGERED, Correlation, Incident
 from ..domain.severity import SeverityPolicy
-from ..domain.view import AlertRow, GroupRow, IncidentRow, ResolvedRow, Row
+from ..domain.view import AlertRow, GroupRow, IncidentRow, ResolvedRow, Row, Startup
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._escalations: Mapping[str, Escalation] = {}
         self._pages = Correlation()
         self._update_due: frozenset[str] = frozenset()
+        self._startup: Startup | None = None
         self.mutations = 0
         """Rows repainted because their content changed; benchmarks read it."""
 
@@ -246,6 +249,12 @@ class AlertTable(ScrollView, can_focus=True):
 
     def _on_screen(self, index: int) -> bool:
         return index in self._visible()
+
+    def show_startup(self, startup: Startup | None) -> None:
+        """What to say while no alert source has answered (None: they have)."""
+        if startup != self._startup:
+            self._startup = startup
+            self.refresh()
 
     def show_marks(self, marked: frozenset[str]) -> None:
         """Show which rows are marked; repaints only rows whose mark changed."""
@@ -410,7 +419,7 @@ class AlertTable(ScrollView, can_focus=True):
         if index >= len(self._rows):
             self._drawn_ages.pop(index, None)
             self._drawn_countdowns.pop(index, None)
-            return Strip.blank(width, self.rich_style)
+            return self._startup_strip(index, width)
         row = self._rows[index]
         is_cursor = index == self._cursor
         age = _age_of(row, self._clock.now())
@@ -427,6 +436,13 @@ class AlertTable(ScrollView, can_focus=True):
             strip = self._row_strip(row, columns, width, is_cursor, marked)
             self._strips[cache_key] = strip
         return strip
+
+    def _startup_strip(self, index: int, width: int) -> Strip:
+        lines = self._startup.lines(width, cell_len) if self._startup and not self._rows else ()
+        if index >= len(lines):
+            return Strip.blank(width, self.rich_style)
+        style = self.rich_style + self._style("alert-table--muted")
+        return Strip([Segment(lines[index], style)]).adjust_cell_length(width, style)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name)
