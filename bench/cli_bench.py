@@ -1,5 +1,26 @@
 """One-shot commands: wall time, alert count and peak RSS of `shiftdeck alerts --json` and
-`amtool alert query -o json` against the same Alertmanager."""
+`amtool alert query -o json` against the same Alertmanager.
+
+Side by side, runs interleaved (a load that comes and goes hits both alike):
+
+    python3 bench/cli_bench.py 1000 10000 50000 --runs 7
+
+How `shiftdeck alerts` starts (issue 14; measured on the 2-core machine, load ~2):
+- It reads only `alertmanagers` and `prometheus` of the config (yaml, config.walker,
+  config.upstreams), imports the sources (asyncio, httpx) and polls in a thread; the rest of
+  the config, the CLI and the view are imported while the servers work (Alertmanager: ~0.26 s
+  to its first byte at 10k alerts, ~1.2 s at 50k). The main thread waits until the requests are
+  out (httpcore's trace extension), else the two threads share the interpreter lock and the
+  connect came ~150 ms later. The whole config is still loaded and checked before anything is
+  printed; its upstreams must be those polled.
+- `import httpx` imports httpx's own command-line client when click, rich and pygments are
+  installed (they are: textual and recurring-ical-events need them): ~45 ms; httpcore imports
+  trio when installed: ~25 ms. The one-shot commands mark both absent (__main__.py).
+- Not ours, and the floor at 1k alerts: `python3 -c pass` takes 67 ms here (10 ms with -S: this
+  machine's site-packages .pth files), and importing all that `alerts` needs takes ~0.28 s, of
+  which the config model and the domain modules it needs ~0.11 s (domain.commands compiles its
+  default patterns at import: ~33 ms). amtool answers 1k alerts in ~0.1 s.
+"""
 
 from __future__ import annotations
 
@@ -62,6 +83,19 @@ def time_command(make_argv: Callable[[], list[str]], runs: int,
     return CommandTiming(seconds, counts, failures)
 
 
+def time_interleaved(argvs: dict[str, Callable[[], list[str]]], runs: int,
+                     timeout: float = 300.0) -> dict[str, CommandTiming]:
+    """Each command once per round, `runs` rounds (after one warm-up round)."""
+    for make_argv in argvs.values():
+        time_command(make_argv, 1, timeout)
+    rounds = [{name: time_command(make_argv, 1, timeout) for name, make_argv in argvs.items()}
+              for _ in range(runs)]
+    return {name: CommandTiming([s for r in rounds for s in r[name].seconds],
+                                [c for r in rounds for c in r[name].counts],
+                                [f for r in rounds for f in r[name].failures])
+            for name in argvs}
+
+
 def _json_len(out: bytes) -> int | None:
     try:
         data = json.loads(out)
@@ -101,3 +135,46 @@ def _rss_with_rusage(argv: list[str], timeout: float) -> int | None:
         return int(out.stdout.strip())
     except ValueError:
         return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import statistics
+
+    import load
+
+    parser = argparse.ArgumentParser(description="shiftdeck alerts --json vs amtool, side by side")
+    parser.add_argument("sizes", nargs="+", type=int, metavar="N", help="alerts loaded")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="cli-bench-") as workdir:
+        for n in args.sizes:
+            am = load.start_alertmanager()
+            try:
+                load.load(am, load.make_alerts(n))
+                config = load.write_config(Path(workdir) / f"config-{n}.yaml", am.url)
+                # 50k alerts on a busy machine can outlast the default 10s timeout.
+                config.write_text(config.read_text().replace("}", ", timeout: 60s}"))
+                before = _load_average()
+                timings = time_interleaved({"shiftdeck": lambda: shiftdeck_argv(config),
+                                            "amtool": lambda: amtool_argv(am.url)}, args.runs)
+            finally:
+                am.close()
+            ours, theirs = (statistics.median(timings[k].seconds) for k in ("shiftdeck", "amtool"))
+            failed = sum(len(t.failures) for t in timings.values())
+            wrong = sum(c != n for t in timings.values() for c in t.counts)
+            print(f"{n:>6} alerts: shiftdeck {ours:.3f}s amtool {theirs:.3f}s "
+                  f"ratio {ours / theirs:.2f} (medians of {args.runs}; load {before} -> "
+                  f"{_load_average()}; {failed} failed, {wrong} wrong counts)", flush=True)
+    return 0
+
+
+def _load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -113,3 +113,21 @@ def test_demo_answers_one_shot_commands(command, tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
+
+
+def test_alert_json_writes_start_and_state_as_isoformat_and_value():
+    from datetime import datetime, timedelta, timezone
+
+    import orjson
+
+    from shiftdeck.cli import _as_json
+    from shiftdeck.domain.alerts import Alert, AlertState
+
+    for starts in (datetime(2026, 11, 22, 18, 0, 1, 250, tzinfo=timezone.utc),
+                   datetime(2026, 11, 22, 18, 0, tzinfo=timezone(timedelta(hours=-5)))):
+        alert = Alert("f00", {"alertname": "A"}, {}, AlertState.SILENCED, starts,
+                      clamped=("endsAt",))
+        body = json.loads(orjson.dumps(_as_json(alert, starts + timedelta(seconds=90.5))))
+        assert (body["startsAt"], body["state"], body["ageSeconds"]) == (
+            starts.isoformat(), "silenced", 90)
+        assert body["warnings"] == ["endsAt out of range: clamped"]

@@ -13,6 +13,7 @@ from .clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from .config import Config
+    from .early import EarlyPoll
 
 EXIT_INTERNAL = 70
 """EX_SOFTWARE: shiftdeck itself failed (a bug): never 0, never the usage code 2."""
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Global options work before or after the subcommand (as amtool's and kubectl's do)."""
     parser = argparse.ArgumentParser(prog="shiftdeck", description=__doc__)
     _global_options(parser, argparse.ArgumentParser.add_argument)
-    parser.add_argument("--version", action="version", version=f"shiftdeck {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     everywhere = argparse.ArgumentParser(add_help=False)
     _global_options(everywhere, _without_default)
     commands = _Commands(parser.add_subparsers(dest="command"), everywhere)
@@ -133,6 +134,19 @@ class _Commands:
         return parser
 
 
+class _VersionAction(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata costs
+    every other command ~10 ms)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **options: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit",
+                         default=argparse.SUPPRESS)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"shiftdeck {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -176,12 +190,26 @@ def entry() -> NoReturn:
     if args.command in (None, "keep"):  # long-running: keep the collector and a clean exit
         sys.exit(run(args))
     gc.disable()
+    _skip_unused_imports()
     code = run(args)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     finally:
         os._exit(code)
+
+
+UNUSED_BY_ONE_SHOT_COMMANDS = ("httpx._main", "trio")
+"""Imported by `import httpx` when installed, used by no one-shot command: httpx's own command
+line client (it brings click, rich and pygments: ~45 ms) and trio (httpcore's other async
+backend: ~25 ms; we run on asyncio). Measured on a 2-core machine: docs in bench/cli_bench.py."""
+
+
+def _skip_unused_imports() -> None:
+    """Mark those absent in this process: httpx and httpcore then take their own fallback, as
+    when they are not installed (httpx.main() says so; a trio event loop is refused)."""
+    for name in UNUSED_BY_ONE_SHOT_COMMANDS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,13 +238,14 @@ def internal_error(error: BaseException) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .config import ConfigError, keymap_errors
+    from .config import ConfigError
 
     if args.command == "init":
         from .cli import run_init
 
         return run_init(os.environ, args.force)
     clock = SystemClock()
+    early = _poll_early(args, clock)
     with ExitStack() as stack:
         try:
             loaded = _load(args, clock, stack)
@@ -228,16 +257,32 @@ def _run(args: argparse.Namespace) -> int:
         config, text = loaded
         # A keymap is the dashboard's: `check` and the dashboard refuse a bad one, the
         # one-shot commands (an ack mid-incident) do not.
-        problems = keymap_errors(config, text) if args.command in (None, "check") else []
-        for problem in problems:
-            print(f"shiftdeck: {problem}", file=sys.stderr)
-        if problems:
+        if args.command in (None, "check") and _keymap_refused(config, text):
             return 2
         if args.read_only:
             from dataclasses import replace
 
             config = replace(config, read_only=True)
-        return _dispatch(args, config, clock)
+        return _dispatch(args, config, clock, early)
+
+
+def _keymap_refused(config: Config, text: str | None) -> bool:
+    from .config import keymap_errors
+
+    problems = keymap_errors(config, text)
+    for problem in problems:
+        print(f"shiftdeck: {problem}", file=sys.stderr)
+    return bool(problems)
+
+
+def _poll_early(args: argparse.Namespace, clock: Clock) -> EarlyPoll | None:
+    """`shiftdeck alerts` with a config file polls as soon as its upstreams are read."""
+    if args.command != "alerts" or args.demo:
+        return None
+    from .early import EarlyPoll, read_upstreams
+
+    upstreams = read_upstreams(args.config)
+    return EarlyPoll(upstreams, clock) if upstreams else None
 
 
 def _load(args: argparse.Namespace, clock: Clock,
@@ -265,11 +310,13 @@ def _load(args: argparse.Namespace, clock: Clock,
     return config, None
 
 
-def _dispatch(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+def _dispatch(args: argparse.Namespace, config: Config, clock: Clock,
+              early: EarlyPoll | None = None) -> int:
     from . import cli
 
     if args.command == "alerts":
-        return cli.run_alerts(config, clock, " ".join([*args.matchers, args.filter]), args.json)
+        return cli.run_alerts(config, clock, " ".join([*args.matchers, args.filter]), args.json,
+                              early=early)
     if args.command == "check":
         return cli.run_check(config)
     if args.command == "ack":

@@ -17,16 +17,22 @@ upstreams, alerting (severities, ack, silences), oncall, investigate (runbooks, 
 kubernetes), model (:class:`Config`), load (finding and loading, cross-section rules).
 """
 
-from .errors import ConfigError
-from .fallback import fallback_config
-from .keymap import keymap_errors
-from .load import default_config_path, find_config_path, load_config, load_config_text
-from .mask import MASK
-from .model import MAX_REFRESH, MIN_REFRESH, Config
-from .oncall import MIN_ICS_REFRESH, MIN_ROTATION
-from .upstreams import BasicAuth, TLSConfig, Upstream
-from .values import DEFAULT_TIMEOUT, MAX_TIMEOUT
-from .walker import MAX_ALIASES, MAX_DEPTH, MAX_MERGED_KEYS
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import ConfigError
+    from .fallback import fallback_config
+    from .keymap import keymap_errors
+    from .load import default_config_path, find_config_path, load_config, load_config_text
+    from .mask import MASK
+    from .model import MAX_REFRESH, MIN_REFRESH, Config
+    from .oncall import MIN_ICS_REFRESH, MIN_ROTATION
+    from .upstreams import BasicAuth, TLSConfig, Upstream
+    from .values import DEFAULT_TIMEOUT, MAX_TIMEOUT
+    from .walker import MAX_ALIASES, MAX_DEPTH, MAX_MERGED_KEYS
 
 __all__ = [
     "DEFAULT_TIMEOUT", "MASK", "MAX_ALIASES", "MAX_DEPTH", "MAX_MERGED_KEYS", "MAX_REFRESH",
@@ -34,3 +40,28 @@ __all__ = [
     "ConfigError", "TLSConfig", "Upstream", "default_config_path", "fallback_config",
     "find_config_path", "keymap_errors", "load_config", "load_config_text",
 ]
+
+_HOMES = {
+    "errors": ("ConfigError",),
+    "fallback": ("fallback_config",),
+    "keymap": ("keymap_errors",),
+    "load": ("default_config_path", "find_config_path", "load_config", "load_config_text"),
+    "mask": ("MASK",),
+    "model": ("MAX_REFRESH", "MIN_REFRESH", "Config"),
+    "oncall": ("MIN_ICS_REFRESH", "MIN_ROTATION"),
+    "upstreams": ("BasicAuth", "TLSConfig", "Upstream"),
+    "values": ("DEFAULT_TIMEOUT", "MAX_TIMEOUT"),
+    "walker": ("MAX_ALIASES", "MAX_DEPTH", "MAX_MERGED_KEYS"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Each name is imported on first use: `shiftdeck alerts` reads its upstreams (walker,
+    upstreams) and sends its request before the rest of the config package is imported."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

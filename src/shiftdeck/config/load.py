@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..domain.severity import DEFAULT_POLICY
-from .declare import declared, read_section
 from .errors import ConfigError
-from .model import UTC_ZONE, Config
-from .oncall import parse_oncall
-from .walker import Context, Fields, compose
+
+if TYPE_CHECKING:
+    from .model import Config
+    from .walker import Fields
 
 
 def find_config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
@@ -50,6 +49,13 @@ def load_config_text(
     text: str, source: str | None = None, *, environ: Mapping[str, str] | None = None
 ) -> Config:
     """Parse config text; ``source`` names it in errors and anchors relative *_file paths."""
+    # Imported here: finding the file stays light (`shiftdeck alerts` sends its request first).
+    from ..domain.severity import DEFAULT_POLICY
+    from .declare import read_section
+    from .model import UTC_ZONE, Config
+    from .oncall import parse_oncall
+    from .walker import Context, compose
+
     ctx = Context(source, os.environ if environ is None else environ, _base_dir(source))
     found, parsed = read_section(compose(text, ctx), Config)
     parsed.update(_environment_defaults(parsed, ctx.environ))
@@ -63,6 +69,9 @@ def load_config_text(
 def _environment_defaults(parsed: Mapping[str, Any],
                           environ: Mapping[str, str]) -> dict[str, Any]:
     """Defaults of absent keys that come from the environment the file is loaded with."""
+    from .declare import declared
+    from .model import Config
+
     return {name: s.env_default(environ) for name, s in declared(Config).items()
             if s.env_default is not None and name not in parsed}
 

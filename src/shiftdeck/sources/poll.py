@@ -125,3 +125,11 @@ async def poll_all_once(sources: list[Source], clock: Clock) -> list[tuple[Sourc
 
     results = await asyncio.gather(*(attempt(s) for s in sources))
     return list(zip(sources, results))
+
+
+async def poll_and_close(sources: list[Source], clock: Clock) -> list[tuple[Source, Any]]:
+    """poll_all_once, then every source's client closed (one-shot commands)."""
+    try:
+        return await poll_all_once(sources, clock)
+    finally:
+        await asyncio.gather(*(s.aclose() for s in sources))
