@@ -93,4 +93,8 @@ if [[ ${SHIFTDECK_STATIC_CHECKS:-$STATIC_CHECKS_DEFAULT} != 0 ]]; then
         || { echo "scripts/test.sh: an import-linter contract is broken" >&2; exit 1; }
 fi
 
-exec "$PY" -m pytest -q "$@"
+# Two workers (pytest-xdist) on a 2-core machine: most of a serial run is spent waiting (real
+# servers, ptys, deadlines), so the other worker runs meanwhile. Whole files go to one worker
+# (--dist loadfile): a module fixture (the terminal tours) then runs once. Each worker starts its
+# own servers on free ports in its own tmp_path. SHIFTDECK_TEST_WORKERS=0 runs serially.
+exec "$PY" -m pytest -q -n "${SHIFTDECK_TEST_WORKERS:-auto}" --dist loadfile "$@"

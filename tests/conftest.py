@@ -40,6 +40,11 @@ sys.modules.setdefault("servers", servers)
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+# pytest-xdist's workers export COLUMNS=80 LINES=24 (a shell does not export them): a CLI run
+# from a test would then cut its lines to 80 columns in a worker and not in a serial run.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 
 class _StreamNow:
     """Writes to whatever `sys.<name>` is at the time of writing."""

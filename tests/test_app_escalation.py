@@ -3,6 +3,8 @@
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from shiftdeck.screens.oncall import OnCallScreen
 from shiftdeck.widgets.alert_detail import AlertDetail
 from shiftdeck.widgets.alert_table import AlertTable
@@ -125,6 +127,8 @@ async def test_no_roster_means_no_escalation_column():
         assert "ESCALATION" not in header
 
 
+# slow: a feed failing after the other answered shows at the dashboard's next 5 s tick
+@pytest.mark.slow
 async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banner(tmp_path,
                                                                                    monkeypatch):
     from shiftdeck.widgets.source_banner import SourceBanner
@@ -148,8 +152,8 @@ async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banne
         await wait_until(pilot, lambda: app.shift.roster.shifts)
         assert app.shift.roster.holder("primary", NOW).id == "carol"
         banner = app.dashboard.query_one(SourceBanner)
-        await pilot.pause()
-        assert "ics gone" in str(banner.render())
+        # each feed is its own source: the missing one may fail after the other has answered
+        await wait_until(pilot, lambda: "ics gone" in str(banner.render()))
 
 
 async def test_a_live_l1_to_l2_escalation_is_journaled_as_l2():

@@ -114,6 +114,7 @@ async def test_an_alert_supplied_runbook_is_shown_but_its_commands_only_copied(t
         server.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(60)
 async def test_a_runbook_with_thousands_of_commands_offers_the_first_200(tmp_path):
     lines = "\n".join(f"echo {n}" for n in range(5000))

@@ -51,6 +51,7 @@ async def _run_all(demo: DemoEnvironment, tmp_path: Path) -> tuple[dict[str, str
     return failures, len(ran)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_every_read_only_command_of_every_demo_runbook_exits_0(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

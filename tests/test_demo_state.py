@@ -50,6 +50,7 @@ def _shows(tui: PtySession, text: str, since: int = 0) -> Callable[[], bool]:
     return lambda: text in tui.text(since)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_an_ack_and_a_runbook_command_in_the_demo_write_nothing_in_home_and_go_with_it(
         tmp_path: Path) -> None:

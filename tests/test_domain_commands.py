@@ -317,3 +317,16 @@ def test_the_clipboard_only_gets_label_values_that_are_inert_in_a_shell() -> Non
     bad = parse_command("kubectl get pods -n {{ $labels.namespace }} && true",
                         hostile("x; touch /tmp/pwned"))
     assert bad.clipboard == "kubectl get pods -n {{ $labels.namespace }} && true"
+
+
+def test_the_built_in_patterns_are_parsed_once_not_per_command(monkeypatch) -> None:
+    from shiftdeck.domain import commands
+
+    parse_command("kubectl get pods", ALERT)  # whatever the first use costs
+    parsed: list[str] = []
+    real = commands.parse_pattern
+    monkeypatch.setattr(commands, "parse_pattern",
+                        lambda text, **kw: parsed.append(text) or real(text, **kw))
+    for _ in range(3):
+        assert not parse_command("kubectl get pods -n {{ $labels.namespace }}", ALERT).dangerous
+    assert parsed == []

@@ -3,6 +3,8 @@ without crashing, without becoming markup, and without control sequences."""
 
 from pathlib import Path
 
+import pytest
+
 from shiftdeck.screens.detail import DetailScreen
 from shiftdeck.sources.alertmanager import parse_alerts
 
@@ -27,6 +29,7 @@ def _raw_alerts():
     return parse_alerts(raw, "am0").alerts
 
 
+@pytest.mark.slow
 async def test_hostile_alerts_render_literally_on_every_screen():
     alerts = _raw_alerts()
     assert len(alerts) == len(HOSTILE)

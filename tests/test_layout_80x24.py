@@ -3,6 +3,7 @@ and long panes take the screen."""
 
 from datetime import timedelta
 
+import pytest
 from textual.containers import VerticalScroll
 
 from shiftdeck.widgets.alert_detail import AlertDetail
@@ -33,6 +34,7 @@ async def test_the_full_detail_shows_notes_the_last_hour_and_the_24h_firing_hist
         assert len(spark.strip()) >= 70
 
 
+@pytest.mark.slow
 async def test_the_full_detail_scrolls_with_j_k_end_and_home():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -50,6 +52,7 @@ async def test_the_full_detail_scrolls_with_j_k_end_and_home():
         await wait_until(pilot, lambda: scroll.scroll_y == 0)
 
 
+@pytest.mark.slow
 async def test_the_full_detail_age_ticks_with_the_clock():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -72,6 +75,7 @@ async def test_the_detail_pane_age_ticks_with_the_clock():
         assert "for 16m" in str(detail.render())
 
 
+@pytest.mark.slow
 async def test_the_status_update_keeps_its_fields_and_hint_on_screen_and_focus_visible():
     from textual.widgets import Input, Select
 

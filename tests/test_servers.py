@@ -135,3 +135,15 @@ def _wait_for_silence(node: servers.AlertmanagerProcess, sid: str, timeout: floa
             return
         time.sleep(0.05)
     pytest.fail(f"silence {sid} never reached {node.url}")
+
+
+def test_a_fault_server_stops_as_soon_as_its_test_is_done() -> None:
+    """Dozens of tests leave a FaultServer: each exit used to wait out serve_forever's 0.5 s
+    poll."""
+    from .support.faults import FaultServer
+
+    started = time.monotonic()
+    for _ in range(3):
+        with FaultServer():
+            pass
+    assert time.monotonic() - started < 0.75

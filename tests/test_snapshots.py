@@ -236,6 +236,8 @@ def test_dashboard_with_pagerduty(snap_compare, size):
         assert snap_compare(app, terminal_size=size, run_before=paged)
 
 
+# slow: without a journal the loading line is drawn only at the dashboard's first 5 s tick
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_dashboard_loading_before_any_answer(snap_compare, size):
     """No alert source has answered yet: the table says whom it is loading alerts from."""

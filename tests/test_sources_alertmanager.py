@@ -12,8 +12,8 @@ from .support.helpers import config_for
 HOSTILE = ["[/]", "[@click=app.quit]x[/]", "\x1b]0;pwned\x07", "[link=file:///etc/passwd]x"]
 
 
-def _client(url: str) -> AlertmanagerClient:
-    return AlertmanagerClient(config_for([url]).alertmanagers[0])
+def _client(url: str, timeout: str = "3s") -> AlertmanagerClient:
+    return AlertmanagerClient(config_for([url], timeout=timeout).alertmanagers[0])
 
 
 async def test_alerts_are_read_with_labels_state_and_the_same_fingerprint(alertmanager):
@@ -111,7 +111,7 @@ async def test_malformed_items_are_skipped_and_counted():
 async def test_slow_answer_times_out_with_a_reason():
     with FaultServer() as server:
         server.fault, server.delay = None, 5.0
-        client = _client(server.url)
+        client = _client(server.url, timeout="300ms")
         with pytest.raises(SourceError, match="timed out"):
             await client.alerts()
         await client.aclose()

@@ -28,15 +28,17 @@ escalation:
 
 
 def config_for(alertmanagers: list[str] = (), prometheus: list[str] = (), extra: str = "",
-               **top: str) -> Config:
+               timeout: str = "3s", **top: str) -> Config:
+    """`timeout`: every upstream's deadline (a test about a deadline, not its length, sets a
+    short one)."""
     lines = [f"{key}: {value}" for key, value in top.items()]
     lines += extra.splitlines()
     if alertmanagers:
         lines.append("alertmanagers:")
-        lines += [f"  - {{name: am{i}, url: '{url}', cluster: test, timeout: 3s}}"
+        lines += [f"  - {{name: am{i}, url: '{url}', cluster: test, timeout: {timeout}}}"
                   for i, url in enumerate(alertmanagers)]
     if prometheus:
         lines.append("prometheus:")
-        lines += [f"  - {{name: prom{i}, url: '{url}', timeout: 3s}}"
+        lines += [f"  - {{name: prom{i}, url: '{url}', timeout: {timeout}}}"
                   for i, url in enumerate(prometheus)]
     return load_config_text("\n".join(lines) + "\n", source="(test)")

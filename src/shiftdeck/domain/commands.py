@@ -56,6 +56,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from fnmatch import translate
+from functools import cache
 
 from .alerts import Alert
 from .runbooks import TEMPLATE, fill_template, shell_blocks, template_expression, template_value
@@ -676,6 +677,12 @@ class CommandPatterns:
         return bool(stages) and all(self.stage_is_read_only(stage) for stage in stages)
 
 
+@cache
+def default_patterns() -> CommandPatterns:
+    """The built-in patterns, parsed once: parsing them takes milliseconds."""
+    return CommandPatterns()
+
+
 @dataclass(frozen=True, slots=True)
 class CommandSettings:
     """Running commands from runbooks (config key ``commands``)."""
@@ -844,7 +851,7 @@ def parse_command(line: str, alert: Alert, patterns: CommandPatterns | None = No
     command runs against the alert's cluster (pass the diagnostics scope's context, or the
     kubeconfig's current context, and `kubernetes.kubeconfig`).
     """
-    patterns = patterns or CommandPatterns()
+    patterns = patterns or default_patterns()
     holes: list[_Hole] = []
 
     def hole(match: re.Match[str]) -> str:

@@ -29,12 +29,11 @@ from ..domain.commands import KUBE_PROGRAMS, Command
 from ..domain.durations import format_duration
 from ..domain.kube import KubeTarget
 from ..domain.runbooks import Runbook
-from ..domain.runs import RunResult
+from ..domain.runs import CommandRunner, RunResult
 from ..domain.urls import mask_url
 from ..messages import CommandRan
 from ..services.clipboard import Clipboard
 from ..services.runbooks import RunbookLoader
-from ..sources.runner import Runner  # only as new_runner's default: see pyproject's ignore_imports
 from .confirm import RunConfirmScreen
 
 MAX_OUTPUT_LINES = 5000
@@ -78,8 +77,9 @@ class RunbookScreen(Screen):
 
     def __init__(self, alert: Alert, loader: RunbookLoader, clipboard: Clipboard, *,
                  timeout: timedelta, read_only: bool,
-                 new_runner: Callable[[], Runner] = Runner) -> None:
-        """`timeout`: how long a command may run (the whole pipeline is killed after)."""
+                 new_runner: Callable[[], CommandRunner]) -> None:
+        """`timeout`: how long a command may run (the whole pipeline is killed after);
+        `new_runner`: a runner for each command."""
         super().__init__()
         self.alert = alert
         self.commands: list[Command] = []
@@ -93,7 +93,7 @@ class RunbookScreen(Screen):
         self._timeout = timeout
         self._read_only = read_only
         self._new_runner = new_runner
-        self._runner: Runner | None = None
+        self._runner: CommandRunner | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f" Runbook: {self.alert.name} — loading…"), id="runbook-title")
