@@ -185,3 +185,16 @@ async def test_the_table_fills_when_one_peer_answers_while_the_other_hangs(alert
     finally:
         hanging.close()
 
+
+
+async def test_the_loading_line_is_in_the_first_paint_not_the_first_health_tick():
+    """Regression: with no journal on disk nothing changed the Shift before the first answer,
+    and the mount's own paint was skipped (not mounted yet), so the words waited for the
+    dashboard's first health tick (TICK_SECONDS)."""
+    from shiftdeck.screens.dashboard import DashboardScreen
+
+    app = make_app(config=startup_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        loading = " loading alerts from prod (am-1, am-2) and prometheus-main…"
+        await wait_until(pilot, lambda: loading in _lines(app)[3:5],
+                         timeout=DashboardScreen.TICK_SECONDS / 2)

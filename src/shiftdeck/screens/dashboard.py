@@ -158,7 +158,8 @@ class DashboardScreen(Screen):
         self.query_one(AlertTable).focus()
         self.set_interval(self.TICK_SECONDS, self._tick)
         self.set_interval(1.0, self._tick_second)
-        self.show_shift(self.shift, force=True)
+        # After the mount is done (show_shift draws nothing before), with the newest Shift.
+        self.call_later(lambda: self.show_shift(self.shift, force=True))
 
     # -- data ------------------------------------------------------------------------------
 
