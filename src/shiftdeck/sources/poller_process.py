@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import pickle
 import socket
 import subprocess
 import sys
@@ -94,7 +95,8 @@ class PollerProcess:
         """In a thread: each Diff to the event loop, in order; then the end of the process."""
         try:
             while True:
-                diff = without_collector(connection.recv)  # thousands of new objects at once
+                data = connection.recv_bytes()  # waiting: the collector stays on meanwhile
+                diff = without_collector(pickle.loads, data)  # thousands of new objects
                 loop.call_soon_threadsafe(self._arrived, diff)
         except (EOFError, OSError):
             pass
