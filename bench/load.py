@@ -139,8 +139,27 @@ def load(am: servers.AlertmanagerProcess, alerts: list[dict[str, Any]]) -> float
     t0 = time.monotonic()
     for start in range(0, len(alerts), BATCH):
         am.push_alerts(alerts[start:start + BATCH])
-    am.wait_for_alerts(len(alerts), timeout=30 + len(alerts) / 500)
+    _wait_for(am.url, len(alerts), timeout=30 + len(alerts) / 500)
     return time.monotonic() - t0
+
+
+def _wait_for(url: str, count: int, timeout: float) -> None:
+    """Until GET /api/v2/alerts returns `count` alerts. Its own client: at 100k one answer
+    takes longer than the test helpers' 5 s timeout."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    have = 0
+    with httpx.Client(timeout=60.0) as client:
+        while time.monotonic() < deadline:
+            try:
+                have = len(client.get(url + "/api/v2/alerts").json())
+            except httpx.HTTPError:
+                pass
+            if have == count:
+                return
+            time.sleep(0.5)
+    raise servers.ServerError(f"{url}: expected {count} alerts, have {have} after {timeout}s")
 
 
 def write_config(path: Path, am_url: str, refresh: str | None = None) -> Path:
