@@ -22,7 +22,7 @@ from shiftdeck.domain.journal import (Acked, AlertFired, AlertRef, CommandRun, K
 from shiftdeck.domain.severity import DEFAULT_POLICY
 from shiftdeck.domain.status import STATUSES, compose_update
 
-from .support.factories import NOW, make_alert
+from .support.factories import NOW, make_alert, sample_record
 
 P1, P2, P3 = DEFAULT_POLICY.levels[:3]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -34,18 +34,6 @@ def board(*alerts, at=NOW) -> Board:
     return Board({a.fingerprint: a for a in alerts}, (), at)
 
 
-def sample(kind: Kind) -> Record:
-    """A record of the kind with every field of every kind given (each takes its own)."""
-    return legacy_record(NOW, kind, "alice", BACKEND.fingerprint, BACKEND.name, "P1",
-                         f"{kind} text",
-                         {"silences": ["a1", "b2"], "silence": "c3", "duration": 900.5,
-                          "exit_code": 0, "argv": ["true"], "matchers": ['job="x"'],
-                          "ends_at": NOW, "to": "L2", "notify": "secondary", "person": "Bob",
-                          "state": "silenced", "seen_at_start": True, "status": "Identified",
-                          "impact": "none", "next_update": NOW, "starts_at": NOW,
-                          "nested": {"k": [1, "two", None, True]}})
-
-
 # --------------------------------------------------------------------------- #
 # Records
 # --------------------------------------------------------------------------- #
@@ -53,7 +41,7 @@ def sample(kind: Kind) -> Record:
 
 @pytest.mark.parametrize("kind", list(Kind))
 def test_every_kind_round_trips_through_a_json_line(kind: Kind) -> None:
-    record = sample(kind)
+    record = sample_record(kind)
     line = orjson.dumps(record.to_json())
     assert line.startswith(b'{"at":"2026-11-22T14:00:00.000000Z","kind":"' + kind.value.encode())
     assert Record.from_json(orjson.loads(line)) == record
@@ -81,8 +69,8 @@ def test_from_json_rejects_bad_shapes_with_a_reason(obj, reason: str) -> None:
 
 
 def test_unknown_keys_from_a_newer_shiftdeck_are_ignored() -> None:
-    obj = {**sample(Kind.NOTE).to_json(), "mood": "tired"}
-    assert Record.from_json(obj) == sample(Kind.NOTE)
+    obj = {**sample_record(Kind.NOTE).to_json(), "mood": "tired"}
+    assert Record.from_json(obj) == sample_record(Kind.NOTE)
 
 
 def test_hostile_text_in_a_note_survives_as_plain_text() -> None:

@@ -4,7 +4,9 @@ journaled, and the table must show the resolved ones as one row (frozen clock th
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from functools import partial
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from shiftdeck.domain.matchers import parse_matchers
 from shiftdeck.domain.shift import (MEMORY_RECORDS, AlertResolved, Shift, ShiftPolicy,
                                     journal_records)
 from shiftdeck.domain.view import RESOLVED_KEY, AlertRow, Grouping, ResolvedRow, select_rows
+from shiftdeck.screens.dashboard import THREADED_ROWS_FROM
 from shiftdeck.widgets.alert_table import AlertTable
 
 from .support.app_factory import SEED_ALERTS, make_app, report
@@ -146,6 +149,23 @@ async def test_many_resolved_show_as_one_row_that_lists_them_on_enter() -> None:
         app.post_message(report(SEED_ALERTS, at=NOW + 2 * STEP))
         await pilot.pause()
         assert table.mutations == before
+
+
+async def test_the_rows_worker_is_given_no_shift() -> None:
+    """A finished Textual worker can stay in a reference cycle (through its task's context)
+    until a full collection, with all it was given: the worker that selects rows in a thread
+    reads the Shift itself, so no worker keeps one (and a board of alerts) alive."""
+    storm = tuple(_alert(n) for n in range(THREADED_ROWS_FROM))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.post_message(report((*SEED_ALERTS, *storm)))
+        await wait_until(pilot, lambda: len(app.dashboard.visible_alerts) > len(storm))
+        shown = len(app.dashboard.visible_alerts)
+        app.post_message(report((*SEED_ALERTS, *storm, _alert(-1)), at=NOW + STEP))
+        await wait_until(pilot, lambda: len(app.dashboard.visible_alerts) == shown + 1)
+        given = [work for work in gc.get_objects() if isinstance(work, partial)
+                 and any(isinstance(arg, Shift) for arg in work.args)]
+        assert given == []
 
 
 def test_more_resolving_at_once_than_the_board_keeps_are_all_journaled() -> None:

@@ -338,9 +338,11 @@ def _dispatch(args: argparse.Namespace, config: Config, clock: Clock,
         from . import keep
         return keep.run(args, config, clock)
     from .app import ShiftdeckApp
+    from .heap import HeapKeeper
     from .sources.poller_process import polled_apart
 
     app = ShiftdeckApp(config, clock, sources=polled_apart(config))  # polled in a process
+    HeapKeeper().start()  # full collections short enough not to hold a key press
     app.run()
     if app.return_code:  # Textual printed the traceback of what ended it
         print("shiftdeck: internal error: the dashboard stopped (please report the error "

@@ -26,6 +26,7 @@ from .journal import AlertFired as FiredRecord
 from .journal import AlertResolved as ResolvedRecord
 from .journal import Escalated as EscalatedRecord
 from .journal import PagerEscalated as PagerEscalatedRecord
+from .packed_records import Packed, pack, packed_at, unpack
 from .pager import Correlation, Incident, correlate, escalated
 from .sanitize import clean_line
 from .roster import Person, Roster
@@ -109,13 +110,19 @@ Event = AlertFired | AlertResolved | Escalated | Acked | UpdateDue | PagerEscala
 
 @dataclass(frozen=True, slots=True)
 class JournalView:
-    records: tuple[Record, ...] = ()
-    """The last MEMORY_WINDOW of records (at most MEMORY_RECORDS), oldest first."""
+    packed: tuple[Packed, ...] = ()
+    """The last MEMORY_WINDOW of records (at most MEMORY_RECORDS), oldest first, packed: a
+    storm's records cost the cyclic garbage collector nothing (see `packed_records`)."""
     index: RecordIndex = field(default_factory=RecordIndex)
     """Notes and status updates by fingerprint (O(1) per cursor move)."""
     open_at_start: frozenset[tuple[str, datetime]] = frozenset()
     """(fingerprint, startsAt) of the firings the journal file held open when it was read:
     those alerts are not recorded again when shiftdeck restarts."""
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The records, unpacked: O(records), for a report or a form, not for every poll."""
+        return tuple(map(unpack, self.packed))
 
     def notes_for(self, fingerprint: str) -> tuple[Record, ...]:
         return self.index.notes(fingerprint)
@@ -127,15 +134,15 @@ class JournalView:
         added = sorted(records, key=lambda r: r.at)
         if not added:
             return self
-        kept = _bounded((*self.records, *added), now)
-        return replace(self, records=kept, index=self.index.added(added))
+        kept = _bounded((*self.packed, *map(pack, added)), now)
+        return replace(self, packed=kept, index=self.index.added(added))
 
 
-def _bounded(records: tuple[Record, ...], now: datetime) -> tuple[Record, ...]:
-    if records and records[0].at >= now - MEMORY_WINDOW and len(records) <= MEMORY_RECORDS:
-        return records
+def _bounded(packed: tuple[Packed, ...], now: datetime) -> tuple[Packed, ...]:
     since = now - MEMORY_WINDOW
-    return tuple(r for r in records if r.at >= since)[-MEMORY_RECORDS:]
+    if packed and packed_at(packed[0]) >= since and len(packed) <= MEMORY_RECORDS:
+        return packed
+    return tuple(p for p in packed if packed_at(p) >= since)[-MEMORY_RECORDS:]
 
 
 # -- the shift -------------------------------------------------------------------------------

@@ -230,7 +230,7 @@ class DashboardScreen(Screen):
         if len(shift.board.alerts) < THREADED_ROWS_FROM:
             self._rows_selected(shift, self._select(shift))
         else:
-            self._select_in_thread(shift)
+            self._select_in_thread()
 
     def _select(self, shift: Shift) -> TableRows:
         board = shift.board
@@ -244,7 +244,10 @@ class DashboardScreen(Screen):
             order=order))
 
     @work(group="rows", thread=True, exclusive=True, description="filter, sort, group")
-    def _select_in_thread(self, shift: Shift) -> None:
+    def _select_in_thread(self) -> None:
+        # The Shift is read here, not passed in: a finished Worker stays in a reference cycle
+        # (through its task's context) until a full collection, and so would all it holds.
+        shift = self.shift
         rows = self._select(shift)
         self.app.call_from_thread(self._rows_selected, shift, rows)
 

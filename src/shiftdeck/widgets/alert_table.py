@@ -177,7 +177,9 @@ class AlertTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._cursor_moved = False  # until the user moves it, the cursor stays on the top alert
         self._longest_name = 12
-        self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
+        # A few screens' worth: ages and countdowns are in the key, so older strips go stale
+        # within seconds, and each Strip carries several caches of its own.
+        self._strips: LRUCache[tuple, Strip] = LRUCache(128)
         self._drawn_ages: dict[int, str] = {}
         self._drawn_countdowns: dict[int, str] = {}
         self._marked: frozenset[str] = frozenset()
