@@ -10,6 +10,8 @@ amtool on one peer (amtool talks to one Alertmanager).
 from __future__ import annotations
 
 import statistics
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -65,6 +67,28 @@ def bench_cli(rep: report.SizeReport, amtool_url: str, cluster_config: Path, one
     rss = cli_bench.peak_rss_kb(commands[targets.HA_CLI]())
     rep.add("shiftdeck alerts --json, cluster: peak RSS", [rss / KIB_PER_MIB] if rss else [],
             "MiB")
+
+
+def bench_servers(rep: report.SizeReport, urls: list[str], runs: int) -> None:
+    """The floor under the cluster / one peer ratio: the peers answering at once, fetched by
+    curl (no parsing), against one peer. The peers share this machine's cores, so their own
+    work to encode the same alerts three times is in the cluster's time before any client's."""
+    all_at_once, one = [], []
+    for _ in range(runs):
+        all_at_once.append(_curl(urls))
+        one.append(_curl(urls[:1]))
+    rep.add(targets.HA_GET_ALL, all_at_once, "s")
+    rep.add(targets.HA_GET_ONE, one, "s")
+    rep.add(targets.HA_GET_RATIO, [statistics.median(all_at_once) / statistics.median(one)], "x")
+
+
+def _curl(urls: list[str]) -> float:
+    start = time.perf_counter()
+    fetches = [subprocess.Popen(["curl", "-sf", "-o", "/dev/null", f"{url}/api/v2/alerts"])
+               for url in urls]
+    if any(fetch.wait() != 0 for fetch in fetches):
+        raise RuntimeError("curl could not fetch /api/v2/alerts from a peer")
+    return time.perf_counter() - start
 
 
 def _interleaved(commands: dict, runs: int) -> dict[str, list[cli_bench.CommandTiming]]:

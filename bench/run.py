@@ -387,6 +387,7 @@ def bench_ha(args: argparse.Namespace, workdir: Path) -> tuple[report.SizeReport
         _step("cli")
         ha_bench.bench_cli(rep, ams[0].url, config, one_peer, n, args.runs,
                            targets.HA.cli_ratio)
+        ha_bench.bench_servers(rep, [am.url for am in ams], args.runs)
         _step("tui (pty)")
         bench_tui(rep, config, counts["P1"], args, _start_timeout(n), targets.HA)
     rep.notes.append(f"expected header counts: {counts}")

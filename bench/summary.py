@@ -51,6 +51,10 @@ def _ha_amtool_detail(figures: Figures) -> str:
     return f"{_median(figures, targets.HA_CLI)} vs {_median(figures, targets.CLI_AMTOOL)}"
 
 
+def _ha_floor_detail(figures: Figures) -> str:
+    return f"{_median(figures, targets.HA_GET_ALL)} vs {_median(figures, targets.HA_GET_ONE)}"
+
+
 def _start_detail(figures: Figures) -> str:
     return f"first frame {_median(figures, targets.FIRST_FRAME)}"
 
@@ -70,6 +74,8 @@ def rows() -> list[Row]:
             _ha_one_detail),
         Row("HA {peers} peers × {alerts}, CLI: cluster / amtool", "ha", targets.HA_VS_AMTOOL,
             _ha_amtool_detail),
+        Row("HA {peers} peers × {alerts}, curl: every peer at once / one peer (floor)", "ha",
+            targets.HA_GET_RATIO, _ha_floor_detail),
         Row("HA {peers} peers × {alerts}, TUI start → table", "ha", targets.START,
             _start_detail),
         Row("HA {peers} peers × {alerts}, TUI process peak RSS", "ha", targets.TUI_RSS),

@@ -23,6 +23,9 @@ HA_CLI = "shiftdeck alerts --json, cluster of all peers"
 HA_CLI_ONE = "shiftdeck alerts --json, one peer"
 HA_VS_ONE = "ratio cluster / one peer (medians)"
 HA_VS_AMTOOL = "ratio cluster / amtool on one peer (medians)"
+HA_GET_ALL = "curl GET /api/v2/alerts of every peer at once (no client work)"
+HA_GET_ONE = "curl GET /api/v2/alerts of one peer"
+HA_GET_RATIO = "ratio every peer at once / one peer, curl (medians): the servers' floor"
 
 
 @dataclass(frozen=True)

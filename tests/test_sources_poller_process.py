@@ -89,6 +89,23 @@ async def test_a_failing_upstream_is_a_source_error_with_its_reason(alertmanager
     assert report.alerts == ()
 
 
+async def test_the_first_poll_goes_out_before_the_ui_process_asks(alertmanager, clock):
+    alertmanager.push_alerts([_alert("DiskLow")])
+    alertmanager.wait_for_alerts(1)
+    with FaultProxy(alertmanager.url) as proxy:
+        (source,) = polled_apart(config_for([proxy.url]))
+        try:
+            deadline = time.monotonic() + 30
+            while proxy.count("/api/v2/alerts") == 0:  # nobody has asked the poller yet
+                assert time.monotonic() < deadline, "the poller process sent no first poll"
+                await asyncio.sleep(0.05)
+            report, _ = await source.report(clock.now())
+        finally:
+            await source.aclose()
+        assert proxy.count("/api/v2/alerts") == 1  # the first ask took that answer
+    assert [a.name for a in report.alerts] == ["DiskLow"]
+
+
 async def test_a_killed_poller_process_is_started_again_with_every_alert(alertmanager, clock):
     alertmanager.push_alerts([_alert("DiskLow"), _alert("CpuHigh")])
     alertmanager.wait_for_alerts(2)

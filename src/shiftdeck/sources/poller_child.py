@@ -14,11 +14,12 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
 from ..domain.alerts import Alert
+from ..domain.board import SourceReport
 from ..domain.silences import Silence
 from .alertmanager import AlertmanagerClient
 from .http import SourceError
@@ -71,6 +72,8 @@ class _Seen:
     silences: tuple[Silence, ...] | None = None
     expressions: Mapping[str, str] | None = None
     sent: bool = False
+    first: asyncio.Task[tuple[SourceReport, int]] | None = None
+    """The first poll, started before the first ask; taken by it."""
 
 
 def serve(connection: Connection) -> None:
@@ -83,7 +86,10 @@ def serve(connection: Connection) -> None:
 
 async def _serve(connection: Connection, kinds_and_upstreams: list[tuple[str, Any]]) -> None:
     clients = [_client(kind, upstream) for kind, upstream in kinds_and_upstreams]
-    seen = [_Seen() for _ in clients]
+    # Each source's first poll starts now, while the UI process is still starting: its first
+    # ask takes this answer (the UI stamps a report with its own clock; `now` is not sent).
+    firsts = [asyncio.create_task(client.report(datetime.now(UTC))) for client in clients]
+    seen = [_Seen(first=first) for first in firsts]
     locks = [asyncio.Lock() for _ in clients]
     loop = asyncio.get_running_loop()
     asks: asyncio.Queue[Ask | None] = asyncio.Queue()
@@ -94,8 +100,8 @@ async def _serve(connection: Connection, kinds_and_upstreams: list[tuple[str, An
                                            locks[ask.index]))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-    for task in tasks:
-        task.cancel()
+    for pending in (*tasks, *firsts):
+        pending.cancel()
     await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
 
 
@@ -117,8 +123,9 @@ def _read(connection: Connection, loop: asyncio.AbstractEventLoop,
 async def _answer(connection: Connection, ask: Ask, client: AlertmanagerClient | PrometheusClient,
                   seen: _Seen, lock: asyncio.Lock) -> None:
     async with lock:  # one poll of a source at a time: diffs must follow one another
+        first, seen.first = seen.first, None
         try:
-            report, skipped = await client.report(ask.now)
+            report, skipped = await (first if first is not None else client.report(ask.now))
         except SourceError as err:
             diff = Diff(ask.number, ask.index, error=str(err))
         except Exception as err:  # a bug or an answer we did not foresee
