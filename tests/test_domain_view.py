@@ -117,3 +117,18 @@ def test_a_filter_applies_to_incident_rows_by_service_title_and_state():
     assert shown("@state=acked") == ["PINC2"]
     assert shown("@state=firing") == ["PINC1"]
     assert shown("namespace=prod") == []
+
+
+def test_rows_of_unchanged_alerts_are_the_rows_shown_before() -> None:
+    """A storm replaces 10% of the alerts a poll: the other 90% keep their row objects, so the
+    cycle collector is not handed 10k new rows every poll."""
+    kept, changed = make_alert("DiskLow", "warning"), make_alert("CpuHigh", "critical")
+    before = select_rows([kept, changed], (), Grouping.NONE, DEFAULT_POLICY)
+    index = {row.key: i for i, row in enumerate(before)}
+    newer = make_alert("CpuHigh", "critical", age=timedelta(minutes=1))  # a new object
+    for grouping in (Grouping.NONE, Grouping.NAMESPACE):
+        after = select_rows([kept, newer], (), grouping, DEFAULT_POLICY, before=before,
+                            before_index=index)
+        rows = {row.key: row for row in after if isinstance(row, AlertRow)}
+        assert rows[kept.fingerprint] is before[index[kept.fingerprint]]
+        assert rows[newer.fingerprint].alert is newer

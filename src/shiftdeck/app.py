@@ -49,7 +49,6 @@ from .services.requests import Requests
 from .services.runbooks import RunbookLoader
 from .services.shift_runner import ShiftRunner
 from .services.sources import Inputs, SourceBoard
-from .sources.bulk import freeze_startup_heap
 from .sources.journal import Journal
 from .sources.pagerduty import make_pager_clients
 from .sources.poll import Source, make_sources
@@ -217,11 +216,10 @@ class ShiftdeckApp(App[None]):
         self.pager.events(events)
         self.dashboard.show_skews(self.sources.note_skews(self.writer, self.clock))
         self.dashboard.show_shift(shift)
-        if shift.board.alerts:
-            freeze_startup_heap()
 
     def tick(self) -> None:
         self.runner.tick(self.clock.now())
+        self.pager.tick()
         self.dashboard.show_time(self.clock.now())
 
     def _to_terminal(self, sequence: str) -> None:

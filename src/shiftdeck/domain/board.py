@@ -139,10 +139,11 @@ def _current(reports: Mapping[str, SourceReport], previous: Board, policy: Sever
     inputs: dict[str, Sources] = {}
     for fp in chain(notified, (fp for fp in evaluated if fp not in notified)):
         sources = (notified.get(fp, ()), evaluated.get(fp, ()))
-        before = old_alerts.get(fp)
-        if (before is not None and old_inputs.get(fp) == sources
+        before, used = old_alerts.get(fp), old_inputs.get(fp)
+        if (before is not None and used == sources
                 and (same_silences or before.state not in _SILENCE_BOUND)):
             current[fp] = before
+            sources = used  # the tuples made this poll go at once (none left to collect)
         else:
             ams, proms = sources
             merged = merge_one(ams) if not proms else overlay_one(

@@ -176,11 +176,15 @@ def select_rows(
     uncounted: int = 0,
     incidents: Iterable[Incident] = (),
     order: AlertOrder | None = None,
+    before: tuple[Row, ...] = (),
+    before_index: Mapping[str, int] | None = None,
 ) -> tuple[Row, ...]:
     """The rows to show. PagerDuty `incidents` that match no alert come first (pages).
     Many resolved alerts become one ResolvedRow at the end, counting also the `uncounted`
     ones the board no longer keeps (when no filter is set). `order` (from order_for, with the
-    same alerts and matchers) saves the sort."""
+    same alerts and matchers) saves the sort. The rows shown `before` (with their index by
+    key) give back their AlertRow for each alert that is the same object: in a storm, 10k new
+    rows a poll would be 10k objects more for every collection of the cycle collector."""
     pages = tuple(row for i in incidents if incident_matches(row := IncidentRow(i), matchers))
     chosen = order.alerts if order is not None else sorted(
         (a for a in alerts if alert_matches(a, matchers)),
@@ -191,7 +195,8 @@ def select_rows(
         if resolved + (0 if matchers else uncounted) >= COLLAPSE_FROM:
             chosen = chosen[:len(chosen) - resolved]
             summary = (ResolvedRow(resolved + (0 if matchers else uncounted), retention),)
-    return pages + _grouped(chosen, grouping) + summary
+    reuse = _Reuse(before, before_index or {})
+    return pages + _grouped(chosen, grouping, reuse) + summary
 
 
 def _resolved_from(chosen: list[Alert]) -> int:
@@ -206,9 +211,23 @@ def _resolved_from(chosen: list[Alert]) -> int:
     return low
 
 
-def _grouped(chosen: list[Alert], grouping: Grouping) -> tuple[Row, ...]:
+@dataclass(frozen=True, slots=True)
+class _Reuse:
+    rows: tuple[Row, ...]
+    index: Mapping[str, int]
+
+    def row(self, alert: Alert) -> AlertRow:
+        at = self.index.get(alert.fingerprint)
+        if at is not None and at < len(self.rows):
+            row = self.rows[at]
+            if isinstance(row, AlertRow) and row.alert is alert:
+                return row
+        return AlertRow(alert)
+
+
+def _grouped(chosen: list[Alert], grouping: Grouping, reuse: _Reuse) -> tuple[Row, ...]:
     if grouping is Grouping.NONE:
-        return tuple(AlertRow(a) for a in chosen)
+        return tuple(map(reuse.row, chosen))
     groups: dict[str, list[Alert]] = {}
     for alert in chosen:
         groups.setdefault(alert.labels.get(grouping.value, "") or "(none)", []).append(alert)
@@ -216,7 +235,7 @@ def _grouped(chosen: list[Alert], grouping: Grouping) -> tuple[Row, ...]:
     # Groups are already in order of their most urgent member, since `chosen` is sorted.
     for title, members in groups.items():
         rows.append(GroupRow(f"group:{grouping.value}:{title}", title, len(members), members[0].level))
-        rows.extend(AlertRow(a) for a in members)
+        rows.extend(map(reuse.row, members))
     return tuple(rows)
 
 

@@ -125,6 +125,7 @@ class DashboardScreen(Screen):
         self._clock = clock
         self._services = services
         self._order: AlertOrder | None = None
+        self._selected = TableRows()  # the last rows selected: their AlertRows are reused
         self.shift = shift
         self.matchers: tuple[Matcher, ...] = ()
         self.grouping = Grouping.NONE
@@ -233,15 +234,16 @@ class DashboardScreen(Screen):
             self._select_in_thread()
 
     def _select(self, shift: Shift) -> TableRows:
-        board = shift.board
+        board, before = shift.board, self._selected
         # The previous order is immutable: a worker that lost a race only re-sorts more.
         order = self._order = order_for(board.alerts, self.matchers, self._config.severity,
                                         self._order)
-        return TableRows.of(select_rows(
+        rows = self._selected = TableRows.of(select_rows(
             board.alerts.values(), self.matchers, self.grouping, self._config.severity,
             retention=self._config.resolved_retention,
             uncounted=sum(board.resolved_uncounted.values()), incidents=shift.pages.unmatched,
-            order=order))
+            order=order, before=before.rows, before_index=before.index))
+        return rows
 
     @work(group="rows", thread=True, exclusive=True, description="filter, sort, group")
     def _select_in_thread(self) -> None:

@@ -42,16 +42,3 @@ def without_collector(work: Callable[..., T], *args: object) -> T:
             _running -= 1
             if _running == 0 and _was_enabled:
                 gc.enable()
-
-
-_frozen = False
-
-
-def freeze_startup_heap() -> None:
-    """Once per process, after the first board is shown: what exists then (modules, the UI,
-    the first alerts) lives for the session, so later full collections need not scan it.
-    Frozen objects are still freed by reference counting when they go."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()

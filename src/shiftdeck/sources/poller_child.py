@@ -21,6 +21,7 @@ from typing import Any
 from ..domain.alerts import Alert
 from ..domain.board import SourceReport
 from ..domain.silences import Silence
+from ..heap import give_back_free_memory
 from .alertmanager import AlertmanagerClient
 from .http import SourceError
 from .prometheus import PrometheusClient
@@ -140,6 +141,7 @@ async def _answer(connection: Connection, ask: Ask, client: AlertmanagerClient |
                 connection.send(part)
         except (OSError, ValueError):
             pass  # the UI process is gone; _read ends the loop
+        give_back_free_memory()  # the decoded answer's pages, freed by now
 
 
 def _diff(ask: Ask, seen: _Seen, alerts: tuple[Alert, ...], skipped: int,

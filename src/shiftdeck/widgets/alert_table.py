@@ -21,7 +21,6 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -34,6 +33,7 @@ from ..domain.escalation import Escalation, countdown_text
 from ..domain.pager import ACKNOWLEDGED, TRIGGERED, Correlation, Incident
 from ..domain.severity import SeverityPolicy
 from ..domain.view import AlertRow, GroupRow, IncidentRow, ResolvedRow, Row, Startup
+from .strip_cache import StripCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ class AlertTable(ScrollView, can_focus=True):
         self._longest_name = 12
         # A few screens' worth: ages and countdowns are in the key, so older strips go stale
         # within seconds, and each Strip carries several caches of its own.
-        self._strips: LRUCache[tuple, Strip] = LRUCache(128)
+        self._strips = StripCache(128)
         self._drawn_ages: dict[int, str] = {}
         self._drawn_countdowns: dict[int, str] = {}
         self._marked: frozenset[str] = frozenset()
@@ -436,7 +436,7 @@ class AlertTable(ScrollView, can_focus=True):
         strip = self._strips.get(cache_key)
         if strip is None:
             strip = self._row_strip(row, columns, width, is_cursor, marked)
-            self._strips[cache_key] = strip
+            self._strips.put(cache_key, strip)
         return strip
 
     def _startup_strip(self, index: int, width: int) -> Strip:
