@@ -156,6 +156,7 @@ async def test_silences_answering_500_keep_the_last_good_silences(am034):
     assert broken.silences_error and not good.silences_error
 
 
+@pytest.mark.slow
 def test_cli_shows_muted_alerts_and_silence_annotations(am034, tmp_path):
     listed = cli(am034, tmp_path, "alerts", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -182,6 +183,7 @@ def test_cli_alerts_with_silences_answering_500_lists_alerts_and_says_why(am034,
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_dashboard_with_silences_answering_500_shows_alerts_and_a_banner(am034):
     am034.broken.add("/api/v2/silences")
     app = make_app(roster=False, alertmanagers=[am034.url], refresh="1s", live=True,
@@ -201,6 +203,7 @@ async def test_dashboard_with_silences_answering_500_shows_alerts_and_a_banner(a
         assert len(app.board.silences) == 2
 
 
+@pytest.mark.slow
 def test_nothing_calls_the_removed_v1_api(am034, tmp_path):
     for args in (("alerts",), ("silences",), ("check",), ("handoff",)):
         result = cli(am034, tmp_path, *args)

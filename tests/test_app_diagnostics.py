@@ -1,3 +1,4 @@
+import pytest
 """`d`: Kubernetes diagnostics through the real client against the loopback API server."""
 
 from shiftdeck.screens.diagnostics import DiagnosticsScreen
@@ -14,6 +15,7 @@ def _rows(screen, table_id):
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+@pytest.mark.slow
 async def test_d_shows_pods_events_rollout_history_and_logs(tmp_path):
     with cluster(tmp_path) as (_server, kubeconfig):
         app = make_app(kubeconfig=kubeconfig)
@@ -71,6 +73,7 @@ async def _open_diagnostics(pilot) -> DiagnosticsScreen:
     return screen
 
 
+@pytest.mark.slow
 async def test_previous_logs_do_not_stay_on_for_the_next_pod(tmp_path):
     with cluster(tmp_path) as (_server, kubeconfig):
         app = make_app(kubeconfig=kubeconfig)
@@ -88,6 +91,7 @@ async def test_previous_logs_do_not_stay_on_for_the_next_pod(tmp_path):
             assert "current container" in _title(app) and RESTARTED in _title(app)
 
 
+@pytest.mark.slow
 async def test_d_says_it_is_loading_until_the_cluster_answers(tmp_path):
     with cluster(tmp_path) as (server, kubeconfig):
         server.delay(3.0, "pods")
@@ -103,6 +107,7 @@ async def test_d_says_it_is_loading_until_the_cluster_answers(tmp_path):
             assert "loading pods" not in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_logs_take_the_screen_wrap_with_w_and_follow_with_f(tmp_path):
     long_line = "ERROR " + "x" * 90 + " END-OF-LONG-LINE"
     with cluster(tmp_path) as (server, kubeconfig):
@@ -125,6 +130,7 @@ async def test_logs_take_the_screen_wrap_with_w_and_follow_with_f(tmp_path):
             assert "follow" in _title(app)
 
 
+@pytest.mark.slow
 async def test_columns_fit_new_rows_before_the_table_is_next_idle(tmp_path):
     """Regression: the header was painted with the widths from before the rows came (the
     table sized its columns only when idle), so on a busy machine the rollout history's

@@ -156,6 +156,7 @@ async def test_an_ics_shift_takes_over_the_role_and_a_missing_feed_shows_a_banne
         await wait_until(pilot, lambda: "ics gone" in str(banner.render()))
 
 
+@pytest.mark.slow
 async def test_a_live_l1_to_l2_escalation_is_journaled_as_l2():
     from shiftdeck.domain.journal import Kind, describe
 
@@ -172,6 +173,7 @@ async def test_a_live_l1_to_l2_escalation_is_journaled_as_l2():
         assert "L2" in text and "L3" not in text and "bob" in text
 
 
+@pytest.mark.slow
 async def test_alerts_firing_when_shiftdeck_starts_are_recorded_once():
     from shiftdeck.domain.journal import Kind
 

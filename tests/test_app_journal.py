@@ -1,3 +1,4 @@
+import pytest
 """Notes, status updates, the handoff and shift screens, and a journal that never loses a record."""
 
 import errno
@@ -26,6 +27,7 @@ async def _journal_lines(app):
     return app.journal.read().records
 
 
+@pytest.mark.slow
 async def test_n_adds_a_note_shown_in_the_detail_pane_and_written_to_the_journal():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -38,6 +40,7 @@ async def test_n_adds_a_note_shown_in_the_detail_pane_and_written_to_the_journal
     assert record.fingerprint == SEED_ALERTS[0].fingerprint and record.user == "alice"
 
 
+@pytest.mark.slow
 async def test_u_composes_a_status_update_copies_and_journals_it():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -66,6 +69,7 @@ async def test_a_p1_row_says_when_its_status_update_is_due_and_stops_after_one()
         await wait_until(pilot, lambda: DUE not in _row(app, name))
 
 
+@pytest.mark.slow
 async def test_a_row_already_due_is_marked_in_the_first_frame_not_at_the_next_tick():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -74,6 +78,7 @@ async def test_a_row_already_due_is_marked_in_the_first_frame_not_at_the_next_ti
         assert DUE in _row(app, pool.name)
 
 
+@pytest.mark.slow
 async def test_H_previews_the_handoff_report():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -95,6 +100,7 @@ async def test_M_shows_the_shift_metrics():
         assert "MTTA" in str(app.screen.query_one("#shift").render())
 
 
+@pytest.mark.slow
 async def test_a_full_disk_loses_no_record_it_retries_and_says_so(monkeypatch):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

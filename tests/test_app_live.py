@@ -1,3 +1,4 @@
+import pytest
 """The dashboard polling a real Alertmanager that dies and comes back mid-session."""
 
 import asyncio
@@ -30,6 +31,7 @@ async def test_banner_appears_when_alertmanager_dies_and_clears_when_it_returns(
         assert "Survivor" in names()
 
 
+@pytest.mark.slow
 async def test_html_login_page_shows_a_banner_and_the_app_keeps_running():
     from .support.faults import FaultServer
 

@@ -275,6 +275,7 @@ async def test_enter_opens_the_detail_with_the_alerts_notes() -> None:
         await wait_until(pilot, lambda: "restarted the backend pods" in screen_text(app))
 
 
+@pytest.mark.slow
 async def test_the_detail_panes_age_ticks_with_the_clock() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

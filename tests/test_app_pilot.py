@@ -1,3 +1,4 @@
+import pytest
 """Key flows driven through Textual's Pilot, asserting on state, not pixels."""
 
 from datetime import timedelta
@@ -38,6 +39,7 @@ async def test_j_and_k_move_the_cursor_and_the_detail_follows():
         assert detail.alert.name == "TaskQueueBackedUp"
 
 
+@pytest.mark.slow
 async def test_filter_narrows_live_and_escape_clears_it():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -61,6 +63,7 @@ async def test_the_dashboards_show_filter_and_go_to_are_what_others_call():
         assert app.dashboard.query_one("#filter-input").value == "namespace=qawave"
 
 
+@pytest.mark.slow
 async def test_invalid_filter_shows_a_message_and_keeps_the_last_good_filter():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -74,6 +77,7 @@ async def test_invalid_filter_shows_a_message_and_keeps_the_last_good_filter():
         assert _names(app) == ["TaskQueueBackedUp"]
 
 
+@pytest.mark.slow
 async def test_enter_in_filter_returns_to_the_table_keeping_the_filter():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

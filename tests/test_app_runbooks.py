@@ -1,3 +1,4 @@
+import pytest
 """The runbook screen: commands classified, run safely inline, journaled; refusals explained."""
 
 import re
@@ -31,6 +32,7 @@ def _output(screen) -> str:
     return "\n".join(screen.output_lines)
 
 
+@pytest.mark.slow
 async def test_r_shows_the_runbook_with_its_commands_templated_and_classified(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -42,6 +44,7 @@ async def test_r_shows_the_runbook_with_its_commands_templated_and_classified(tm
         assert [c.dangerous for c in screen.commands][:2] == [False, True]
 
 
+@pytest.mark.slow
 async def test_enter_runs_a_read_only_command_streams_output_and_journals_it(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -54,6 +57,7 @@ async def test_enter_runs_a_read_only_command_streams_output_and_journals_it(tmp
         assert record.data["exit_code"] == 0
 
 
+@pytest.mark.slow
 async def test_a_dangerous_command_asks_first_showing_argv_and_where(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -68,6 +72,7 @@ async def test_a_dangerous_command_asks_first_showing_argv_and_where(tmp_path):
         assert not [r for r in app.records if r.kind is Kind.COMMAND]
 
 
+@pytest.mark.slow
 async def test_read_only_refuses_dangerous_commands(tmp_path):
     app = _app(tmp_path, read_only="true")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -77,6 +82,7 @@ async def test_read_only_refuses_dangerous_commands(tmp_path):
         assert "read-only" in _output(screen)
 
 
+@pytest.mark.slow
 async def test_a_command_that_needs_a_shell_is_copied_not_run(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -88,6 +94,7 @@ async def test_a_command_that_needs_a_shell_is_copied_not_run(tmp_path):
         assert not [r for r in app.records if r.kind is Kind.COMMAND]
 
 
+@pytest.mark.slow
 async def test_a_hostile_label_value_is_never_executed(tmp_path):
     marker = tmp_path / "pwned"
     hostile = replace(SEED_ALERTS[0], labels={**SEED_ALERTS[0].labels,
@@ -106,6 +113,7 @@ async def test_a_hostile_label_value_is_never_executed(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 async def test_no_runbook_says_where_it_looked_and_shows_the_checklist(tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -135,6 +143,7 @@ async def test_runbook_kubectl_reaches_the_configured_cluster(tmp_path):
             assert CRASHING in _output(screen)
 
 
+@pytest.mark.slow
 async def test_a_runbook_is_fetched_once_per_alert(tmp_path, monkeypatch):
     import shiftdeck.services.runbooks as investigate
 
@@ -179,6 +188,7 @@ async def test_a_cancelled_command_says_cancelled_after_how_long(tmp_path):
             assert re.fullmatch(r"── cancelled after \d+\.\ds", last), last
 
 
+@pytest.mark.slow
 async def test_a_command_that_runs_out_of_time_says_it_was_killed(tmp_path):
     from .support.kube_server import cluster
 
@@ -193,6 +203,7 @@ async def test_a_command_that_runs_out_of_time_says_it_was_killed(tmp_path):
             assert re.fullmatch(r"── killed after 1\.\ds: it ran out of its 1s timeout", last), last
 
 
+@pytest.mark.slow
 async def test_output_wraps_and_takes_the_screen_with_z(tmp_path):
     from .support.kube_server import cluster
 
@@ -217,6 +228,7 @@ async def test_output_wraps_and_takes_the_screen_with_z(tmp_path):
             await wait_until(pilot, lambda: screen.query_one("#runbook-commands").display)
 
 
+@pytest.mark.slow
 async def test_the_dangerous_confirm_names_context_and_cluster_at_80x24(tmp_path):
     from .support.kube_server import cluster
 

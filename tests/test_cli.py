@@ -108,6 +108,7 @@ def test_no_config_points_at_the_demo_and_init(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["alerts"], ["check"]])
+@pytest.mark.slow
 def test_demo_answers_one_shot_commands(command, tmp_path):
     result = subprocess.run([sys.executable, "-m", "shiftdeck", "--demo", *command],
                             capture_output=True, text=True, timeout=60)

@@ -116,6 +116,7 @@ def test_read_only_refuses_both_writes(alertmanager, api, pd_url, tmp_path) -> N
     assert alertmanager.silences() == [] and api.requests == []
 
 
+@pytest.mark.slow
 def test_who_shows_pagerdutys_on_call_through_levels(api, pd_url, tmp_path) -> None:
     config = ("alertmanagers: [{name: am, url: 'http://127.0.0.1:9'}]\n" + PEOPLE
               + account_yaml(pd_url))

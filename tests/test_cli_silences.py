@@ -153,6 +153,7 @@ def test_expire_an_unknown_id_exits_1(alertmanager, tmp_path):
     assert result.returncode == 1 and "no silence" in result.stderr
 
 
+@pytest.mark.slow
 def test_read_only_refuses_every_write_with_exit_2_and_sends_nothing(tmp_path):
     with recording_server(200, b"[]") as server:
         for args in (["ack", "DiskFull"],

@@ -110,6 +110,7 @@ def _named(option: str, pattern_text: str) -> bool:
 
 @settings(max_examples=300, deadline=None)
 @given(base=st.sampled_from(sorted(SAFE)), option=_OPTION, position=st.integers(0, 1))
+@pytest.mark.slow
 def test_any_option_not_on_the_safe_list_makes_a_command_dangerous(
         base: str, option: str, position: int) -> None:
     program = base.split()[0]

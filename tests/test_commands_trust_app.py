@@ -50,6 +50,7 @@ def _output(screen) -> str:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_enter_enter_runs_nothing_and_y_runs_the_dangerous_command(tmp_path):
     marker = tmp_path / "ran"
     app = _app(tmp_path, f"```bash\ntouch {marker}\n```\n")
@@ -67,6 +68,7 @@ async def test_enter_enter_runs_nothing_and_y_runs_the_dangerous_command(tmp_pat
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_the_confirm_shows_the_kubeconfigs_real_context_and_cluster(tmp_path):
     app = _app(tmp_path, "```bash\nkubectl delete pod x -n {{ $labels.namespace }}\n```\n")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -82,6 +84,7 @@ async def test_the_confirm_shows_the_kubeconfigs_real_context_and_cluster(tmp_pa
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_read_only_refuses_before_any_confirm(tmp_path):
     marker = tmp_path / "ran"
     app = _app(tmp_path, f"```bash\ntouch {marker}\n```\n", read_only="true")
@@ -94,6 +97,7 @@ async def test_read_only_refuses_before_any_confirm(tmp_path):
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 async def test_an_alert_supplied_runbook_is_shown_but_its_commands_only_copied(tmp_path):
     server = Recorder()
     try:

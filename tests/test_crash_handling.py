@@ -64,6 +64,7 @@ async def test_a_failing_worker_becomes_a_banner_and_the_app_goes_on(tmp_path: P
 
 
 @pytest.mark.timeout(30)
+@pytest.mark.slow
 async def test_a_report_that_breaks_the_board_is_reported_and_the_next_one_shown(
         tmp_path: Path) -> None:
     app = _app(tmp_path)
@@ -100,6 +101,7 @@ class OnceBrokenSource:
 
 
 @pytest.mark.timeout(30)
+@pytest.mark.slow
 async def test_a_poller_that_dies_is_reported_and_started_again(tmp_path: Path) -> None:
     source = OnceBrokenSource()
     app = make_app(roster=False, journal_file=tmp_path / "journal.jsonl", refresh="1s",
@@ -137,6 +139,7 @@ entry()
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.slow
 def test_a_dashboard_that_dies_exits_non_zero(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
     argv = [sys.executable, "-c", CRASH_ON_HELP, str(_config(tmp_path))]

@@ -33,6 +33,7 @@ def keeper() -> Iterator[HeapKeeper]:
     keeper.stop()
 
 
+@pytest.mark.slow
 def test_survivors_of_a_full_collection_are_frozen_then_thawed(keeper: HeapKeeper) -> None:
     held = [Node()]
     cycle = weakref.ref(held[0])

@@ -109,6 +109,7 @@ def kube(tmp_path: Path) -> Iterator[tuple[FaultyKubeServer, Path, KubeClient]]:
 SCOPE = Scope("", NS, CRASHING, "backend", "app.kubernetes.io/name=backend")
 
 
+@pytest.mark.slow
 def test_pods_events_and_rollout_history(kube: tuple[FaultyKubeServer, Path, KubeClient]) -> None:
     server, _, client = kube
     result = client.diagnose(SCOPE, NOW)
@@ -224,6 +225,7 @@ def test_an_unreachable_cluster(tmp_path: Path) -> None:
     client.close()
 
 
+@pytest.mark.slow
 def test_a_timeout_stops_asking(kube: tuple[FaultyKubeServer, Path, KubeClient], tmp_path: Path) -> None:
     server, kubeconfig, _ = kube
     client = KubeClient(KubernetesSettings(kubeconfig=str(kubeconfig), timeout=timedelta(seconds=0.5)))

@@ -21,6 +21,7 @@ _metric = backend_metric
 _detail_screen = open_backend_detail
 
 
+@pytest.mark.slow
 async def test_the_full_detail_shows_notes_the_last_hour_and_the_24h_firing_history():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -102,6 +103,7 @@ async def test_the_status_update_keeps_its_fields_and_hint_on_screen_and_focus_v
         assert "enter: copy" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_the_handoff_preview_reads_at_80_columns_and_copies_the_report_itself():
     from shiftdeck.screens.handoff import HandoffScreen
 

@@ -44,6 +44,7 @@ def _all_hits(text: str, options: list[str]) -> bool:
     return bool(options) and all(map(hit, options))
 
 
+@pytest.mark.slow
 async def test_typing_sil_finds_silences_and_enter_opens_them():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -82,6 +83,7 @@ async def test_read_only_offers_no_write_in_the_palette():
         assert not {"Ack", "Ack group", "Silence", "Un-ack"} & set(commands)
 
 
+@pytest.mark.slow
 async def test_go_to_an_alert_by_name_highlights_it():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -17,6 +17,7 @@ def test_dashboard(snap_compare, size):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.slow
 def test_dashboard_grouped_by_namespace(snap_compare, size):
     assert snap_compare(make_app(), terminal_size=size, run_before=loaded, press=["g", "g"])
 
@@ -31,11 +32,13 @@ def test_source_down_banner(snap_compare, size):
     assert snap_compare(make_app(), terminal_size=size, run_before=down)
 
 
+@pytest.mark.slow
 def test_filter_typed(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
                         press=["slash", *"severity=critical"])
 
 
+@pytest.mark.slow
 def test_invalid_filter_message(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
                         press=["slash", *'x=~"("'])
@@ -56,19 +59,23 @@ def test_light_theme(snap_compare):
                         run_before=loaded)
 
 
+@pytest.mark.slow
 def test_silence_form(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded, press=["s"])
 
 
+@pytest.mark.slow
 def test_silence_form_refusal_wide(snap_compare):
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded,
                         press=["s", *"db failover", "ctrl+s"])
 
 
+@pytest.mark.slow
 def test_silences_screen(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded, press=["S"])
 
 
+@pytest.mark.slow
 def test_unack_confirm(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
                         press=["j", "j", "j", "j", "U"])
@@ -87,11 +94,13 @@ def test_table_zoomed_without_detail_pane(snap_compare):
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded, press=["z"])
 
 
+@pytest.mark.slow
 def test_status_update_composer(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
                         press=["u", *"checkout failing"])
 
 
+@pytest.mark.slow
 def test_handoff_preview(snap_compare):
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded, press=["H"])
 
@@ -111,6 +120,7 @@ def test_runbook_screen(snap_compare, tmp_path):
     assert snap_compare(app, terminal_size=(80, 24), run_before=opened)
 
 
+@pytest.mark.slow
 def test_diagnostics_screen(snap_compare, tmp_path):
     from .support.kube_server import cluster
     from .support.waiting import wait_until
@@ -128,6 +138,7 @@ def test_diagnostics_screen(snap_compare, tmp_path):
 
 # -- issue 13: the secondary screens at 80x24 ------------------------------------------------
 
+@pytest.mark.slow
 def test_detail_screen_with_notes_and_metric(snap_compare):
     from .support.detail import open_backend_detail
 
@@ -150,6 +161,7 @@ def test_diagnostics_screen_80x24(snap_compare, tmp_path):
         assert snap_compare(app, terminal_size=(80, 24), run_before=opened)
 
 
+@pytest.mark.slow
 def test_pod_logs_full_screen(snap_compare, tmp_path):
     from .support.kube_server import CRASHING, cluster
     from .support.waiting import wait_until
@@ -170,6 +182,7 @@ def test_pod_logs_full_screen(snap_compare, tmp_path):
         assert snap_compare(app, terminal_size=(80, 24), run_before=opened)
 
 
+@pytest.mark.slow
 def test_runbook_output_full_screen(snap_compare, tmp_path):
     from .support.app_factory import write_runbooks
     from .support.runbooks import RUNBOOK
@@ -188,6 +201,7 @@ def test_runbook_output_full_screen(snap_compare, tmp_path):
     assert snap_compare(app, terminal_size=(80, 24), run_before=refused_then_zoomed)
 
 
+@pytest.mark.slow
 def test_status_update_with_a_long_impact(snap_compare):
     async def typed(pilot):
         await loaded(pilot)
@@ -199,6 +213,7 @@ def test_status_update_with_a_long_impact(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=typed)
 
 
+@pytest.mark.slow
 def test_handoff_preview_80x24(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded,
                         press=["H", "end"])
@@ -206,6 +221,7 @@ def test_handoff_preview_80x24(snap_compare):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)],
                          ids=["80x24", "120x40", "200x50"])
+@pytest.mark.slow
 def test_dashboard_with_pagerduty(snap_compare, size):
     """QAWaveBackendDown paged by PagerDuty (its clock: PD 4m10s), and an incident that matches
     no alert, on a row of its own."""

@@ -101,6 +101,7 @@ def test_a_steady_storm_keeps_the_shift_bounded_and_journals_every_resolution() 
     assert final.board.resolved_count == 0 and not final.board.resolved_uncounted
 
 
+@pytest.mark.slow
 def test_the_note_index_keeps_the_alerts_written_about_last() -> None:
     """Notes for more alerts than the index keeps: the oldest alerts' notes are forgotten
     (the journal file keeps them), the newest are found at once."""
@@ -125,6 +126,7 @@ def test_a_few_resolved_alerts_stay_rows_of_their_own() -> None:
     assert [isinstance(r, AlertRow) for r in rows] == [True] * 12
 
 
+@pytest.mark.slow
 async def test_many_resolved_show_as_one_row_that_lists_them_on_enter() -> None:
     storm = [make_alert("Storm", "warning", pod=f"p{n}") for n in range(RESOLVED_KEPT + 100)]
     app = make_app()
@@ -151,6 +153,7 @@ async def test_many_resolved_show_as_one_row_that_lists_them_on_enter() -> None:
         assert table.mutations == before
 
 
+@pytest.mark.slow
 async def test_the_rows_worker_is_given_no_shift() -> None:
     """A finished Textual worker can stay in a reference cycle (through its task's context)
     until a full collection, with all it was given: the worker that selects rows in a thread

@@ -35,6 +35,7 @@ def _silence_ids_in_order() -> list[str]:
     return [s.id for s in sorted(SEED_SILENCES, key=lambda s: s.ends_at)]
 
 
+@pytest.mark.slow
 async def test_expire_confirm_names_the_highlighted_silence_after_home_and_down():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -51,6 +52,7 @@ async def test_expire_confirm_names_the_highlighted_silence_after_home_and_down(
         assert second in body
 
 
+@pytest.mark.slow
 async def test_the_highlighted_silence_stays_highlighted_when_a_poll_reorders_the_list():
     from datetime import timedelta
 
@@ -90,6 +92,7 @@ async def test_q_on_the_dashboard_quits_at_once():
 
 
 @pytest.mark.parametrize("key", ["q", "escape"])
+@pytest.mark.slow
 async def test_q_and_escape_on_a_sub_screen_go_back(key):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -112,6 +115,7 @@ async def test_ctrl_c_quits_from_a_sub_screen():
         assert _quit(app)
 
 
+@pytest.mark.slow
 async def test_q_is_a_letter_in_the_filter_and_in_a_prompt():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -160,6 +164,7 @@ async def test_quitting_with_no_write_in_flight_does_not_ask(alertmanager):
 
 # -- the silences screen ---------------------------------------------------------------------
 
+@pytest.mark.slow
 async def test_j_k_home_end_move_on_the_silences_screen():
     app = make_app()
     ids = _silence_ids_in_order()
@@ -204,6 +209,7 @@ async def test_ends_in_counts_down_with_the_clock_repainting_only_changed_cells(
         assert screen.show_time(app.clock.now()) == 0  # nothing changed since: nothing repainted
 
 
+@pytest.mark.slow
 async def test_enter_on_a_silence_shows_its_alerts_on_the_dashboard():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -223,6 +229,7 @@ async def test_enter_on_a_silence_shows_its_alerts_on_the_dashboard():
 
 # -- messages that say what is wrong ---------------------------------------------------------
 
+@pytest.mark.slow
 async def test_an_unknown_state_in_the_filter_says_which_states_exist_in_full_at_80_columns():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -239,6 +246,7 @@ async def test_an_unknown_state_in_the_filter_says_which_states_exist_in_full_at
         assert len(_names(app)) == len(SEED_ALERTS)  # the last good filter (none) stays
 
 
+@pytest.mark.slow
 async def test_an_unknown_level_in_the_filter_names_the_configured_levels():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -248,6 +256,7 @@ async def test_an_unknown_level_in_the_filter_names_the_configured_levels():
         assert message.startswith("@level=P9: no such level; use one of: P1, P2")
 
 
+@pytest.mark.slow
 async def test_silence_form_start_tomorrow_says_what_a_time_looks_like():
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
@@ -284,6 +293,7 @@ async def test_the_dashboards_banner_says_since_when_in_the_configs_zone():
     assert "since 19:32 — showing data from 19:30" in text  # NOW is 14:00 UTC
 
 
+@pytest.mark.slow
 async def test_tab_moves_into_the_detail_pane_to_scroll_it_and_back_and_help_says_so():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -323,6 +333,7 @@ async def test_help_groups_shiftdecks_keys_and_leaves_textual_internals_out():
             assert internal not in words
 
 
+@pytest.mark.slow
 async def test_help_shows_the_keymap_and_the_current_screens_keys_first():
     from shiftdeck.screens.help import HelpScreen
 
@@ -356,3 +367,18 @@ async def test_the_dashboards_banner_uses_the_configured_zone():
         text = str(app.dashboard.query_one(SourceBanner).render())
         assert "since 15:02" in text and "showing data from 15:00" in text  # NOW is 14:00 UTC
         assert "am:am0 stale since 15:02" in str(app.dashboard.query_one(HeaderBar).render())
+
+
+async def test_a_second_tick_while_the_silences_screen_closes_is_harmless():
+    """The app's timer can fire while the app is closing and the silences screen, still on top,
+    has lost its widgets: its countdown repaint must find no table and do nothing."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+        screen = app.screen
+        await screen.query_one("DataTable").remove()
+        app.clock.advance(timedelta(seconds=1))
+        app.tick()
+        assert screen.show_time(app.clock.now()) == 0

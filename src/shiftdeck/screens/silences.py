@@ -97,7 +97,10 @@ class SilencesScreen(Screen):
         """Count the "ends in" column down to `now`: only the cells whose text changed are
         updated. Returns how many."""
         self.now = max(self.now, now)
-        table = self.query_one(DataTable)
+        tables = self.query(DataTable)
+        if not tables:  # the app is closing: the screen's widgets are already gone
+            return 0
+        table = tables.first()
         changed = 0
         for row in self.rows:
             text = _ends(row, self.now)
