@@ -46,3 +46,10 @@ def test_the_view_keeps_the_window_and_gives_records_back_in_order() -> None:
     new = [NoteAdded(NOW + timedelta(seconds=s), "alice", None, f"n{s}") for s in (2, 1)]
     view = JournalView().with_records([old], NOW - MEMORY_WINDOW).with_records(new, NOW)
     assert [r.text for r in view.records] == ["n1", "n2"]
+
+
+def test_records_of_some_kinds_unpack_only_those() -> None:
+    fired = replace(sample_record(Kind.FIRING), alert=AlertRef("fp1", "Down", "P1", NOW, LABELS))
+    note = NoteAdded(NOW, "alice", None, "looking")
+    view = JournalView().with_records([fired, note], NOW)
+    assert view.records_of([Kind.NOTE, Kind.ACK]) == (note,)

@@ -20,13 +20,13 @@ from .alerts import Alert, AlertState
 from .board import EMPTY_BOARD, Board, SourceReport, build_board
 from .escalation import Escalation, EscalationPolicy, Step, crossed, escalate
 from .health import SourceHealth
-from .journal import (AlertRef, rung_level, Record, RecordIndex, StatusUpdate, next_update_due,
-                      open_firings)
+from .journal import (AlertRef, Kind, rung_level, Record, RecordIndex, StatusUpdate,
+                      next_update_due, open_firings)
 from .journal import AlertFired as FiredRecord
 from .journal import AlertResolved as ResolvedRecord
 from .journal import Escalated as EscalatedRecord
 from .journal import PagerEscalated as PagerEscalatedRecord
-from .packed_records import Packed, pack, packed_at, unpack
+from .packed_records import Packed, pack, packed_at, unpack, unpack_kinds
 from .pager import Correlation, Incident, correlate, escalated
 from .sanitize import clean_line
 from .roster import Person, Roster
@@ -121,8 +121,13 @@ class JournalView:
 
     @property
     def records(self) -> tuple[Record, ...]:
-        """The records, unpacked: O(records), for a report or a form, not for every poll."""
+        """The records, unpacked: O(records) (~0.5 s at 50k), for a report, not for every poll
+        nor a form."""
         return tuple(map(unpack, self.packed))
+
+    def records_of(self, kinds: Iterable[Kind]) -> tuple[Record, ...]:
+        """The records of these kinds: only those are unpacked."""
+        return unpack_kinds(self.packed, kinds)
 
     def notes_for(self, fingerprint: str) -> tuple[Record, ...]:
         return self.index.notes(fingerprint)

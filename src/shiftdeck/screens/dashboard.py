@@ -36,7 +36,7 @@ from ..domain.pager import Incident
 from ..domain.sanitize import clean
 from ..domain.shift import Shift, shift_start
 from ..domain.silences import SilenceRequest
-from ..domain.status import compose_update
+from ..domain.status import ACTION_KINDS_FOR_UPDATES, compose_update
 from ..domain.ordering import AlertOrder
 from ..domain.view import (RESOLVED_KEY, AlertRow, Grouping, IncidentRow, alert_matches,
                            Startup, expiring_soon, order_for, select_rows, startup_of)
@@ -238,12 +238,12 @@ class DashboardScreen(Screen):
         # The previous order is immutable: a worker that lost a race only re-sorts more.
         order = self._order = order_for(board.alerts, self.matchers, self._config.severity,
                                         self._order)
-        rows = self._selected = TableRows.of(select_rows(
+        self._selected = TableRows.of(select_rows(
             board.alerts.values(), self.matchers, self.grouping, self._config.severity,
             retention=self._config.resolved_retention,
             uncounted=sum(board.resolved_uncounted.values()), incidents=shift.pages.unmatched,
             order=order, before=before.rows, before_index=before.index))
-        return rows
+        return self._selected
 
     @work(group="rows", thread=True, exclusive=True, description="filter, sort, group")
     def _select_in_thread(self) -> None:
@@ -489,7 +489,7 @@ class DashboardScreen(Screen):
         if alert is None:
             return
         level = self._config.severity.level_of(alert.labels)
-        records = self.shift.records
+        records = self.shift.journal.records_of(ACTION_KINDS_FOR_UPDATES)
 
         def text(status: str, impact: str) -> str:
             return compose_update(alert, level, records, status, impact, self._clock.now(),

@@ -70,7 +70,7 @@ class Pager:
         now = self._clock.now()
         for title, news in list(self._news.items()):
             shown = self._shown.get(title)
-            if shown is None or not shown <= now < shown + TOAST_EVERY:
+            if shown is None or not shown <= now < shown + TOAST_EVERY:  # (or the clock went back)
                 del self._news[title]
                 self._shown[title] = now
                 self.page(title, _words(title, news), sorted(news.levels))
