@@ -91,6 +91,21 @@ async def test_H_previews_the_handoff_report():
         assert any("Handoff report copied" in n for n in app.notified)
 
 
+async def test_alerts_firing_at_start_are_journaled_once_the_second_after_the_table():
+    from shiftdeck.domain.alerts import AlertState
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)  # the table, then the next second's tick
+        await wait_until(pilot, lambda: not app.keeper.unwritten and not app.keeper.writing)
+        app.tick()
+        await pilot.pause()
+    seen = [r for r in app.journal.read().records if r.kind is Kind.FIRING]
+    firing = [a.fingerprint for a in SEED_ALERTS if a.state is not AlertState.PENDING]
+    assert sorted(r.fingerprint for r in seen) == sorted(firing)
+    assert all(r.seen_at_start for r in seen)
+
+
 async def test_M_shows_the_shift_metrics():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

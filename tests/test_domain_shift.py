@@ -28,18 +28,33 @@ def test_first_board_is_recorded_once_the_journal_is_read_and_never_paged():
     step = _shift().apply(_reports(), (), NOW)
     # The journal may already hold them: wait for it.
     assert not any(isinstance(e, AlertFired) for e in step.events)
+    assert not step.shift.seen_at_start_due
     read = step.shift.journal_read((), NOW)
-    fired = [e for e in read.events if isinstance(e, AlertFired)]
+    assert read.events == () and read.shift.seen_at_start_due  # left to the next second
+    seen = read.shift.seen_at_start()
+    fired = [e for e in seen.events if isinstance(e, AlertFired)]
     assert BACKEND_DOWN.fingerprint in {e.alert.fingerprint for e in fired}
     assert not any(e.news for e in fired)
     assert all(r.seen_at_start for r in journal_records(fired, "alice", NOW))
+    assert not seen.shift.seen_at_start_due and seen.shift.seen_at_start().events == ()
+
+
+def test_alerts_firing_at_start_are_recorded_after_the_first_board_in_either_order():
+    board_first = _shift().apply(_reports(), (), NOW).shift.journal_read((), NOW).shift
+    journal_first = _shift().journal_read((), NOW).shift.apply(_reports(), (), NOW)
+    # the first board's step: only the table waits on it
+    assert not any(isinstance(e, AlertFired) for e in journal_first.events)
+    fired = [e.alert.fingerprint for e in journal_first.shift.seen_at_start().events]
+    assert fired == [e.alert.fingerprint for e in board_first.seen_at_start().events]
+    assert BACKEND_DOWN.fingerprint in fired
 
 
 def test_firings_the_journal_holds_open_are_not_recorded_again():
-    first = _shift().journal_read((), NOW).shift.apply(_reports(), (), NOW)
+    first = _shift().journal_read((), NOW).shift.apply(_reports(), (), NOW).shift.seen_at_start()
     records = journal_records(first.events, "alice", NOW)
-    again = _shift().journal_read(records, NOW).shift.apply(_reports(), (), NOW)
-    assert [e for e in again.events if isinstance(e, AlertFired)] == []
+    assert records
+    again = _shift().journal_read(records, NOW).shift.apply(_reports(), (), NOW).shift
+    assert again.seen_at_start().events == ()
 
 
 def test_a_crossed_step_is_one_escalated_event_naming_the_level_reached():
@@ -127,7 +142,7 @@ def test_when_the_incident_goes_the_modelled_ladder_comes_back():
 
 # -- the runner: heavy steps off the event loop ------------------------------------------------
 
-async def test_reading_the_journal_into_a_large_board_happens_off_the_event_loop():
+async def test_reading_the_journal_and_recording_a_large_board_happen_off_the_event_loop():
     import threading
     from shiftdeck.clock import FrozenClock
     from shiftdeck.domain.alerts import Alert, AlertState
@@ -150,7 +165,12 @@ async def test_reading_the_journal_into_a_large_board_happens_off_the_event_loop
     await runner.apply_in_thread(lambda: ({}, (), NOW, ()))
     assert threads and threads[0] is not threading.main_thread()
     (shift, records), = shown
-    assert shift.journal_loaded and len(records) == THREADED_FROM  # first seen, recorded
+    assert shift.journal_loaded and records == []  # the first table is not kept waiting
+    assert runner.tick(NOW) is True  # the next second: the caller starts the thread worker
+    await runner.apply_in_thread(lambda: ({}, (), NOW, ()))
+    (_, (shift, records)) = shown
+    assert len(records) == THREADED_FROM and all(r.seen_at_start for r in records)
+    assert runner.tick(NOW) is False and len(shown) == 2  # once
 
 
 # -- PagerDuty escalating an incident: a journal record (issue 15) ------------------------------

@@ -133,6 +133,32 @@ async def test_closing_stops_the_poller_process(alertmanager, clock):
         time.sleep(0.05)
 
 
+async def test_a_poller_started_early_is_used_only_for_the_upstreams_it_polls(alertmanager,
+                                                                            clock):
+    from shiftdeck.sources.poller_process import start_poller
+
+    config = config_for([alertmanager.url])
+    early = start_poller(config)
+    (source,) = polled_apart(config, early)
+    try:
+        assert source.poller is early
+        await source.report(clock.now())
+    finally:
+        await source.aclose()
+    other = start_poller(config_for(["http://127.0.0.1:9"]))
+    pid = other.pid
+    (source,) = polled_apart(config, other)
+    try:
+        assert source.poller is not other and other.pid is None  # told to stop, not used
+        await source.report(clock.now())
+    finally:
+        await source.aclose()
+    deadline = time.monotonic() + 5
+    while _alive(pid):
+        assert time.monotonic() < deadline, "the unused poller process is still running"
+        time.sleep(0.05)
+
+
 async def _report_until(source, clock, wanted, attempts: int = 50):
     """Poll until `wanted(report)`; a poll that fails while the process restarts is retried."""
     for _ in range(attempts):
@@ -206,7 +232,7 @@ def test_the_tui_polls_in_its_poller_process_which_ends_with_it(tmp_path, how):
 
 def test_a_large_diff_crosses_in_parts_and_is_whole_once_the_last_arrives():
     from shiftdeck.domain.alerts import Alert, AlertState
-    from shiftdeck.sources.poller_child import PART, Diff, parts
+    from shiftdeck.sources.poller_wire import PART, Diff, parts
     from shiftdeck.sources.poller_process import PollerProcess, ProcessSource
 
     def alert(i: int) -> Alert:

@@ -14,6 +14,7 @@ from .clock import Clock, SystemClock
 if TYPE_CHECKING:
     from .config import Config
     from .early import EarlyPoll
+    from .sources.poller_process import PollerProcess
 
 EXIT_INTERNAL = 70
 """EX_SOFTWARE: shiftdeck itself failed (a bug): never 0, never the usage code 2."""
@@ -246,6 +247,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_init(os.environ, args.force)
     clock = SystemClock()
     early = _poll_early(args, clock)
+    poller = _poller_early(args)
     with ExitStack() as stack:
         try:
             loaded = _load(args, clock, stack)
@@ -263,7 +265,7 @@ def _run(args: argparse.Namespace) -> int:
             from dataclasses import replace
 
             config = replace(config, read_only=True)
-        return _dispatch(args, config, clock, early)
+        return _dispatch(args, config, clock, early, poller)
 
 
 def _keymap_refused(config: Config, text: str | None) -> bool:
@@ -283,6 +285,18 @@ def _poll_early(args: argparse.Namespace, clock: Clock) -> EarlyPoll | None:
 
     upstreams = read_upstreams(args.config)
     return EarlyPoll(upstreams, clock) if upstreams else None
+
+
+def _poller_early(args: argparse.Namespace) -> PollerProcess | None:
+    """The dashboard's poller process, started as soon as the config's upstreams are read:
+    its first poll is under way while the dashboard imports and starts (~1 s)."""
+    if args.command is not None or args.demo:
+        return None
+    from .early import read_upstreams
+    from .sources.poller_process import start_poller
+
+    upstreams = read_upstreams(args.config)
+    return start_poller(upstreams) if upstreams is not None else None
 
 
 def _load(args: argparse.Namespace, clock: Clock,
@@ -311,7 +325,7 @@ def _load(args: argparse.Namespace, clock: Clock,
 
 
 def _dispatch(args: argparse.Namespace, config: Config, clock: Clock,
-              early: EarlyPoll | None = None) -> int:
+              early: EarlyPoll | None = None, poller: PollerProcess | None = None) -> int:
     from . import cli
 
     if args.command == "alerts":
@@ -341,7 +355,7 @@ def _dispatch(args: argparse.Namespace, config: Config, clock: Clock,
     from .heap import HeapKeeper
     from .sources.poller_process import polled_apart
 
-    app = ShiftdeckApp(config, clock, sources=polled_apart(config))  # polled in a process
+    app = ShiftdeckApp(config, clock, sources=polled_apart(config, poller))  # polled in a process
     HeapKeeper().start()  # full collections short enough not to hold a key press
     app.run()
     if app.return_code:  # Textual printed the traceback of what ended it

@@ -218,7 +218,8 @@ class ShiftdeckApp(App[None]):
         self.dashboard.show_shift(shift)
 
     def tick(self) -> None:
-        self.runner.tick(self.clock.now())
+        if self.runner.tick(self.clock.now()):
+            self.run_worker(self.runner.apply_in_thread(self._inputs), group="board")
         self.pager.tick()
         self.dashboard.show_time(self.clock.now())
 

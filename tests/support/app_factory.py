@@ -132,5 +132,12 @@ def failure(error="unreachable (connection refused)", at=NOW + timedelta(minutes
 
 
 async def loaded(pilot, alerts=SEED_ALERTS) -> None:
+    """The report shown, and the next second's tick after the journal was read: the alerts
+    found firing are then recorded, as a user sees them a second after the first table."""
+    from .waiting import wait_until
+
     pilot.app.post_message(report(alerts))
+    await pilot.pause()
+    await wait_until(pilot, lambda: pilot.app.shift.journal_loaded)
+    pilot.app.tick()
     await pilot.pause()

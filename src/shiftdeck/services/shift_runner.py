@@ -113,13 +113,18 @@ class ShiftRunner:
             self._replay.append(journaled)
         self._take((journaled(self.shift).shift, (), list(records)))
 
-    def tick(self, now: datetime) -> None:
-        """A second passed: escalation steps and status updates that fell due."""
+    def tick(self, now: datetime) -> bool:
+        """A second passed: escalation steps and status updates that fell due, or the alerts
+        found firing at start recorded (a change over the whole board). True when the caller
+        must start `apply_in_thread`."""
         if self.applying:
-            return  # its result will be ticked at the next second
+            return False  # its result will be ticked at the next second
+        if self.shift.seen_at_start_due:
+            return self.change(lambda shift: shift.seen_at_start())
         step = self.shift.tick(now)
         if step.shift is not self.shift:
             self._take(self._recorded(step))
+        return False
 
     def _worked(self, shift: Shift, changes: list[Change], inputs: Inputs | None
                 ) -> tuple[Result, AckPlan | None]:

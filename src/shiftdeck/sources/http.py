@@ -24,6 +24,7 @@ from ..domain.sanitize import clean_line
 from ..domain.sizes import format_size
 from ..domain.urls import mask_urls_in
 from .bulk import off_loop
+from .errors import SourceError
 
 ALERTMANAGER_MAX_BYTES = 256 << 20
 """100k alerts are ~110 MB of JSON: room for twice that, not for an endless body."""
@@ -32,10 +33,6 @@ PROMETHEUS_MAX_BYTES = 64 << 20
 receivers); a 1h query_range of one series is a few KB."""
 DEFAULT_DEADLINE = 10.0
 MAX_REDIRECTS = 5
-
-
-class SourceError(Exception):
-    """A source could not be read; str() is a short reason a person can act on."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,15 +19,17 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.alerts import Alert
 from ..domain.board import SourceReport
 from ..domain.silences import Silence
 from .bulk import without_collector
-from .http import SourceError
-from .poller_child import STOP, Ask, Diff
-from .poll import Source
+from .errors import SourceError
+from .poller_wire import STOP, Ask, Diff
+
+if TYPE_CHECKING:
+    from .poll import Source
 
 STOP_GRACE = 2.0
 """Seconds the poller process has to close its connections when told to stop."""
@@ -45,6 +47,10 @@ class PollerProcess:
         self._numbers = itertools.count()
         self._takers: dict[int, ProcessSource] = {}
         self._listening = False
+
+    @property
+    def upstreams(self) -> list[tuple[str, Any]]:
+        return self._upstreams
 
     def join(self, index: int, source: ProcessSource) -> None:
         self._takers[index] = source
@@ -128,6 +134,17 @@ class PollerProcess:
             if not future.done():
                 future.set_exception(why)
 
+    def discard(self) -> None:
+        """Stop the poller process without waiting for it (it was started for upstreams that
+        are not polled after all)."""
+        connection, self._connection, self._process = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.send(STOP)
+            except (OSError, ValueError):
+                pass
+            connection.close()
+
     async def aclose(self) -> None:
         """Stop the poller process (several sources share it: the first call does it)."""
         connection, process = self._connection, self._process
@@ -204,14 +221,34 @@ class ProcessSource:
         await self._poller.aclose()
 
 
-def polled_apart(config: Any) -> list[Source]:
-    """The config's Alertmanagers and Prometheus servers, polled in one poller process
-    (started now)."""
-    upstreams = [*(("alertmanager", u) for u in config.alertmanagers),
-                 *(("prometheus", u) for u in config.prometheus)]
+def polled_apart(config: Any, started: PollerProcess | None = None) -> list[Source]:
+    """The config's Alertmanagers and Prometheus servers, polled in one poller process:
+    `started` (`start_poller`) when it polls these very upstreams, else a new one."""
+    upstreams = _upstreams_of(config)
     if not upstreams:
         return []
-    poller = PollerProcess(upstreams)
-    poller.start()
+    poller = started
+    if poller is None or poller.upstreams != upstreams:
+        if started is not None:
+            started.discard()
+        poller = PollerProcess(upstreams)
+        poller.start()
     return [ProcessSource(poller, index, kind, upstream)
             for index, (kind, upstream) in enumerate(upstreams)]
+
+
+def start_poller(upstreams: Any) -> PollerProcess | None:
+    """The poller process of these upstreams (a config, or `early.Upstreams`), started now:
+    the dashboard starts it before its own imports (~1 s), so the first poll is under way
+    meanwhile. None when there is nothing to poll."""
+    pairs = _upstreams_of(upstreams)
+    if not pairs:
+        return None
+    poller = PollerProcess(pairs)
+    poller.start()
+    return poller
+
+
+def _upstreams_of(config: Any) -> list[tuple[str, Any]]:
+    return [*(("alertmanager", u) for u in config.alertmanagers),
+            *(("prometheus", u) for u in config.prometheus)]
