@@ -138,6 +138,7 @@ async def loaded(pilot, alerts=SEED_ALERTS) -> None:
 
     pilot.app.post_message(report(alerts))
     await pilot.pause()
-    await wait_until(pilot, lambda: pilot.app.shift.journal_loaded)
+    await wait_until(pilot, lambda: not any(w.group == "journal-read" and not w.is_finished
+                                            for w in pilot.app.workers))
     pilot.app.tick()
     await pilot.pause()
