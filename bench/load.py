@@ -162,6 +162,12 @@ def _wait_for(url: str, count: int, timeout: float) -> None:
     raise servers.ServerError(f"{url}: expected {count} alerts, have {have} after {timeout}s")
 
 
+TIMEOUT = "60s"
+"""Each request's deadline in the bench's configs. The default 10s is too short at 100k:
+Alertmanager alone needs 7-26 s to answer there (curl, this machine), so every poll and
+`shiftdeck alerts` timed out. An installation that large must raise it the same way."""
+
+
 def write_config(path: Path, am_url: str, refresh: str | None = None) -> Path:
     """The shiftdeck config the benchmark runs with: one Alertmanager, defaults for the rest
     (`refresh`, e.g. "2s", overrides the poll interval)."""
@@ -169,7 +175,7 @@ def write_config(path: Path, am_url: str, refresh: str | None = None) -> Path:
     # records a minute).
     journal = path.with_name("journal.jsonl")
     text = (f"journal: '{journal}'\n"
-            f"alertmanagers:\n  - {{name: bench, url: '{am_url}'}}\n")
+            f"alertmanagers:\n  - {{name: bench, url: '{am_url}', timeout: {TIMEOUT}}}\n")
     if refresh is not None:
         text = f"refresh: {refresh}\n" + text
     path.write_text(text)
@@ -180,7 +186,8 @@ def write_cluster_config(path: Path, am_urls: list[str], cluster: str = "bench")
     """The shiftdeck config of one HA cluster: every URL a peer of `cluster` (the way
     sample_config.yaml declares prod-a and prod-b), defaults for the rest."""
     journal = path.with_name("journal.jsonl")
-    peers = "".join(f"  - {{name: {cluster}-{i + 1}, url: '{url}', cluster: {cluster}}}\n"
+    peers = "".join(f"  - {{name: {cluster}-{i + 1}, url: '{url}', cluster: {cluster}, "
+                    f"timeout: {TIMEOUT}}}\n"
                     for i, url in enumerate(am_urls))
     path.write_text(f"journal: '{journal}'\nalertmanagers:\n{peers}")
     return path
