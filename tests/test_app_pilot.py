@@ -207,6 +207,34 @@ async def test_age_column_repaints_only_when_a_visible_age_changes():
         assert table.refresh_ages()
 
 
+async def test_an_age_that_changes_repaints_its_own_cell_not_the_column():
+    """A column-high region next to the countdowns made Textual send whole table lines every
+    5 s (~12 KB at 120x40): only the cells whose text changed are repainted."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        table = app.dashboard.query_one(AlertTable)
+        repainted = []
+        table.refresh = lambda *regions, **kw: repainted.extend(regions)  # record, draw none
+        app.clock.advance(timedelta(minutes=1))
+        assert table.refresh_ages()
+        assert repainted and all(r.height == 1 and r.width < 10 for r in repainted)
+        assert len(repainted) <= len(table.rows)
+
+
+async def test_a_hidden_detail_pane_is_not_drawn_to_and_shows_the_cursor_when_back():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        detail = app.dashboard.query_one(AlertDetail)
+        first = detail.alert
+        await pilot.press("z", "j")
+        assert detail.alert is first  # hidden: not repainted for the cursor (nor each second)
+        await pilot.press("z")
+        assert detail.alert is not first
+        assert detail.alert.fingerprint == app.dashboard.query_one(AlertTable).cursor_key
+
+
 async def test_late_poll_shows_its_age_in_the_header():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -206,7 +206,14 @@ class DashboardScreen(Screen):
 
     def _tick_second(self) -> None:
         self.query_one(AlertTable).refresh_countdowns()
-        self.query_one(AlertDetail).tick(self._clock.now())
+        if self._detail_shown:
+            self.query_one(AlertDetail).tick(self._clock.now())
+
+    @property
+    def _detail_shown(self) -> bool:
+        """Not hidden by `z`. A hidden pane is not drawn to: repainting a widget that is not
+        on screen makes Textual map the whole screen again and repaint the table."""
+        return not self.has_class("-no-detail")
 
     def _show_health(self) -> None:
         board, roster = self.shift.board, self.shift.roster
@@ -269,6 +276,8 @@ class DashboardScreen(Screen):
         self._show_detail()
 
     def _show_detail(self, force: bool = False) -> None:
+        if not self._detail_shown:
+            return  # shown when `z` brings it back
         key = self.query_one(AlertTable).cursor_key or ""
         alert = self.shift.board.alerts.get(key)
         notes = list(self.shift.journal.notes_for(key)) if key else []
@@ -537,6 +546,7 @@ class DashboardScreen(Screen):
 
     def action_toggle_detail(self) -> None:
         self.toggle_class("-no-detail")
+        self._show_detail(force=True)
 
     def action_focus_detail(self) -> None:
         """Into the detail pane (the arrows then scroll it), and back to the table."""

@@ -336,16 +336,15 @@ class AlertTable(ScrollView, can_focus=True):
             self._set_cursor(self._index[key])
 
     def refresh_ages(self) -> bool:
-        """Repaint the age column, and only if a visible age changed. Returns whether it did."""
+        """Repaint the age cells whose text changed (each changes once a minute at most).
+        Returns whether any did."""
         now = self._clock.now()
-        stale = any(
-            age != _age_of(self._rows[index], now)
-            for index, age in self._drawn_ages.items() if index < len(self._rows)
-        )
-        if stale:
-            columns = self._columns()
-            self.refresh(Region(columns.age_x, 1, columns.age, self.size.height))
-        return stale
+        changed = [index for index, age in self._drawn_ages.items()
+                   if index < len(self._rows) and age != _age_of(self._rows[index], now)]
+        top, columns = int(self.scroll_offset.y), self._columns()
+        for index in changed:
+            self.refresh(Region(columns.age_x, index - top + 1, columns.age, 1))
+        return bool(changed)
 
     # -- cursor ----------------------------------------------------------------------------
 
