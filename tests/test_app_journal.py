@@ -83,8 +83,8 @@ async def test_H_previews_the_handoff_report():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        await pilot.press("H")
-        assert isinstance(app.screen, HandoffScreen)
+        await pilot.press("H")  # made in a thread: shown once made
+        await wait_until(pilot, lambda: isinstance(app.screen, HandoffScreen))
         assert "## On-Call Handoff" in app.screen.markdown
         assert "QAWaveBackendDown" in app.screen.markdown
         await pilot.press("c")
@@ -111,7 +111,7 @@ async def test_M_shows_the_shift_metrics():
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("M")
-        assert isinstance(app.screen, ShiftScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ShiftScreen))
         assert "MTTA" in str(app.screen.query_one("#shift").render())
 
 

@@ -111,8 +111,8 @@ async def test_the_handoff_preview_reads_at_80_columns_and_copies_the_report_its
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         await pilot.press("H")
+        await wait_until(pilot, lambda: isinstance(app.screen, HandoffScreen))
         screen = app.screen
-        assert isinstance(screen, HandoffScreen)
         await pilot.press("end")
         await wait_until(pilot, lambda: "- **primary**" in screen.query_one("#handoff").source)
         await pilot.pause()
