@@ -2,7 +2,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from shiftdeck.domain.alerts import (
-    AlertState, expression_from_generator_url, fingerprint, merge_alerts, overlay_rule_alerts)
+    Alert, AlertState, expression_from_generator_url, fingerprint, merge_alerts,
+    overlay_rule_alerts, replaced)
 from shiftdeck.domain.severity import DEFAULT_POLICY
 
 from .support.factories import make_alert
@@ -77,3 +78,20 @@ def test_a_clamped_time_survives_a_merge_as_a_warning():
     clamped = replace(make_alert(instance="am-1"), clamped=("startsAt",))
     (merged,) = merge_alerts([[make_alert(instance="am-2")], [clamped]])
     assert merged.warnings == ("startsAt out of range: clamped",)
+
+
+def test_replaced_is_dataclasses_replace_and_a_pickled_alert_comes_back_equal():
+    import pickle
+    from datetime import UTC, datetime
+
+    import pytest
+
+    alert = Alert("ab12", {"alertname": "DiskLow"}, {"summary": "s"}, AlertState.SILENCED,
+                  datetime(2026, 12, 6, tzinfo=UTC), instances=("am0",), silenced_by=("s1",))
+    changes = dict(state=AlertState.ACKED, acked_by="alice", level="P2")
+    assert replaced(alert, **changes) == replace(alert, **changes)
+    assert replaced(alert) == alert and replaced(alert) is not alert
+    back = pickle.loads(pickle.dumps(alert))
+    assert back == alert and back.silenced_by == ("s1",)
+    with pytest.raises(KeyError):
+        replaced(alert, colour="red")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain
 
-from .alerts import Alert, AlertState, merge_one, overlay_one
+from .alerts import Alert, AlertState, merge_one, overlay_one, replaced
 from .health import SourceHealth
 from .severity import SeverityPolicy
 from .silences import Silence, SilenceState
@@ -169,7 +169,7 @@ def _still_resolved(previous: Iterable[tuple[str, Alert]], current: Mapping[str,
     resolved = []
     for fp, old in previous:
         if fp not in current:
-            gone = old if old.state is AlertState.RESOLVED else replace(
+            gone = old if old.state is AlertState.RESOLVED else replaced(
                 old, state=AlertState.RESOLVED, resolved_at=now)
             if now - (gone.resolved_at or now) < retention:
                 resolved.append(gone)
@@ -198,11 +198,11 @@ def _enrich(alert: Alert, policy: SeverityPolicy, expressions: Mapping[str, str]
     # 10k-alert poll where nothing changed allocates almost nothing).
     if previous is not None and _unchanged(previous, alert, expression, ack):
         return previous
-    fresh = replace(alert, level=policy.level_of(alert.labels).level, expression=expression)
-    if ack is not None:
-        fresh = replace(fresh, state=AlertState.ACKED, acked_by=ack.created_by,
-                        acked_at=ack.starts_at)
-    return fresh
+    level = policy.level_of(alert.labels).level
+    if ack is None:
+        return replaced(alert, level=level, expression=expression)
+    return replaced(alert, level=level, expression=expression, state=AlertState.ACKED,
+                   acked_by=ack.created_by, acked_at=ack.starts_at)
 
 
 def _unchanged(previous: Alert, alert: Alert, expression: str, ack: Silence | None) -> bool:

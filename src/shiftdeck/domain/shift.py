@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from .alerts import Alert, AlertState
+from .alerts import Alert, AlertState, replaced
 from .board import EMPTY_BOARD, Board, SourceReport, build_board
 from .escalation import Escalation, EscalationPolicy, Step, crossed, escalate
 from .health import SourceHealth
@@ -316,8 +316,8 @@ class Shift:
                 yield AlertResolved(alert)
         for fp, old in previous.alerts.items():  # resolved beyond the board's cap: only counted
             if fp not in board.alerts and old.state in FIRING_STATES:
-                yield AlertResolved(replace(old, state=AlertState.RESOLVED,
-                                            resolved_at=board.built_at))
+                yield AlertResolved(replaced(old, state=AlertState.RESOLVED,
+                                             resolved_at=board.built_at))
 
     def _first_seen(self, alerts: Iterable[Alert]) -> Iterable[AlertFired]:
         known = self.journal.open_at_start
