@@ -139,7 +139,7 @@ def load(am: servers.AlertmanagerProcess, alerts: list[dict[str, Any]]) -> float
     t0 = time.monotonic()
     for start in range(0, len(alerts), BATCH):
         am.push_alerts(alerts[start:start + BATCH])
-    _wait_for(am.url, len(alerts), timeout=30 + len(alerts) / 500)
+    _wait_for(am.url, len(alerts), timeout=30 + len(alerts) / 250)
     return time.monotonic() - t0
 
 
@@ -150,7 +150,7 @@ def _wait_for(url: str, count: int, timeout: float) -> None:
 
     deadline = time.monotonic() + timeout
     have = 0
-    with httpx.Client(timeout=60.0) as client:
+    with httpx.Client(timeout=180.0) as client:  # at 100k one answer took up to 60 s
         while time.monotonic() < deadline:
             try:
                 have = len(client.get(url + "/api/v2/alerts").json())
