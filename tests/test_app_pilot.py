@@ -222,6 +222,19 @@ async def test_an_age_that_changes_repaints_its_own_cell_not_the_column():
         assert len(repainted) <= len(table.rows)
 
 
+async def test_showing_the_detail_again_unchanged_repaints_nothing():
+    """A metric answer forces the detail's redraw: when no line changes, nothing is sent (it
+    was a whole-pane write, ~2.5 KB, in the idle second after the first table)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        detail = app.dashboard.query_one(AlertDetail)
+        repainted = []
+        detail.refresh = lambda *regions, **kw: repainted.append(regions)  # record, draw none
+        app.dashboard.show_metric(detail.alert.fingerprint, None)
+        assert repainted == []
+
+
 async def test_a_hidden_detail_pane_is_not_drawn_to_and_shows_the_cursor_when_back():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

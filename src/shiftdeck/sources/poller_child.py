@@ -24,11 +24,8 @@ from ..domain.silences import Silence
 from ..heap import give_back_free_memory
 from .alertmanager import AlertmanagerClient
 from .http import SourceError
-from .poller_wire import STOP, Ask, Diff, parts
+from .poller_wire import Ask, Diff, parts
 from .prometheus import PrometheusClient
-
-__all__ = ["STOP", "serve"]
-
 
 @dataclass
 class _Seen:

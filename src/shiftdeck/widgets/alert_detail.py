@@ -51,8 +51,10 @@ class AlertDetail(Widget):
             return
         self._alert, self._escalation, self._incident = alert, escalation, incident
         self._notes, self._metric, self._now = list(notes or []), metric, now
-        height_before = self._height()
-        self._content = self._render_at(now)
+        height_before, content = self._height(), self._render_at(now)
+        if content.is_same(self._content):  # e.g. a metric answer that changes no line
+            return
+        self._content = content
         # A layout pass repaints the whole screen; only pay for it when the height changes.
         self.refresh(layout=self._height() != height_before)
 
