@@ -217,9 +217,10 @@ class Storm(threading.Thread):
 # -- /proc -------------------------------------------------------------------------------------
 
 
-def proc_usage(pid: int) -> tuple[float, float, int]:
-    """(CPU seconds utime+stime, RSS MiB, processes) of `pid` and its descendants."""
-    cpu, rss, count = 0.0, 0.0, 0
+def proc_usage(pid: int) -> tuple[float, float, int, float]:
+    """(CPU seconds utime+stime, RSS MiB, processes) of `pid` and its descendants, and the
+    RSS MiB of `pid` alone."""
+    cpu, rss, count, own = 0.0, 0.0, 0, 0.0
     for p in proc_tree.descendants(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
@@ -231,7 +232,9 @@ def proc_usage(pid: int) -> tuple[float, float, int]:
         cpu += (int(fields[11]) + int(fields[12])) / TICKS
         rss += resident * PAGE / MIB
         count += 1
-    return cpu, rss, count
+        if p == pid:
+            own = resident * PAGE / MIB
+    return cpu, rss, count, own
 
 
 @dataclass
@@ -240,6 +243,7 @@ class Sample:
     cpu: float
     rss: float
     procs: int
+    tui_rss: float
     am_cpu: float
     am_rss: float
     load1: float
@@ -253,9 +257,9 @@ class Sampler(threading.Thread):
         self.stop = threading.Event()
 
     def sample(self) -> None:
-        cpu, rss, procs = proc_usage(self.tui_pid)
-        am_cpu, am_rss, _ = proc_usage(self.am_pid)
-        self.samples.append(Sample(time.monotonic(), cpu, rss, procs, am_cpu, am_rss,
+        cpu, rss, procs, tui_rss = proc_usage(self.tui_pid)
+        am_cpu, am_rss, _, _ = proc_usage(self.am_pid)
+        self.samples.append(Sample(time.monotonic(), cpu, rss, procs, tui_rss, am_cpu, am_rss,
                                    os.getloadavg()[0]))
 
     def run(self) -> None:
@@ -467,6 +471,7 @@ def build_report(res: Result, key_timeout: float, changes: int = CHANGES) -> rep
         filters = [p for p in res.opens + res.filters if in_minute(p.sent, m)]
         samples = [s for s in res.samples if a - 0.5 <= s.t <= b + 0.5]
         rss = max((s.rss for s in samples), default=None)
+        tui_rss = max((s.tui_rss for s in samples), default=None)
         steps = [s for s in res.steps if in_minute(s.started, m)]
         drawn = [(t, p1) for t, p1 in res.header if in_minute(t, m)]
         lags = [x for t, p1 in drawn if (x := lag(t, p1)) is not None]
@@ -494,7 +499,7 @@ def build_report(res: Result, key_timeout: float, changes: int = CHANGES) -> rep
             "key_p95_ms": p95, "key_worst_ms": max(keys) if keys else None,
             "filter_keys": len(filters), "filter_timeouts": _timeouts(filters),
             "filter_worst_ms": max(_ms(filters), default=None),
-            "rss_max_mib": rss, "cpu_pct": cpu, "alertmanager_cpu_pct": am_cpu,
+            "rss_max_mib": rss, "tui_rss_max_mib": tui_rss, "cpu_pct": cpu, "alertmanager_cpu_pct": am_cpu,
             "steps_posted": len(steps),
             "steps_shown": len({p1 for _, p1 in drawn if p1 > res.p1_before}),
             "header_lag_median_s": statistics.median(lags) if lags else None,
@@ -532,15 +537,21 @@ def build_report(res: Result, key_timeout: float, changes: int = CHANGES) -> rep
     rep.add("filter Escape → other namespaces drawn again", esc, "ms",
             timeouts=sum(1 for p in res.escapes if p.settled is None),
             note="includes Textual's ESCDELAY (100-200 ms)")
-    rss_all = [s.rss for s in res.samples if s.t >= res.t0]
-    rep.add("TUI RSS (sampled every 5 s, per-minute max)", per_min_rss, "MiB", GOAL_RSS_MIB,
-            goal_on="max", note=f"peak VmHWM {res.hwm_mib:.1f} MiB" if res.hwm_mib else "")
-    tail = [((s.t - res.t0) / 60, s.rss) for s in res.samples if s.t - res.t0 >= 120]
-    slope = _slope(tail)
-    rep.add("TUI RSS slope, minute 2 to the end", [slope] if slope is not None else [], "MiB/min",
-            GOAL_RSS_SLOPE, note=f"least squares over {len(tail)} samples; goal = 'flat' "
-                                 f"(< {GOAL_RSS_SLOPE:g} MiB/min)" if slope is not None
-            else "needs a run longer than 2 minutes")
+    rep.add("shiftdeck RSS, TUI + poller process (sampled every 5 s, per-minute max)",
+            per_min_rss, "MiB", GOAL_RSS_MIB, goal_on="max",
+            note=f"the TUI process's peak VmHWM {res.hwm_mib:.1f} MiB" if res.hwm_mib else "")
+    tui_rss = [r["tui_rss_max_mib"] for r in rows if r["tui_rss_max_mib"] is not None]
+    rep.add("of which the TUI process (per-minute max)", tui_rss, "MiB",
+            note="the rest is the poller process (fetch, parse, merge)")
+    for label, attr in (("shiftdeck RSS slope", "rss"), ("the TUI process's RSS slope", "tui_rss")):
+        tail = [((s.t - res.t0) / 60, getattr(s, attr)) for s in res.samples
+                if s.t - res.t0 >= 120]
+        slope = _slope(tail)
+        rep.add(f"{label}, minute 2 to the end", [slope] if slope is not None else [],
+                "MiB/min", GOAL_RSS_SLOPE if attr == "rss" else None,
+                note=f"least squares over {len(tail)} samples; goal = 'flat' "
+                     f"(< {GOAL_RSS_SLOPE:g} MiB/min)" if slope is not None
+                else "needs a run longer than 2 minutes")
     cpus = [r["cpu_pct"] for r in rows if r["cpu_pct"] is not None]
     rep.add("TUI CPU per minute (% of one core)", cpus, "%", GOAL_CPU_PCT, goal_on="max",
             note="utime+stime from /proc of shiftdeck and its children")
@@ -600,7 +611,7 @@ def _minute_table(rows: list[dict]) -> str:
         return "–" if v is None else ("∞" if v == float("inf") else format(v, spec))
     lines = [
         "| minute | `j` presses (timeouts) | `j` p50 / p95 / worst ms | filter keys (timeouts), "
-        "worst ms | RSS max MiB | CPU % | Alertmanager CPU % | steps posted | steps shown in the "
+        "worst ms | RSS max MiB (TUI alone) | CPU % | Alertmanager CPU % | steps posted | steps shown in the "
         "header | header lag median / max s | shown step age at end s | output B/s | load 1m max |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -608,7 +619,8 @@ def _minute_table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['minute']} | {r['presses']} ({r['timeouts']}) | {f(r['key_p50_ms'])} / "
             f"{f(r['key_p95_ms'])} / {f(r['key_worst_ms'])} | {r['filter_keys']} "
-            f"({r['filter_timeouts']}), {f(r['filter_worst_ms'])} | {f(r['rss_max_mib'], '.1f')} | "
+            f"({r['filter_timeouts']}), {f(r['filter_worst_ms'])} | {f(r['rss_max_mib'], '.1f')} "
+            f"({f(r['tui_rss_max_mib'], '.1f')}) | "
             f"{f(r['cpu_pct'])} | {f(r['alertmanager_cpu_pct'])} | {r['steps_posted']} | "
             f"{r['steps_shown']} | {f(r['header_lag_median_s'], '.1f')} / "
             f"{f(r['header_lag_max_s'], '.1f')} | "

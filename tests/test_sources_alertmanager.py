@@ -115,3 +115,24 @@ async def test_slow_answer_times_out_with_a_reason():
         with pytest.raises(SourceError, match="timed out"):
             await client.alerts()
         await client.aclose()
+
+
+async def test_a_large_answer_polled_again_is_read_item_by_item_and_reuses_the_alerts(
+        alertmanager):
+    alertmanager.push_alerts([{"labels": {"alertname": "Storm", "pod": f"pod-{i}"},
+                               "annotations": {"summary": '},{"x":"[/]"}'}}
+                              for i in range(2100)])
+    alertmanager.wait_for_alerts(2100)
+    client = _client(alertmanager.url, timeout="30s")
+    first = await client.alerts()
+    assert not first.by_digest  # the first answer is decoded whole
+    alertmanager.push_alerts([{"labels": {"alertname": "Storm", "pod": "pod-new"}}])
+    alertmanager.wait_for_alerts(2101)
+    second = await client.alerts()
+    third = await client.alerts()
+    await client.aclose()
+    assert len(second.by_digest) == len(third.by_digest) == 2101
+    old = {a.fingerprint: a for a in first.alerts}
+    assert sum(a is old.get(a.fingerprint) for a in second.alerts) == 2100
+    assert [a is b for a, b in zip(second.alerts, third.alerts)] == [True] * 2101
+    assert {a.annotations.get("summary") for a in third.alerts} == {'},{"x":"[/]"}', None}

@@ -8,6 +8,7 @@ silences only, never the alerts. Nothing here calls `/api/v1` (gone since 0.27: 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
@@ -24,12 +26,17 @@ from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
 from ..domain.silences import Silence, SilenceRequest, SilenceState
 from .bulk import off_loop
-from .http import SourceError, build_client, clock_offset, delete, get_json, post_json
+from .http import (LARGE_ANSWER, Answer, SourceError, build_client, clock_offset, decode_json,
+                   delete, get_answer, get_json, post_json)
+from .json_items import NotItems, items
 from .timeparse import parse_time_checked
 
 
 ParsedAlert = tuple[Alert, object]
 """An alert and the raw `startsAt` it was parsed from."""
+
+KeyedAlert = tuple[str, ParsedAlert]
+"""A ParsedAlert and its item's raw fingerprint ('' when it has none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,8 @@ class AlertBatch:
     instance: str = ""
     parsed: Mapping[str, ParsedAlert] = field(default_factory=dict, repr=False)
     """By the raw fingerprint: what the next poll of `instance` may reuse (`parse_alerts`)."""
+    by_digest: Mapping[bytes, KeyedAlert] = field(default_factory=dict, repr=False)
+    """By the digest of an item's bytes, when parsed item by item (`parse_alert_items`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +67,86 @@ def parse_alerts(payload: Any, instance: str, previous: AlertBatch | None = None
     same Alert object back, unparsed; `cache` cleans each distinct string once."""
     if not isinstance(payload, list):
         raise SourceError("unexpected answer: /api/v2/alerts did not return a list")
-    known = previous.parsed if previous is not None and previous.instance == instance else {}
-    alerts, parsed, skipped = [], {}, 0
+    known = _known(previous, instance)
+    alerts: list[Alert] = []
+    parsed: dict[str, ParsedAlert] = {}
+    skipped = 0
     for raw in payload:
-        try:
-            key = raw.get("fingerprint")
-            seen = known.get(key) if type(key) is str else None
-            if seen is None or not _same_item(seen, raw):
-                alert = parse_alert(raw, instance, cache)
-                seen = (alert, raw.get("startsAt"))
-            alerts.append(seen[0])
-            if type(key) is str and key:
-                parsed[key] = seen
-        except (KeyError, TypeError, ValueError, AttributeError):
+        found = _parse_item(raw, instance, known, cache)
+        if found is None:
             skipped += 1
+            continue
+        key, seen = found
+        if key:
+            parsed[key] = seen
+        alerts.append(seen[0])
     return AlertBatch(tuple(alerts), skipped, instance, parsed)
+
+
+def parse_alert_answer(answer: Answer, instance: str, previous: AlertBatch | None = None,
+                       cache: CleanCache | None = None) -> AlertBatch:
+    """`parse_alert_items`, or the answer decoded whole when it cannot be read item by item."""
+    try:
+        return parse_alert_items(answer.content, instance, previous, cache)
+    except NotItems:
+        return parse_alerts(decode_json(answer), instance, previous, cache)
+
+
+def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = None,
+                      cache: CleanCache | None = None) -> AlertBatch:
+    """`parse_alerts` of the JSON array `body`, decoded one item at a time (json_items): an
+    item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
+    NotItems when `body` is not a compact array of objects (decode it whole then)."""
+    known = _known(previous, instance)
+    known_digests = previous.by_digest if known and previous is not None else {}
+    alerts: list[Alert] = []
+    parsed: dict[str, ParsedAlert] = {}
+    by_digest: dict[bytes, KeyedAlert] = {}
+    skipped = 0
+    for item in items(body):
+        digest = hashlib.blake2b(item, digest_size=16).digest()
+        found = known_digests.get(digest)
+        if found is None:
+            try:
+                raw = orjson.loads(item)
+            except orjson.JSONDecodeError:
+                raise NotItems("an item does not decode on its own") from None
+            found = _parse_item(raw, instance, known, cache)
+            if found is None:
+                skipped += 1
+                continue
+        key, seen = found
+        if key:
+            parsed[key] = seen
+        by_digest[digest] = found
+        alerts.append(seen[0])
+    return AlertBatch(tuple(alerts), skipped, instance, parsed, by_digest)
+
+
+def _parse_whole(answer: Answer, instance: str, previous: AlertBatch | None,
+                 cache: CleanCache | None) -> AlertBatch:
+    return parse_alerts(decode_json(answer), instance, previous, cache)
+
+
+def _known(previous: AlertBatch | None, instance: str) -> Mapping[str, ParsedAlert]:
+    return previous.parsed if previous is not None and previous.instance == instance else {}
+
+
+def _parse_item(raw: Any, instance: str, known: Mapping[str, ParsedAlert],
+                cache: CleanCache | None) -> KeyedAlert | None:
+    """One item's raw fingerprint ('' when it has none) and alert, the known one when the item
+    is unchanged; None when the item is malformed."""
+    try:
+        key = raw.get("fingerprint")
+        if type(key) is not str:
+            key = ""
+        seen = known.get(key) if key else None
+        if seen is None or not _same_item(seen, raw):
+            alert = parse_alert(raw, instance, cache)
+            seen = (alert, raw.get("startsAt"))
+        return key, seen
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _same_item(seen: ParsedAlert, raw: dict[str, Any]) -> bool:
@@ -247,13 +321,17 @@ class AlertmanagerClient:
         return self._client
 
     async def alerts(self) -> AlertBatch:
-        payload = await get_json(self._client, "/api/v2/alerts")
+        answer = await get_answer(self._client, "/api/v2/alerts")
         previous, strings = self._last_batch, self._strings
-        if isinstance(payload, list) and len(payload) >= LARGE_BATCH:
+        # Polled again, a large answer is read item by item (json_items): the unchanged items
+        # are not even decoded. The first answer is decoded whole, which is faster alone.
+        again = previous is not None and len(previous.alerts) >= LARGE_BATCH
+        parse = parse_alert_answer if again else _parse_whole
+        if len(answer.content) >= LARGE_ANSWER:
             # Keep the event loop free for key presses while thousands of alerts are parsed.
-            batch = await off_loop(parse_alerts, payload, self.name, previous, strings)
+            batch = await off_loop(parse, answer, self.name, previous, strings)
         else:
-            batch = parse_alerts(payload, self.name, previous, strings)
+            batch = parse(answer, self.name, previous, strings)
         self._last_batch = batch
         return batch
 

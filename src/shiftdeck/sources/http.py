@@ -117,6 +117,13 @@ async def get_json(client: httpx.AsyncClient, path: str, params: Any = None) -> 
     return decode_json(answer)
 
 
+async def get_answer(client: httpx.AsyncClient, path: str) -> Answer:
+    """GET an answer that succeeded, undecoded (for `decode_json`, or decoding in parts)."""
+    answer = await _send(client, "GET", path)
+    check_status(answer)
+    return answer
+
+
 async def post_json(client: httpx.AsyncClient, path: str, body: Any) -> Any:
     """POST a JSON body and decode the JSON answer; SourceError carries the server's own reason."""
     answer = await _send(client, "POST", path, content=orjson.dumps(body),
@@ -270,11 +277,15 @@ def server_reason(response: Answer | httpx.Response, limit: int = 300) -> str:
     return clean_line(payload, limit).strip() if isinstance(payload, str) else ""
 
 
-def decode_json(response: Answer | httpx.Response) -> Any:
+def check_status(response: Answer | httpx.Response) -> None:
     if response.status_code in (401, 403):
         raise SourceError(f"HTTP {response.status_code}: not authorised (check credentials)")
     if response.status_code >= 400:
         raise SourceError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+
+
+def decode_json(response: Answer | httpx.Response) -> Any:
+    check_status(response)
     kind = response.headers.get("content-type", "")
     try:
         return orjson.loads(response.content)

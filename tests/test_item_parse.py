@@ -1,0 +1,139 @@
+"""A large answer polled again is read item by item: each item's bytes are decoded alone, an
+item whose bytes did not change is its previous Alert without being decoded, and whatever the
+bytes hold (separators inside strings, lists of objects, pretty-printing, broken JSON) the
+result is exactly what decoding the whole answer gives."""
+
+import copy
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shiftdeck.domain.intern import CleanCache
+from shiftdeck.sources.alertmanager import parse_alert_items, parse_alerts
+from shiftdeck.sources.json_items import NotItems, items
+
+from .support import hostile
+
+HOSTILE = hostile.texts(Path("/nonexistent") / hostile.MARKER_NAME)
+
+
+def _raw(i: int, **changes) -> dict:
+    item = {
+        "annotations": {"summary": f"disk low on pod-{i}"},
+        "endsAt": "2026-11-22T14:00:00Z", "fingerprint": f"{i:016x}",
+        "receivers": [{"name": "team"}], "startsAt": "2026-11-22T13:00:00Z",
+        "status": {"inhibitedBy": [], "silencedBy": [], "state": "active"},
+        "updatedAt": "2026-11-22T13:00:00Z",
+        "generatorURL": "http://prom:9090/graph?g0.expr=up&g0.tab=1",
+        "labels": {"alertname": "DiskLow", "severity": "warning", "pod": f"pod-{i}"},
+    }
+    item.update(changes)
+    return item
+
+
+def _body(payload) -> bytes:
+    return orjson.dumps(payload)  # compact, as Alertmanager's Go encoder writes
+
+
+def _same_as_whole(body: bytes, previous=None):
+    by_items = parse_alert_items(body, "am0", previous, CleanCache())
+    whole = parse_alerts(orjson.loads(body), "am0", previous, CleanCache())
+    assert by_items.alerts == whole.alerts
+    assert by_items.skipped == whole.skipped
+    return by_items
+
+
+def test_each_item_is_one_slice_of_the_answer():
+    payload = [_raw(i) for i in range(3)]
+    assert [orjson.loads(s) for s in items(_body(payload))] == payload
+    assert list(items(b" []\n")) == []
+
+
+def test_an_unchanged_item_is_its_previous_alert_without_being_decoded():
+    first = parse_alert_items(_body([_raw(i) for i in range(3)]), "am0")
+    again = [_raw(0), _raw(1, annotations={"summary": "worse"}), _raw(2)]
+    second = parse_alert_items(_body(again), "am0", first, CleanCache())
+    assert [a is b for a, b in zip(first.alerts, second.alerts)] == [True, False, True]
+    assert second.alerts[1].annotations["summary"] == "worse"
+    # Not decoded: an unchanged item's digest finds its alert, and the digests carried over.
+    assert set(first.by_digest) & set(second.by_digest) and len(second.by_digest) == 3
+
+
+def test_an_item_resent_with_new_times_only_is_decoded_and_still_the_same_alert():
+    first = parse_alert_items(_body([_raw(0)]), "am0")
+    resent = _raw(0, updatedAt="2026-11-22T13:01:00Z", endsAt="2026-11-22T14:01:00Z")
+    second = parse_alert_items(_body([resent]), "am0", first, CleanCache())
+    assert second.alerts[0] is first.alerts[0]
+    assert set(second.by_digest).isdisjoint(first.by_digest)
+
+
+def test_another_instance_never_reuses_the_alerts():
+    first = parse_alert_items(_body([_raw(0)]), "am0")
+    other = parse_alert_items(_body([_raw(0)]), "am1", first, CleanCache())
+    assert other.alerts[0] is not first.alerts[0]
+    assert other.alerts[0].instances == ("am1",)
+
+
+@pytest.mark.parametrize("tricky", [
+    {"summary": '},{"fingerprint":"0000000000000009"}'},         # the separator in a string
+    {"summary": '\\"},{\\"', "description": '"}]'},              # escaped quotes, a bracket
+    {"summary": '{"a":1},{"b":2}'},
+])
+def test_separators_inside_strings_leave_the_items_whole(tricky):
+    payload = [_raw(0, annotations=tricky), _raw(1)]
+    result = _same_as_whole(_body(payload))
+    assert result.alerts[0].annotations["summary"] == tricky["summary"]
+    assert len(result.by_digest) == 2  # read item by item, not decoded whole
+
+
+def test_a_list_of_objects_inside_an_item_falls_back_to_the_whole_answer():
+    two_receivers = _raw(0, receivers=[{"name": "team"}, {"name": "pager"}])
+    body = _body([two_receivers, _raw(1)])
+    with pytest.raises(NotItems):
+        parse_alert_items(body, "am0")
+    assert len(list(items(body))) == 3  # the cut inside the item: its slices do not decode
+
+
+@pytest.mark.parametrize("body", [
+    b'{"alerts": []}', b'[ ]', b'[1, 2]', b"[]x", b"", b"[", b'[{"a":1}, {"b":2}]',
+    b'[\n  {"labels": {"a": "b"}, "startsAt": "2026-11-22T13:00:00Z"}\n]',
+])
+def test_answers_that_are_not_compact_arrays_of_objects_are_not_split(body):
+    with pytest.raises(NotItems):
+        parse_alert_items(body, "am0")
+
+
+def test_hostile_strings_are_cleaned_as_the_whole_answer_cleans_them():
+    payload = [_raw(i, annotations={"summary": text}) for i, text in enumerate(HOSTILE)]
+    first = _same_as_whole(_body(payload))
+    again = copy.deepcopy(payload)
+    second = _same_as_whole(_body(again), first)
+    assert all(a is b for a, b in zip(first.alerts, second.alerts))
+
+
+def test_malformed_items_are_skipped_and_counted_as_a_whole_decode_skips_them():
+    payload = [_raw(0), {"labels": "not a map"}, {"startsAt": "no labels"}, _raw(1)]
+    result = _same_as_whole(_body(payload))
+    assert result.skipped == 2
+
+
+TEXT = st.text(alphabet=st.sampled_from('ab{}[],:"\\ \n\u202e\x1b'), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(TEXT, TEXT, st.booleans()), max_size=6))
+def test_any_answer_reads_as_the_whole_answer_reads(specs):
+    payload = [_raw(i, annotations={"summary": a}, labels={"alertname": b, "pod": f"p{i}"},
+                    **({"receivers": [{"name": "x"}, {"name": "y"}]} if two else {}))
+               for i, (a, b, two) in enumerate(specs)]
+    body = _body(payload)
+    whole = parse_alerts(orjson.loads(body), "am0", None, CleanCache())
+    try:
+        by_items = parse_alert_items(body, "am0", None, CleanCache())
+    except NotItems:
+        assert any(two for _, _, two in specs) or not specs
+        return
+    assert by_items.alerts == whole.alerts
