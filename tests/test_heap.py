@@ -50,3 +50,13 @@ def test_stop_thaws_everything(keeper: HeapKeeper) -> None:
     wait_until(lambda: gc.get_freeze_count() > 0, timeout=5)
     keeper.stop()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_c_heap_is_trimmed_every_few_seconds() -> None:
+    trims: list[float] = []
+    keeper = HeapKeeper(thaw_every=600.0, trim_every=0.1, trim=lambda: trims.append(1.0))
+    keeper.start()
+    try:
+        wait_until(lambda: len(trims) >= 3, timeout=5)
+    finally:
+        keeper.stop()

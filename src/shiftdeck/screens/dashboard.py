@@ -22,7 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
+from ..widgets.key_footer import KeyFooter
 
 from ..clock import Clock
 from ..domain.alerts import Alert, AlertState
@@ -152,7 +152,7 @@ class DashboardScreen(Screen):
             with VerticalScroll(id="detail-pane"):
                 yield AlertDetail(self._config.severity, self._config.timezone, id="detail")
         yield FilterBar(id="filter")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(HeaderBar).read_only = self._config.read_only

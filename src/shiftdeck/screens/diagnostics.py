@@ -18,13 +18,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ..clock import Clock
 from ..domain.alerts import Alert
 from ..domain.durations import format_age
 from ..domain.kube import Diagnostics, KubeError, PodInfo, Scope
 from ..domain.kube import KubeReader as KubeClient
+from ..widgets.key_footer import KeyFooter
 from .log_view import LogViewScreen
 
 # What is read first comes first: at 80 columns the last columns are cut.
@@ -76,7 +77,7 @@ class DiagnosticsScreen(Screen):
             yield DataTable(cursor_type="row", id="diag-events")
             yield Static("Rollout history", classes="diag-heading")
             yield DataTable(cursor_type="row", id="diag-revisions")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for table_id, columns in COLUMNS.items():

@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Markdown
 
 from ..services.clipboard import Clipboard
+from ..widgets.key_footer import KeyFooter
 from .prompt import PromptScreen
 
 WIDE_TABLES_FROM = 120
@@ -42,7 +43,7 @@ class HandoffScreen(Screen[None]):
         with VerticalScroll(id="handoff-scroll"):
             # Alert text is untrusted: links in it must never open by themselves.
             yield Markdown(self._preview(self.app.size.width), open_links=False, id="handoff")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#handoff-scroll").focus()

@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static
+from textual.widgets import RichLog, Static
 
 from ..domain.kube import KubeError, KubeReader, Scope
+from ..widgets.key_footer import KeyFooter
 
 TAIL_LINES = 500
 FOLLOW_SECONDS = 2.0
@@ -55,7 +56,7 @@ class LogViewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self._title("loading…"), id="logs-title")
         yield RichLog(max_lines=TAIL_LINES + 1, id="logs-lines")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(RichLog).focus()

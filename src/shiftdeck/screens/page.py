@@ -8,7 +8,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ..widgets.key_footer import KeyFooter
 
 
 class PageScreen(Screen):
@@ -33,7 +35,7 @@ class PageScreen(Screen):
             yield Static(Content(self._title), classes="title")
         with VerticalScroll(id=f"{self.PAGE_ID}-scroll"):
             yield self.body()
-        yield Footer()
+        yield KeyFooter()
 
     def body(self) -> Widget:
         """The widget that draws the page; subclasses may draw it themselves."""

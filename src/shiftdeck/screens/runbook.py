@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, OptionList, RichLog, Static
+from textual.widgets import Markdown, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
 from ..domain.alerts import Alert
@@ -34,6 +34,7 @@ from ..domain.urls import mask_url
 from ..messages import CommandRan
 from ..services.clipboard import Clipboard
 from ..services.runbooks import RunbookLoader
+from ..widgets.key_footer import KeyFooter
 from .confirm import RunConfirmScreen
 
 MAX_OUTPUT_LINES = 5000
@@ -103,7 +104,7 @@ class RunbookScreen(Screen):
                 yield Markdown("", open_links=False, id="runbook-markdown")
             yield OptionList(id="runbook-commands")
             yield RichLog(max_lines=MAX_OUTPUT_LINES, wrap=True, id="runbook-output")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._load()

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ..domain.board import Board
 from ..domain.durations import parse_duration
 from ..domain.silences import Silence, SilenceState
 from ..domain.view import SilenceRow, silence_rows
 from ..messages import ExpireRequested, ExtendRequested, FilterRequested
+from ..widgets.key_footer import KeyFooter
 from .confirm import ConfirmScreen
 from .prompt import PromptScreen
 
@@ -55,7 +56,7 @@ class SilencesScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(Content(" Silences"), id="silences-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="silences-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
