@@ -98,7 +98,8 @@ def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = 
     item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
     NotItems when `body` is not a compact array of objects (decode it whole then)."""
     known = _known(previous, instance)
-    known_digests = previous.by_digest if known and previous is not None else {}
+    known_digests = (previous.by_digest if previous is not None and previous.instance == instance
+                     else {})
     alerts: list[Alert] = []
     parsed: dict[str, ParsedAlert] = {}
     by_digest: dict[bytes, KeyedAlert] = {}
