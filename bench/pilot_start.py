@@ -48,10 +48,10 @@ async def unchanged_poll_mutations(app, pilot, timeout: float = 60.0) -> int | N
     from shiftdeck.widgets.alert_table import AlertTable
 
     table = app.dashboard.query_one(AlertTable)
-    before, board = table.mutations, app.board
+    before, board = table.mutations, app.shift.board
     app.action_refresh_now()
     deadline = time.perf_counter() + timeout
-    while app.board is board:
+    while app.shift.board is board:
         if time.perf_counter() > deadline:
             return None
         await asyncio.sleep(0.01)

@@ -191,16 +191,16 @@ async def test_dashboard_with_silences_answering_500_shows_alerts_and_a_banner(a
     async with app.run_test(size=(100, 24)) as pilot:
         banner = app.dashboard.query_one(SourceBanner)
         deadline = time.monotonic() + 20
-        while not (banner.display and app.board.alerts):
+        while not (banner.display and app.shift.board.alerts):
             assert time.monotonic() < deadline, "no banner or no alerts"
             await pilot.pause(0.1)
-        assert len(app.board.alerts) == 3
+        assert len(app.shift.board.alerts) == 3
         assert "alertmanager am0 silences unavailable: HTTP 500" in str(banner.render())
         am034.broken.clear()
         while banner.display:
             assert time.monotonic() < deadline + 10, "the banner stayed after recovery"
             await pilot.pause(0.1)
-        assert len(app.board.silences) == 2
+        assert len(app.shift.board.silences) == 2
 
 
 @pytest.mark.slow

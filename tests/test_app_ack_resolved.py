@@ -45,10 +45,10 @@ def _acks(am, state: str) -> list[str]:
 
 async def _ack_then_resolve(pilot, app, am, cluster_clock) -> str:
     """`a` on the alert; once acked, the alert resolves and the cluster's clock moves on."""
-    await wait_until(pilot, lambda: len(app.board.alerts) == 1)
+    await wait_until(pilot, lambda: len(app.shift.board.alerts) == 1)
     await pilot.press("a")
     await wait_until(pilot, lambda: any(a.state is AlertState.ACKED
-                                        for a in app.board.alerts.values()))
+                                        for a in app.shift.board.alerts.values()))
     (ack,) = _acks(am, "active")
     am.push_alerts([{"labels": CRITICAL, "endsAt": datetime.now(UTC) - timedelta(minutes=1)}])
     am.wait_for_alerts(0)
@@ -83,7 +83,7 @@ async def test_with_until_resolved_false_the_ack_is_kept(alertmanager, cluster_c
         async with app.run_test(size=(100, 30)) as pilot:
             ack = await _ack_then_resolve(pilot, app, alertmanager, cluster_clock)
             await wait_until(pilot, lambda: all(a.state is AlertState.RESOLVED
-                                                for a in app.board.alerts.values()))
+                                                for a in app.shift.board.alerts.values()))
             await wait_for_polls(pilot, app, 2)  # each poll past the settle could have ended it
             await writes_done(pilot, app)
         assert _acks(alertmanager, "active") == [ack]

@@ -26,11 +26,11 @@ def _app(am, clock=None, **config) -> ShiftdeckApp:
 
 
 def _state(app, name):
-    return next(a for a in app.board.alerts.values() if a.name == name)
+    return next(a for a in app.shift.board.alerts.values() if a.name == name)
 
 
 async def _loaded(pilot, app, count):
-    await wait_until(pilot, lambda: len(app.board.alerts) == count)
+    await wait_until(pilot, lambda: len(app.shift.board.alerts) == count)
 
 
 async def test_a_acks_the_highlighted_alert_with_an_ACK_silence(alertmanager):
@@ -57,7 +57,7 @@ async def test_space_marks_and_a_acks_every_marked_alert(alertmanager):
         await _loaded(pilot, app, 3)
         await pilot.press("space", "space", "a")  # marks the first two, acks both
         await wait_until(pilot, lambda: sum(a.state is AlertState.ACKED
-                                            for a in app.board.alerts.values()) == 2)
+                                            for a in app.shift.board.alerts.values()) == 2)
     assert len(alertmanager.silences()) == 2
 
 
@@ -69,7 +69,7 @@ async def test_A_acks_the_whole_group_with_one_silence(alertmanager):
         await _loaded(pilot, app, 5)
         await pilot.press("A")
         await wait_until(pilot, lambda: all(a.state is AlertState.ACKED
-                                            for a in app.board.alerts.values()))
+                                            for a in app.shift.board.alerts.values()))
     (silence,) = alertmanager.silences()
     assert {m["name"] for m in silence["matchers"]} == {"alertname", "severity", "namespace"}
 
@@ -151,7 +151,7 @@ async def test_silences_screen_lists_and_expires(alertmanager):
     alertmanager.add_silence({"alertname": "HighLatency"}, comment="known issue")
     app = _app(alertmanager)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: len(app.board.silences) == 1
+        await wait_until(pilot, lambda: len(app.shift.board.silences) == 1
                          and _state(app, "HighLatency").state is AlertState.SILENCED)
         await pilot.press("S")
         screen = app.screen
@@ -172,7 +172,7 @@ async def test_read_only_hides_write_keys_and_writes_nothing(alertmanager):
         keys = {b.binding.action for b in app.screen.active_bindings.values()}
         assert not keys & {"ack_alert", "ack_group", "silence_alert", "unack"}
         await pilot.press("a", "A", "s", "U")
-        app.post_message(AckRequested(list(app.board.alerts.values())))  # another way
+        app.post_message(AckRequested(list(app.shift.board.alerts.values())))  # another way
         await wait_until(pilot, lambda: "Read-only: nothing was written." in app.notified)
         await writes_done(pilot, app)
     assert alertmanager.silences() == []

@@ -64,7 +64,7 @@ async def test_a_p1_row_says_when_its_status_update_is_due_and_stops_after_one()
         app.clock.advance(timedelta(minutes=4))
         app.tick()
         await wait_until(pilot, lambda: DUE in _row(app, name))
-        app.post_message(StatusUpdatePosted(app.board.alerts[SEED_ALERTS[0].fingerprint],
+        app.post_message(StatusUpdatePosted(app.shift.board.alerts[SEED_ALERTS[0].fingerprint],
                                             "Investigating", "update"))
         await wait_until(pilot, lambda: DUE not in _row(app, name))
 

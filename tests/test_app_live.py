@@ -14,7 +14,7 @@ async def test_banner_appears_when_alertmanager_dies_and_clears_when_it_returns(
     alertmanager.wait_for_alerts(1)
     app = make_app(roster=False, alertmanagers=[alertmanager.url], refresh="1s", live=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        names = lambda: {a.name for a in app.board.alerts.values()}  # noqa: E731
+        names = lambda: {a.name for a in app.shift.board.alerts.values()}  # noqa: E731
         await wait_until(pilot, lambda: "Survivor" in names())
         banner = app.dashboard.query_one(SourceBanner)
         assert not banner.display
@@ -23,7 +23,7 @@ async def test_banner_appears_when_alertmanager_dies_and_clears_when_it_returns(
         await wait_until(pilot, lambda: banner.display)
         assert "unreachable" in str(banner.render())
         assert "Survivor" in names()  # last good data stays on screen, marked stale
-        assert app.board.alerts and all(a.state.value == "firing" for a in app.board.alerts.values())
+        assert app.shift.board.alerts and all(a.state.value == "firing" for a in app.shift.board.alerts.values())
 
         await asyncio.to_thread(alertmanager.restart)
         alertmanager.push_alerts([{"labels": {"alertname": "Survivor", "severity": "critical"}}])

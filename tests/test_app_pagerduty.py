@@ -56,7 +56,7 @@ def _row_text(app: ShiftdeckApp, key: str) -> str:
 
 
 def _fingerprint(app: ShiftdeckApp, name: str) -> str:
-    return next(fp for fp, a in app.board.alerts.items() if a.name == name)
+    return next(fp for fp, a in app.shift.board.alerts.items() if a.name == name)
 
 
 async def _paged(pilot, app: ShiftdeckApp) -> str:
@@ -184,7 +184,7 @@ async def test_pagerduty_down_is_a_banner_and_alertmanager_keeps_being_shown(
         banner = app.dashboard.query_one(SourceBanner)
         await wait_until(pilot, lambda: "pagerduty pd" in str(banner.render()))
         assert "unreachable" in app.sources.health[PD_KEY].error
-        await wait_until(pilot, lambda: [a.name for a in app.board.alerts.values()]
+        await wait_until(pilot, lambda: [a.name for a in app.shift.board.alerts.values()]
                          == ["BackendDown"])
         await wait_until(pilot, lambda: "pd:pd down" in screen_text(app))  # the header badge
         assert "am:am0 ok" in screen_text(app)
@@ -268,7 +268,7 @@ async def test_enter_opens_the_detail_with_the_alerts_notes() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
-        alert = app.board.alerts[app.dashboard.query_one(AlertTable).cursor_key]
+        alert = app.shift.board.alerts[app.dashboard.query_one(AlertTable).cursor_key]
         app.requests.note(alert, "restarted the backend pods")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen))

@@ -14,7 +14,7 @@ from .support.factories import NOW
 
 
 def _names(app):
-    by_fp = app.board.alerts
+    by_fp = app.shift.board.alerts
     return [by_fp[fp].name for fp in app.dashboard.visible_alerts]
 
 
@@ -173,7 +173,7 @@ async def test_resolved_alert_stays_visible_as_resolved():
         await loaded(pilot)
         app.post_message(report(SEED_ALERTS[1:], at=NOW + timedelta(minutes=1)))
         await pilot.pause()
-        gone = app.board.alerts[SEED_ALERTS[0].fingerprint]
+        gone = app.shift.board.alerts[SEED_ALERTS[0].fingerprint]
         assert gone.state.value == "resolved"
         assert _names(app)[-1] == "QAWaveBackendDown"
 

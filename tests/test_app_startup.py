@@ -177,7 +177,7 @@ async def test_the_table_fills_when_one_peer_answers_while_the_other_hangs(alert
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_until(pilot, lambda: hanging.accepted)  # am-2 was asked
             await wait_until(pilot, lambda: "BackendDown" in screen_text(app))
-            assert [app.board.alerts[key].name for key in app.dashboard.visible_alerts] \
+            assert [app.shift.board.alerts[key].name for key in app.dashboard.visible_alerts] \
                 == ["BackendDown"]
             assert app.sources.health["alertmanager/am-2"].last_ok is None  # still hanging
             assert app.sources.health["alertmanager/am-2"].failing_since is None

@@ -77,7 +77,7 @@ async def test_a_report_that_breaks_the_board_is_reported_and_the_next_one_shown
         app.post_message(report())
         banner = app.dashboard.query_one(SourceBanner)
         assert await _until(pilot, lambda: "building the board" in str(banner.render()))
-        assert app.board.alerts, "the next good report is shown"
+        assert app.shift.board.alerts, "the next good report is shown"
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
 
@@ -109,7 +109,7 @@ async def test_a_poller_that_dies_is_reported_and_started_again(tmp_path: Path) 
     async with app.run_test(size=(120, 30)) as pilot:
         assert await _until(pilot, lambda: "Internal error in poll alertmanager/am0" in
                             _toasts(app))
-        assert await _until(pilot, lambda: len(app.board.alerts) == len(SEED_ALERTS))
+        assert await _until(pilot, lambda: len(app.shift.board.alerts) == len(SEED_ALERTS))
         assert source.calls >= 2
         banner = str(app.dashboard.query_one(SourceBanner).render())
         assert "internal error in poll alertmanager/am0" in banner

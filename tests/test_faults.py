@@ -143,7 +143,7 @@ def banner_text(app: ShiftdeckApp) -> str:
 
 
 def shown(app: ShiftdeckApp) -> dict[str, str]:
-    return {a.name: a.state.value for a in app.board.alerts.values()}
+    return {a.name: a.state.value for a in app.shift.board.alerts.values()}
 
 
 def toasts(app: ShiftdeckApp) -> list[str]:
@@ -220,7 +220,7 @@ async def ack_lands(pilot, alertname: str) -> None:
 
 
 def acked_by(app: ShiftdeckApp, alertname: str) -> str:
-    alert = next((a for a in app.board.alerts.values() if a.name == alertname), None)
+    alert = next((a for a in app.shift.board.alerts.values() if a.name == alertname), None)
     return alert.acked_by if alert is not None and alert.state is AlertState.ACKED else ""
 
 
@@ -254,7 +254,7 @@ async def test_alertmanager_down_at_start_shows_a_banner_then_its_alerts_keeping
         mark = len(log)
         await recovered(pilot, log, mark, "LateAlert")
         assert set(shown(app)) == {"LateAlert", "OtherAlert"}
-        visible = [app.board.alerts[fp].name for fp in app.dashboard.visible_alerts]
+        visible = [app.shift.board.alerts[fp].name for fp in app.dashboard.visible_alerts]
         assert visible == ["LateAlert"], "the filter typed during the outage was lost"
 
 
@@ -363,7 +363,7 @@ async def test_prometheus_down_leaves_alertmanager_working_and_comes_back(alertm
 
 
 def highlight(app: ShiftdeckApp, alertname: str) -> None:
-    (key,) = [fp for fp, a in app.board.alerts.items() if a.name == alertname]
+    (key,) = [fp for fp, a in app.shift.board.alerts.items() if a.name == alertname]
     app.dashboard.query_one("#alerts").move_to(key)
     assert app.dashboard.highlighted().name == alertname
 

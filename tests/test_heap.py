@@ -60,3 +60,41 @@ def test_the_c_heap_is_trimmed_every_few_seconds() -> None:
         wait_until(lambda: len(trims) >= 3, timeout=5)
     finally:
         keeper.stop()
+
+
+@pytest.mark.slow
+def test_while_the_user_types_each_thaw_comes_right_after_a_key() -> None:
+    thaws: list[float] = []
+
+    def on_collection(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2 and gc.get_freeze_count() == 0:
+            thaws.append(time.monotonic())  # only a thaw collects with nothing frozen
+
+    keeper = HeapKeeper(thaw_every=0.3)  # due ~3 times between two keys
+    gc.collect()
+    keeper.start()
+    gc.callbacks.append(on_collection)
+    keys = []
+    try:
+        for _ in range(4):  # a key a second: the user is typing (QUIET is 2 s)
+            keys.append(time.monotonic())
+            keeper.key_seen()
+            time.sleep(1.0)
+    finally:
+        gc.callbacks.remove(on_collection)
+        keeper.stop()
+    assert len(thaws) >= 2
+    gaps = [sum(k <= t < k + 1.0 for t in thaws) for k in keys]
+    assert max(gaps) == 1, f"thaws per key gap: {gaps}"  # one per key, not one per 0.3 s
+    after = [t - max(k for k in keys if k <= t) for t in thaws]
+    assert all(0.04 <= d < 0.6 for d in after), after
+
+
+def test_a_keeper_waiting_for_a_key_stops_at_once() -> None:
+    keeper = HeapKeeper(thaw_every=0.05)
+    keeper.start()
+    keeper.key_seen()  # now a thaw due waits up to 2 s for the next key
+    time.sleep(0.2)
+    started = time.monotonic()
+    keeper.stop()
+    assert time.monotonic() - started < 1.0

@@ -122,11 +122,11 @@ async def test_the_dashboard_survives_its_first_poll_of_out_of_range_start_times
                    journal_file=tmp_path / "journal.jsonl", live=True)
     async with app.run_test(size=(80, 24)) as pilot:
         deadline = time.monotonic() + 20
-        while len(app.board.alerts) < 2:
+        while len(app.shift.board.alerts) < 2:
             assert time.monotonic() < deadline, "no poll arrived"
             await pilot.pause(0.1)
         await pilot.press("j", "k", "enter")
         detail = app.dashboard.query_one("AlertDetail")
         await wait_until(pilot, lambda: "startsAt out of range: clamped" in str(detail.render()))
         assert app.is_running
-        assert all(a.state is AlertState.FIRING for a in app.board.alerts.values())
+        assert all(a.state is AlertState.FIRING for a in app.shift.board.alerts.values())

@@ -24,7 +24,7 @@ CRITICAL = {"alertname": "BackendDown", "severity": "critical", "namespace": "qa
 
 
 def _names(app) -> list[str]:
-    return [app.board.alerts[fp].name for fp in app.dashboard.visible_alerts]
+    return [app.shift.board.alerts[fp].name for fp in app.dashboard.visible_alerts]
 
 
 def _quit(app) -> bool:
@@ -134,7 +134,7 @@ async def test_quitting_with_a_write_in_flight_asks_first(alertmanager):
     with FaultProxy(alertmanager.url, delay=30) as proxy:
         app = make_app(roster=False, alertmanagers=[proxy.url], live=True, refresh="60s")
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: len(app.board.alerts) == 1)
+            await wait_until(pilot, lambda: len(app.shift.board.alerts) == 1)
             proxy.fault = "slow"  # the ack's requests are held
             await pilot.press("a")
             await wait_until(pilot, lambda: app.requests.busy)
@@ -153,7 +153,7 @@ async def test_quitting_with_no_write_in_flight_does_not_ask(alertmanager):
     alertmanager.wait_for_alerts(1)
     app = make_app(roster=False, alertmanagers=[alertmanager.url], live=True, refresh="60s")
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: len(app.board.alerts) == 1)
+        await wait_until(pilot, lambda: len(app.shift.board.alerts) == 1)
         await pilot.press("a")
         await wait_until(pilot, lambda: any("Ack 1 alert(s)" in n for n in app.notified))
         await writes_done(pilot, app)
@@ -382,3 +382,16 @@ async def test_a_second_tick_while_the_silences_screen_closes_is_harmless():
         app.clock.advance(timedelta(seconds=1))
         app.tick()
         assert screen.show_time(app.clock.now()) == 0
+
+
+async def test_every_key_is_told_to_the_heap_keeper_on_every_screen_and_in_the_filter():
+    told: list[str] = []
+    app = make_app(on_key=lambda: told.append("key"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        # a move, a sub-screen, back, the filter opened, a letter typed in it, the filter closed
+        for key in ("j", "S", "escape", "slash", "n", "escape"):
+            before = len(told)
+            await pilot.press(key)
+            assert len(told) > before, key  # (a key bubbling back up may tell it twice)
+        assert app.screen is app.dashboard

@@ -355,8 +355,10 @@ def _dispatch(args: argparse.Namespace, config: Config, clock: Clock,
     from .heap import HeapKeeper
     from .sources.poller_process import polled_apart
 
-    app = ShiftdeckApp(config, clock, sources=polled_apart(config, poller))  # polled in a process
-    HeapKeeper().start()  # full collections short enough not to hold a key press
+    heap = HeapKeeper()  # full collections short enough not to hold a key press
+    app = ShiftdeckApp(config, clock, sources=polled_apart(config, poller),  # polled apart
+                       on_key=heap.key_seen)
+    heap.start()
     app.run()
     if app.return_code:  # Textual printed the traceback of what ended it
         print("shiftdeck: internal error: the dashboard stopped (please report the error "

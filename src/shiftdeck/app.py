@@ -1,9 +1,7 @@
 """ShiftdeckApp: wiring only. Themes, keymap, one poller per source, the screens, and the one
-place where messages are handled: each request becomes a worker calling a service.
-
-A poll's way: source → `ShiftRunner` (`Shift.apply`, its events' journal records and the ack
-keeper's plan, off the event loop for large boards) → `_show`: records to the journal, pages,
-the new Shift shown; then the plan's writes (`Requests.keep_acks`).
+place where messages are handled: each request becomes a worker calling a service. A poll's
+way: source → `ShiftRunner` (`Shift.apply`, off the event loop for large boards) → `_show`:
+records to the journal, pages, the new Shift shown; then the ack keeper's writes.
 """
 
 from __future__ import annotations
@@ -11,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.filter import LineFilter
@@ -23,7 +21,6 @@ from textual.worker import Worker, WorkerState
 
 from . import terminal, writes
 from .clock import Clock
-from .domain.board import Board
 from .domain.journal import Record
 from .domain.roster import Roster
 from .domain.shift import MEMORY_WINDOW, Event, Shift, ShiftPolicy
@@ -75,12 +72,13 @@ class ShiftdeckApp(App[None]):
 
     def __init__(self, config: Any, clock: Clock, *, poll: bool = True,
                  sources: list[Source] | None = None, cursor_blink: bool = True,
-                 writer: writes.Writer | None = None, journal: Journal | None = None) -> None:
+                 writer: writes.Writer | None = None, journal: Journal | None = None,
+                 on_key: Callable[[], None] = lambda: None) -> None:
         super().__init__()
-        self.notified: deque[str] = deque(maxlen=200)
-        """The messages of the toasts shown, oldest first (the last 200)."""
+        self.notified: deque[str] = deque(maxlen=200)  # the last 200 toasts' texts, oldest first
         self._terminal_filters = terminal.line_filters(os.environ)
         self.config, self.clock, self.cursor_blink = config, clock, cursor_blink
+        self._key_seen = on_key  # the heap keeper's cue (heap.py)
         self._poll = poll
         self._sources = sources if sources is not None else make_sources(config)
         pagers = make_pager_clients(config)
@@ -114,10 +112,6 @@ class ShiftdeckApp(App[None]):
         return self.runner.shift
 
     @property
-    def board(self) -> Board:
-        return self.shift.board
-
-    @property
     def records(self) -> tuple[Record, ...]:  # the journal's last days (the file has all)
         return self.shift.records
 
@@ -137,6 +131,11 @@ class ShiftdeckApp(App[None]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
         self.notified.append(message)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._key_seen()
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         themes = builtin_themes()
         for theme in themes:
@@ -154,7 +153,6 @@ class ShiftdeckApp(App[None]):
             self._start_poller(key)
 
     def _start_poller(self, key: str) -> None:
-        """The long-lived worker of one source, by its key (`Pollers.keys`)."""
         if (loop := self.pollers.loop(key)) is not None:
             self.run_worker(loop, name=key, group="poll",
                             description=self.pollers.description(key))
@@ -177,8 +175,7 @@ class ShiftdeckApp(App[None]):
             self.set_timer(self.config.refresh.total_seconds(),
                            lambda: self._start_poller(worker.name or ""))
 
-    def _paged(self, roster: Roster | None) -> None:
-        """After a PagerDuty poll or a feeds refresh: the new roster, when it changed."""
+    def _paged(self, roster: Roster | None) -> None:  # after a PagerDuty poll or a feeds refresh
         ladders = self.pagerduty.ladders()
         if roster is not None and self.runner.change(
                 lambda shift: shift.with_roster(roster, self.clock.now(), ladders)):

@@ -4,7 +4,7 @@ cover the rest (live pollers, runbook dirs, a kubeconfig, a journal, a config bu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,8 @@ def make_app(roster: bool = True, *, alertmanagers: Sequence[str] = (NOWHERE,),
              journal_file: Path | None = None, journal: Journal | None = None,
              writer: Writer | None = None, config: Config | None = None,
              live: bool = False, poll: bool | None = None, sources: list[Any] | None = None,
-             clock: Clock | None = None, **settings: Any) -> ShiftdeckApp:
+             clock: Clock | None = None, on_key: Callable[[], None] = lambda: None,
+             **settings: Any) -> ShiftdeckApp:
     """The app under test.
 
     By default: the seed roster, user alice, no pollers and no sources, `FrozenClock(NOW)`
@@ -90,7 +91,8 @@ def make_app(roster: bool = True, *, alertmanagers: Sequence[str] = (NOWHERE,),
     runbook dir, `kubeconfig` (and `kube_timeout`) the Kubernetes settings, `journal_file` where
     the journal goes. `config` replaces all of those with a config built elsewhere.
 
-    `journal` and `writer` replace the app's journal store and write path (a `RecordingWriter`).
+    `journal` and `writer` replace the app's journal store and write path (a `RecordingWriter`);
+    `on_key` is called for each key the app receives (the heap keeper's cue).
 
     `live=True` is the app as `shiftdeck` runs it: real pollers for the configured sources and
     the system clock. `poll` and `sources` set those two alone (`sources=[stub]`; `None` with
@@ -111,7 +113,7 @@ def make_app(roster: bool = True, *, alertmanagers: Sequence[str] = (NOWHERE,),
     if not live and sources is None:
         sources = []
     return ShiftdeckApp(config, clock, poll=live if poll is None else poll, sources=sources,
-                        cursor_blink=False, writer=writer, journal=journal)
+                        cursor_blink=False, writer=writer, journal=journal, on_key=on_key)
 
 
 def write_runbooks(tmp_path: Path, text: str, name: str = "QAWaveBackendDown") -> Path:
