@@ -418,7 +418,7 @@ def bench_storm(args: argparse.Namespace, workdir: Path, command: str,
     print(f"== storm: {storm_bench.ALERTS:,} alerts, {args.storm_minutes:g} minutes",
           file=sys.stderr, flush=True)
     started, load_before = time.monotonic(), os.getloadavg()[0]
-    # Its own directory, so its own journal: the sizes' runs leave ~100k records in theirs, and
+    # Its own directory, so its own journal: the sizes' runs leave over 50k records in theirs, and
     # a TUI that starts by reading those holds ~70 MiB more (2026-12-07: 200 against 130 MiB).
     own = workdir / "storm"
     own.mkdir(exist_ok=True)
