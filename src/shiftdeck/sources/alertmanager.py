@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,19 +68,7 @@ def parse_alerts(payload: Any, instance: str, previous: AlertBatch | None = None
     if not isinstance(payload, list):
         raise SourceError("unexpected answer: /api/v2/alerts did not return a list")
     known = _known(previous, instance)
-    alerts: list[Alert] = []
-    parsed: dict[str, ParsedAlert] = {}
-    skipped = 0
-    for raw in payload:
-        found = _parse_item(raw, instance, known, cache)
-        if found is None:
-            skipped += 1
-            continue
-        key, seen = found
-        if key:
-            parsed[key] = seen
-        alerts.append(seen[0])
-    return AlertBatch(tuple(alerts), skipped, instance, parsed)
+    return _batch(((b"", _parse_item(raw, instance, known, cache)) for raw in payload), instance)
 
 
 def parse_alert_answer(answer: Answer, instance: str, previous: AlertBatch | None = None,
@@ -97,13 +85,15 @@ def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = 
     """`parse_alerts` of the JSON array `body`, decoded one item at a time (json_items): an
     item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
     NotItems when `body` is not a compact array of objects (decode it whole then)."""
+    return _batch(_items_parsed(body, instance, previous, cache), instance)
+
+
+def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
+                  cache: CleanCache | None) -> Iterator[tuple[bytes, KeyedAlert | None]]:
+    """Each item's digest and what it parses to (None: malformed)."""
     known = _known(previous, instance)
     known_digests = (previous.by_digest if previous is not None and previous.instance == instance
                      else {})
-    alerts: list[Alert] = []
-    parsed: dict[str, ParsedAlert] = {}
-    by_digest: dict[bytes, KeyedAlert] = {}
-    skipped = 0
     for item in items(body):
         digest = hashlib.blake2b(item, digest_size=16).digest()
         found = known_digests.get(digest)
@@ -113,13 +103,25 @@ def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = 
             except orjson.JSONDecodeError:
                 raise NotItems("an item does not decode on its own") from None
             found = _parse_item(raw, instance, known, cache)
-            if found is None:
-                skipped += 1
-                continue
-        key, seen = found
+        yield digest, found
+
+
+def _batch(found: Iterable[tuple[bytes, KeyedAlert | None]], instance: str) -> AlertBatch:
+    """The batch of these parsed items; a digest (b"": none) makes the item reusable by its
+    bytes."""
+    alerts: list[Alert] = []
+    parsed: dict[str, ParsedAlert] = {}
+    by_digest: dict[bytes, KeyedAlert] = {}
+    skipped = 0
+    for digest, one in found:
+        if one is None:
+            skipped += 1
+            continue
+        key, seen = one
         if key:
             parsed[key] = seen
-        by_digest[digest] = found
+        if digest:
+            by_digest[digest] = one
         alerts.append(seen[0])
     return AlertBatch(tuple(alerts), skipped, instance, parsed, by_digest)
 
