@@ -395,3 +395,19 @@ async def test_every_key_is_told_to_the_heap_keeper_on_every_screen_and_in_the_f
             await pilot.press(key)
             assert len(told) > before, key  # (a key bubbling back up may tell it twice)
         assert app.screen is app.dashboard
+
+
+async def test_a_view_that_arrives_while_the_dashboard_is_taken_down_is_not_shown():
+    # At quit, Textual removes the screen's widgets while the app's 1 s tick can still run and
+    # hand the dashboard a new Shift (seen-at-start records, a finished apply): it must not end
+    # in an exception (it did, in CI: NoMatches for HeaderBar in show_skews).
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        for widget in list(app.dashboard.children):
+            await widget.remove()
+        app.dashboard.show_skews(())
+        app.dashboard.show_shift(app.shift, force=True)
+        app.dashboard.show_time(NOW)
+        await pilot.pause()
+        assert app.return_code is None and app.is_running

@@ -168,7 +168,7 @@ class DashboardScreen(Screen):
         """Swap in a new Shift; repaint only what changed (rows by identity, escalations and
         update-due marks by fingerprint)."""
         previous, self.shift = self.shift, shift
-        if not self.is_mounted:
+        if self._taken_down():
             return
         table = self.query_one(AlertTable)
         self._show_health()
@@ -202,7 +202,14 @@ class DashboardScreen(Screen):
             and silences.is_mounted else None
 
     def show_skews(self, skews: tuple[Any, ...]) -> None:
-        self.query_one(HeaderBar).skews = skews
+        if not self._taken_down():
+            self.query_one(HeaderBar).skews = skews
+
+    def _taken_down(self) -> bool:
+        """Not composed yet, or its widgets being removed (the app quitting, while its tick can
+        still hand over a new Shift): nothing to show it on."""
+        return not self.is_mounted or not all(
+            self.query(kind) for kind in (AlertTable, HeaderBar, SourceBanner, AlertDetail))
 
     def _tick_second(self) -> None:
         self.query_one(AlertTable).refresh_countdowns()
