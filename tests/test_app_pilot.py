@@ -11,6 +11,7 @@ from shiftdeck.widgets.source_banner import SourceBanner
 
 from .support.app_factory import SEED_ALERTS, failure, loaded, make_app, report
 from .support.factories import NOW
+from .support.screen import record_refreshes
 
 
 def _names(app):
@@ -214,10 +215,11 @@ async def test_an_age_that_changes_repaints_its_own_cell_not_the_column():
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         table = app.dashboard.query_one(AlertTable)
-        repainted = []
-        table.refresh = lambda *regions, **kw: repainted.extend(regions)  # record, draw none
+        asked = record_refreshes(table)
         app.clock.advance(timedelta(minutes=1))
         assert table.refresh_ages()
+        assert () not in asked  # never the whole table
+        repainted = [region for regions in asked for region in regions]
         assert repainted and all(r.height == 1 and r.width < 10 for r in repainted)
         assert len(repainted) <= len(table.rows)
 
@@ -229,10 +231,9 @@ async def test_showing_the_detail_again_unchanged_repaints_nothing():
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         detail = app.dashboard.query_one(AlertDetail)
-        repainted = []
-        detail.refresh = lambda *regions, **kw: repainted.append(regions)  # record, draw none
+        asked = record_refreshes(detail)
         app.dashboard.show_metric(detail.alert.fingerprint, None)
-        assert repainted == []
+        assert asked == []
 
 
 async def test_a_hidden_detail_pane_is_not_drawn_to_and_shows_the_cursor_when_back():

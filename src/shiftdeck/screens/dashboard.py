@@ -22,7 +22,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from ..widgets.key_footer import KeyFooter
 
 from ..clock import Clock
 from ..domain.alerts import Alert, AlertState
@@ -47,6 +46,7 @@ from ..widgets.alert_detail import AlertDetail
 from ..widgets.alert_table import AlertTable, TableRows
 from ..widgets.filter_bar import FilterBar
 from ..widgets.header_bar import HeaderBar
+from ..widgets.key_footer import KeyFooter
 from ..widgets.source_banner import SourceBanner
 from .confirm import ConfirmScreen
 from .detail import DetailScreen

@@ -27,6 +27,7 @@ from .http import SourceError
 from .poller_wire import Ask, Diff, parts
 from .prometheus import PrometheusClient
 
+
 @dataclass
 class _Seen:
     """What was last sent of one source."""
