@@ -180,6 +180,8 @@ class AlertTable(ScrollView, can_focus=True):
         # A few screens' worth: ages and countdowns are in the key, so older strips go stale
         # within seconds, and each Strip carries several caches of its own.
         self._strips = StripCache(128)
+        self._drawn_look: tuple[Style, ...] = ()
+        self._look_checked = False
         self._drawn_ages: dict[int, str] = {}
         self._drawn_countdowns: dict[int, str] = {}
         self._marked: frozenset[str] = frozenset()
@@ -400,7 +402,22 @@ class AlertTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
+        self._look_checked = False  # the component styles may not be there yet
+
+    def _check_look(self) -> None:
+        """Drop the drawn rows if their styles changed (a focus change alone changes only the
+        cursor's, which is in the cursor row's cache key)."""
+        look = self._look()
+        if look != self._drawn_look:
+            self._drawn_look = look
+            self._strips.clear()
+        self._look_checked = True
+
+    def _look(self) -> tuple[Style, ...]:
+        """Every style the rows are drawn with, but the cursor's (it differs with focus, and
+        the cursor row's cache key has it)."""
+        return (self.rich_style, *(self._style(name) for name in sorted(self.COMPONENT_CLASSES)
+                                   if name != "alert-table--cursor"))
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -412,6 +429,8 @@ class AlertTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def render_line(self, y: int) -> Strip:
+        if not self._look_checked:
+            self._check_look()
         width = self.size.width
         columns = self._columns()
         if y == 0:
@@ -429,8 +448,9 @@ class AlertTable(ScrollView, can_focus=True):
         escalation = self._escalations.get(row.key)
         countdown = self._countdown_of(row, self._clock.now())
         self._drawn_countdowns[index] = countdown
+        cursor_look = self._style("alert-table--cursor") if is_cursor else None
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
-                     columns, is_cursor, self.has_focus, age, marked, id(escalation), countdown,
+                     columns, cursor_look, age, marked, id(escalation), countdown,
                      row.key in self._update_due, id(self._incident_of(row)))
         strip = self._strips.get(cache_key)
         if strip is None:
