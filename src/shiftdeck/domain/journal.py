@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import shlex
 from bisect import insort
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum, StrEnum
@@ -253,12 +253,15 @@ class Record:
         return obj
 
     @classmethod
-    def from_json(cls, obj: object) -> Record:
+    def from_json(cls, obj: object, pool: ReadPool | None = None) -> Record:
         """A record of the kind the object names, from parsed JSON (today's lines and every
         older shape: see the module docstring); ValueError saying what is wrong with its
-        shape. Unknown keys are ignored (a newer shiftdeck may add some)."""
+        shape. Unknown keys are ignored (a newer shiftdeck may add some). Records read with
+        one `pool` share their equal strings and times."""
         if not isinstance(obj, dict):
             raise ValueError("not a JSON object")
+        if pool is not None:
+            obj = pool.shared(obj)
         for key in ("at", "kind", "user"):
             if key not in obj:
                 raise ValueError(f"missing {key!r}")
@@ -278,9 +281,10 @@ class Record:
         labels = obj.get("labels", {})
         if not isinstance(labels, dict):
             raise ValueError("'labels' must be an object")
-        ref = _ref(texts["fingerprint"], texts["alertname"], texts["level"], data, labels)
-        made = RECORD_TYPES[kind].from_data(parse_time(obj["at"]), texts["user"], ref,
-                                            texts["text"], data)
+        ref = _ref(texts["fingerprint"], texts["alertname"], texts["level"], data, labels,
+                   pool.time if pool is not None else parse_time)
+        at = (pool.time if pool is not None else parse_time)(obj["at"])
+        made = RECORD_TYPES[kind].from_data(at, texts["user"], ref, texts["text"], data)
         if cls is not Record and not isinstance(made, cls):
             raise ValueError(f"a {kind.value} record, not {cls.kind.value}")
         return made
@@ -626,8 +630,9 @@ def _aware_or_none(value: datetime | None) -> datetime | None:
 
 
 def _ref(fingerprint: str, alertname: str, level: str, data: Mapping[str, Any],
-         labels: Mapping[str, Any]) -> AlertRef | None:
-    starts = _time(data.get("starts_at"))
+         labels: Mapping[str, Any],
+         parse: Callable[[object], datetime] = parse_time) -> AlertRef | None:
+    starts = _time(data.get("starts_at"), parse)
     if not (fingerprint or alertname or level or starts or labels):
         return None
     pairs = tuple((str(k), v) for k, v in labels.items() if isinstance(v, str))
@@ -687,11 +692,46 @@ def _json_seconds(value: timedelta | None) -> float | None:
     return None if value is None else value.total_seconds()
 
 
-def _time(value: object) -> datetime | None:
+def _time(value: object, parse: Callable[[object], datetime] = parse_time) -> datetime | None:
     try:
-        return parse_time(value)
+        return parse(value)
     except ValueError:
         return None
+
+
+class ReadPool:
+    """One copy of each string and time that the records of one read of the journal share:
+    label names, an alert's label values, fingerprint and firing time, a poll's `at`. Read as
+    separate copies, the 50k records of a storm's journal kept 102 MiB. Lives as long as the
+    read, so it is bounded by what the read returns."""
+
+    __slots__ = ("_texts", "_times")
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._times: dict[str, datetime] = {}
+
+    def time(self, value: object) -> datetime:
+        """`parse_time(value)`, parsed once per distinct text."""
+        if type(value) is not str:
+            return parse_time(value)
+        found = self._times.get(value)
+        if found is None:
+            found = self._times[value] = parse_time(value)
+        return found
+
+    def shared(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """`obj` with its alert's strings pooled (changed in place: a line's own dict)."""
+        pooled = self._texts.setdefault
+        for key in ("fingerprint", "alertname", "level", "user", "text"):
+            value = obj.get(key)
+            if type(value) is str:
+                obj[key] = pooled(value, value)
+        labels = obj.get("labels")
+        if type(labels) is dict:  # JSON's names are text; a value that is not is dropped later
+            obj["labels"] = {pooled(k, k): pooled(v, v) if type(v) is str else v
+                             for k, v in labels.items()}
+        return obj
 
 
 def _compact(obj: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import orjson
 
-from ..domain.journal import Record, format_time
+from ..domain.journal import ReadPool, Record, format_time
 
 _PREFIX = b'{"at":"'
 _STAMP_END = len(_PREFIX) + len("2026-11-22T14:00:00.000000Z")
@@ -103,11 +103,12 @@ class Journal:
         if stat.S_ISCHR(os.fstat(fd).st_mode):
             os.close(fd)
             return JournalRead((), ())
+        pool = ReadPool()
         with os.fdopen(fd, "rb") as handle:
             lines = _lines(handle, since)
             for number, line in deque(lines, newest) if newest is not None else lines:
                 try:
-                    record = _parse(line)
+                    record = _parse(line, pool)
                 except ValueError as err:
                     corrupt.append((number, str(err)))
                     continue
@@ -194,7 +195,7 @@ def _lines(handle: Iterable[bytes], since: datetime | None) -> Iterator[tuple[in
             yield number, line
 
 
-def _parse(line: bytes) -> Record:
+def _parse(line: bytes, pool: ReadPool | None = None) -> Record:
     """One line's record; ValueError says why it is not one."""
     try:
         obj = orjson.loads(line.strip())
@@ -203,7 +204,7 @@ def _parse(line: bytes) -> Record:
         raise ValueError("incomplete last line (a write was interrupted)" if torn
                          else "not JSON") from None
     try:
-        return Record.from_json(obj)
+        return Record.from_json(obj, pool)
     except ValueError as err:
         raise ValueError(f"not a record: {err}") from None
 
