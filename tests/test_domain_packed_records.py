@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from shiftdeck.domain.journal import AlertRef, Kind, NoteAdded
-from shiftdeck.domain.packed_records import pack, packed_at, unpack
-from shiftdeck.domain.shift import MEMORY_WINDOW, JournalView
+from shiftdeck.domain.journal import AlertRef, Kind, NoteAdded, open_firings, open_firings_of
+from shiftdeck.domain.packed_records import firings, pack, packed_at, unpack
+from shiftdeck.domain.shift import MEMORY_WINDOW, JournalView, Shift, ShiftPolicy
 
 from .support.factories import NOW, sample_record
+from .support.helpers import config_for
 
 LABELS = (("alertname", "QAWaveBackendDown"), ("namespace", "qawave"))
 
@@ -53,3 +54,38 @@ def test_records_of_some_kinds_unpack_only_those() -> None:
     note = NoteAdded(NOW, "alice", None, "looking")
     view = JournalView().with_records([fired, note], NOW)
     assert view.records_of([Kind.NOTE, Kind.ACK]) == (note,)
+
+
+def _ref(fp: str, starts_minutes: int | None) -> AlertRef:
+    starts = None if starts_minutes is None else NOW + timedelta(minutes=starts_minutes)
+    return AlertRef(fp, "Down", "P1", starts, LABELS)
+
+
+def test_open_firings_read_from_packed_records_are_those_of_the_records() -> None:
+    fired, resolved = sample_record(Kind.FIRING), sample_record(Kind.RESOLVED)
+    at = [NOW + timedelta(seconds=s) for s in range(8)]
+    records = [replace(fired, at=at[0], alert=_ref("a", 0)),
+               replace(resolved, at=at[1], alert=_ref("a", 0)),      # a: closed
+               replace(fired, at=at[2], alert=_ref("b", 0)),
+               replace(fired, at=at[3], alert=_ref("b", 5)),         # b: the later firing
+               replace(resolved, at=at[4], alert=_ref("b", 0)),      # ...an older one resolves
+               replace(fired, at=at[5], alert=_ref("c", None)),     # c: no startsAt
+               replace(fired, at=at[6], alert=None),
+               replace(resolved, at=at[7], alert=_ref("d", None)),
+               NoteAdded(at[0], "alice", _ref("e", 0), "not a firing")]
+    expected = open_firings(records)
+    assert expected == {("b", NOW + timedelta(minutes=5))}
+    assert open_firings_of(firings(map(pack, records))) == expected
+
+
+def test_a_read_journal_keeps_its_notes_indexed_and_its_open_firings() -> None:
+    fired = replace(sample_record(Kind.FIRING), alert=_ref("fp1", 0))
+    note = NoteAdded(NOW + timedelta(seconds=1), "alice", _ref("fp1", 0), "looking")
+    config = config_for(["http://127.0.0.1:9"])
+    shift = Shift(ShiftPolicy(config.severity, config.escalation, config.resolved_retention),
+                  config.roster)
+    read = shift.journal_read([pack(note), pack(fired)], NOW).shift
+    assert read.journal_loaded
+    assert read.journal.records == (fired, note)  # in time order
+    assert read.journal.notes_for("fp1") == (note,)
+    assert read.journal.open_at_start == {("fp1", NOW)}

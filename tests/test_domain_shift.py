@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from shiftdeck.domain.board import SourceReport
 from shiftdeck.domain.journal import NoteAdded, AlertRef, describe
+from shiftdeck.domain.packed_records import pack
 from shiftdeck.domain.shift import (AlertFired, AlertResolved, Escalated, Shift, ShiftPolicy,
                                     journal_records)
 
@@ -53,7 +54,7 @@ def test_firings_the_journal_holds_open_are_not_recorded_again():
     first = _shift().journal_read((), NOW).shift.apply(_reports(), (), NOW).shift.seen_at_start()
     records = journal_records(first.events, "alice", NOW)
     assert records
-    again = _shift().journal_read(records, NOW).shift.apply(_reports(), (), NOW).shift
+    again = _shift().journal_read(map(pack, records), NOW).shift.apply(_reports(), (), NOW).shift
     assert again.seen_at_start().events == ()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 
 from shiftdeck.domain.journal import AlertFired, AlertRef, AlertResolved, Record
+from shiftdeck.domain.packed_records import pack
 from shiftdeck.sources.journal import Journal
 
 from .support.factories import NOW, make_alert
@@ -59,3 +60,17 @@ def test_a_shared_string_that_needs_cleaning_is_still_cleaned_in_every_record(
     assert first.user == "al[2Jice" and first.text == "line one\nline two"
     assert first.alert is not None and first.alert.name == "DiskFilling"
     assert dict(first.alert.labels) == {"alertname": "DiskFilling", "pod": "web-1"}
+
+
+def test_a_packed_read_packs_each_record_of_a_read_and_reports_the_same_skipped_lines(
+        tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.extend([AlertFired(NOW, "alice", _ref("web-1"), "disk filling"),
+                    AlertResolved(NOW + timedelta(minutes=3), "alice", _ref("web-1"), "")])
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"not": "a record"}\n{"at": "2026-11-22T14:0')
+
+    read, packed = journal.read(), journal.read_packed()
+
+    assert packed.packed == tuple(map(pack, read.records)) and len(read.records) == 2
+    assert packed.corrupt == read.corrupt and len(read.corrupt) == 2

@@ -225,8 +225,8 @@ class ShiftdeckApp(App[None]):
             self._driver.write(sequence)
 
     async def _load_journal(self) -> None:
-        records = await self.keeper.load(self.clock.now() - MEMORY_WINDOW)
-        if self.runner.change(lambda shift: shift.journal_read(records, self.clock.now())):
+        packed = await self.keeper.load(self.clock.now() - MEMORY_WINDOW)
+        if self.runner.change(lambda shift: shift.journal_read(packed, self.clock.now())):
             await self.runner.apply_in_thread(self._inputs)
 
     def _write(self, job: Awaitable[None]) -> None:

@@ -886,14 +886,22 @@ def _in_order(records: list[Record]) -> list[Record]:
 def open_firings(records: Iterable[Record]) -> frozenset[tuple[str, datetime]]:
     """(fingerprint, startsAt) of each firing the records say is still open: seen firing and
     not resolved since (a firing with a later startsAt ends an earlier one of the alert)."""
+    ordered = sorted(records, key=lambda r: r.at)
+    return open_firings_of((isinstance(r, AlertFired), r.fingerprint, r.starts_at)
+                           for r in ordered if isinstance(r, (AlertFired, AlertResolved)))
+
+
+def open_firings_of(firings: Iterable[tuple[bool, str, datetime | None]]
+                    ) -> frozenset[tuple[str, datetime]]:
+    """`open_firings` of (fired, fingerprint, startsAt), one per firing or resolution in time
+    order (``False``: resolved)."""
     open_: dict[str, datetime] = {}
-    for record in sorted(records, key=lambda r: r.at):
-        fp, starts = record.fingerprint, record.starts_at
+    for fired, fp, starts in firings:
         if not fp:
             continue
-        if isinstance(record, AlertFired) and starts is not None:
+        if fired and starts is not None:
             open_[fp] = max(starts, open_.get(fp, starts))
-        elif isinstance(record, AlertResolved) and (starts is None or open_.get(fp) == starts):
+        elif not fired and (starts is None or open_.get(fp) == starts):
             open_.pop(fp, None)
     return frozenset(open_.items())
 
@@ -979,6 +987,10 @@ def group_actions(records: Iterable[Record]) -> list[tuple[Record, ...]]:
 
 _R = TypeVar("_R", bound=Record)
 _V = TypeVar("_V")
+
+
+INDEXED_KINDS = frozenset({Kind.NOTE, Kind.STATUS_UPDATE})
+"""The kinds a RecordIndex keeps."""
 
 
 class RecordIndex:

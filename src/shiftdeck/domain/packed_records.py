@@ -13,7 +13,7 @@ record was made.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,10 @@ _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in fields(cls)) for cls in (*RECORD_TYPES.values(), AlertRef)}
 _COMMON = tuple(f.name for f in fields(Record))  # every kind's fields start with these
 _AT = 1 + _COMMON.index("at")
+_REF_AT = {kind: 1 + len(_FIELDS[cls]) for kind, cls in _TYPES.items()}
+"""Where the AlertRef's fields start in a packed record of each kind (when it has one)."""
+_STARTS_AT = _REF_FIELDS.index("starts_at")
+_FIRING, _FIRINGS = Kind.FIRING.value, frozenset({Kind.FIRING.value, Kind.RESOLVED.value})
 _ALERT = _COMMON.index("alert")
 
 
@@ -62,6 +66,16 @@ def unpack_kinds(packed: Iterable[Packed], kinds: Iterable[Kind]) -> tuple[Recor
     are skipped without unpacking them."""
     wanted = {kind.value for kind in kinds}
     return tuple(unpack(p) for p in packed if p[0] in wanted)
+
+
+def firings(packed: Iterable[Packed]) -> Iterator[tuple[bool, str, datetime | None]]:
+    """(fired, fingerprint, startsAt) of each firing and resolution about an alert, in the
+    order given, read from the packed tuples without unpacking them."""
+    for p in packed:
+        if p[0] in _FIRINGS:
+            ref = _REF_AT[p[0]]
+            if len(p) > ref:
+                yield p[0] == _FIRING, p[ref], p[ref + _STARTS_AT]
 
 
 def packed_at(packed: Packed) -> datetime:

@@ -20,13 +20,13 @@ from .alerts import Alert, AlertState, replaced
 from .board import EMPTY_BOARD, Board, SourceReport, build_board
 from .escalation import Escalation, EscalationPolicy, Step, crossed, escalate
 from .health import SourceHealth
-from .journal import (AlertRef, Kind, rung_level, Record, RecordIndex, StatusUpdate,
-                      next_update_due, open_firings)
+from .journal import (INDEXED_KINDS, AlertRef, Kind, rung_level, Record, RecordIndex,
+                      StatusUpdate, next_update_due, open_firings_of)
 from .journal import AlertFired as FiredRecord
 from .journal import AlertResolved as ResolvedRecord
 from .journal import Escalated as EscalatedRecord
 from .journal import PagerEscalated as PagerEscalatedRecord
-from .packed_records import Packed, pack, packed_at, unpack, unpack_kinds
+from .packed_records import Packed, firings, pack, packed_at, unpack, unpack_kinds
 from .pager import Correlation, Incident, correlate, escalated
 from .sanitize import clean_line
 from .roster import Person, Roster
@@ -137,10 +137,13 @@ class JournalView:
 
     def with_records(self, records: Iterable[Record], now: datetime) -> JournalView:
         added = sorted(records, key=lambda r: r.at)
-        if not added:
-            return self
-        kept = _bounded((*self.packed, *map(pack, added)), now)
-        return replace(self, packed=kept, index=self.index.added(added))
+        return self.with_packed(tuple(map(pack, added)), added, now) if added else self
+
+    def with_packed(self, packed: tuple[Packed, ...], indexed: Iterable[Record],
+                    now: datetime) -> JournalView:
+        """`packed` (in time order) added; `indexed`: its notes and status updates."""
+        kept = _bounded((*self.packed, *packed), now)
+        return replace(self, packed=kept, index=self.index.added(indexed))
 
 
 def _bounded(packed: tuple[Packed, ...], now: datetime) -> tuple[Packed, ...]:
@@ -266,7 +269,19 @@ class Shift:
     def journaled(self, records: Iterable[Record], now: datetime) -> Shift:
         """Records added to the journal: notes and status updates are indexed at once."""
         records = tuple(records)
-        journal = self.journal.with_records(records, now)
+        return self._with_journal(self.journal.with_records(records, now), records, now)
+
+    def journal_read(self, packed: Iterable[Packed], now: datetime) -> ShiftStep:
+        """The journal file was read (each record packed as it was read): its records, then
+        alerts firing at start not in it."""
+        packed = tuple(sorted(packed, key=packed_at))
+        indexed = unpack_kinds(packed, INDEXED_KINDS)
+        shift = self._with_journal(self.journal.with_packed(packed, indexed, now), indexed, now)
+        journal = replace(shift.journal, open_at_start=open_firings_of(firings(packed)))
+        return ShiftStep(replace(shift, journal=journal, journal_loaded=True), ())
+
+    def _with_journal(self, journal: JournalView, records: Iterable[Record],
+                      now: datetime) -> Shift:
         updated = {r.fingerprint for r in records if isinstance(r, StatusUpdate)}
         shift = replace(self, journal=journal)
         if updated:
@@ -274,13 +289,6 @@ class Shift:
             shift, _ = shift._updates(alerts, now)
             shift = shift._with_deadline()
         return shift
-
-    def journal_read(self, records: Iterable[Record], now: datetime) -> ShiftStep:
-        """The journal file was read: its records, then alerts firing at start not in it."""
-        records = tuple(records)
-        shift = self.journaled(records, now)
-        journal = replace(shift.journal, open_at_start=open_firings(records))
-        return ShiftStep(replace(shift, journal=journal, journal_loaded=True), ())
 
     @property
     def seen_at_start_due(self) -> bool:

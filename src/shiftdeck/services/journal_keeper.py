@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ..clock import Clock
 from ..domain.journal import Record
+from ..domain.packed_records import Packed
 from ..domain.shift import MEMORY_RECORDS
 from ..sources.journal import Journal
 from .notifier import Notifier
@@ -34,19 +35,19 @@ class JournalKeeper:
         self.writing = False
         """A flush is running (start one with `add` returning True)."""
 
-    async def load(self, since: datetime) -> tuple[Record, ...]:
-        """The records since `since` (the newest MEMORY_RECORDS, what the Shift keeps), read in
-        a thread; unreadable files and skipped lines are told to the user (a file that cannot
-        be read is an empty journal here)."""
+    async def load(self, since: datetime) -> tuple[Packed, ...]:
+        """The records since `since` (the newest MEMORY_RECORDS, what the Shift keeps), read
+        and packed in a thread; unreadable files and skipped lines are told to the user (a
+        file that cannot be read is an empty journal here)."""
         try:
-            read = await asyncio.to_thread(self.journal.read, since, MEMORY_RECORDS)
+            read = await asyncio.to_thread(self.journal.read_packed, since, MEMORY_RECORDS)
         except OSError as err:
             self._notify(f"Journal {self.journal.path}: {err}", severity="error", timeout=12)
             return ()
         for line, reason in read.corrupt[:3]:
             self._notify(f"{self.journal.path}:{line}: skipped: {reason}", severity="warning",
                    timeout=10)
-        return tuple(read.records)
+        return read.packed
 
     def add(self, records: Iterable[Record]) -> bool:
         """Queue records; True when the caller should start `flush` (none is running)."""

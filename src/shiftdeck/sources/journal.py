@@ -39,6 +39,7 @@ from pathlib import Path
 import orjson
 
 from ..domain.journal import ReadPool, Record, format_time
+from ..domain.packed_records import Packed, pack
 
 _PREFIX = b'{"at":"'
 _STAMP_END = len(_PREFIX) + len("2026-11-22T14:00:00.000000Z")
@@ -50,6 +51,13 @@ class JournalRead:
     """In file order (which is the order they were appended)."""
     corrupt: tuple[tuple[int, str], ...]
     """(line number, reason) of each line skipped; 1-based line numbers."""
+
+
+@dataclass(frozen=True)
+class PackedRead:
+    packed: tuple[Packed, ...]
+    """In file order, packed (`domain.packed_records`)."""
+    corrupt: tuple[tuple[int, str], ...]
 
 
 def default_journal_path(environ: Mapping[str, str] = os.environ) -> Path:
@@ -94,15 +102,28 @@ class Journal:
         streamed and only its last ``newest`` such lines are kept and parsed (memory stays
         bounded however long the file). Other OSErrors are raised.
         """
-        records: list[Record] = []
         corrupt: list[tuple[int, str]] = []
+        records = tuple(self._records(since, newest, corrupt))
+        return JournalRead(records, tuple(corrupt))
+
+    def read_packed(self, since: datetime | None = None,
+                    newest: int | None = None) -> PackedRead:
+        """`read`, each record packed as soon as it is read (as the Shift keeps them): the
+        records' objects never pile up between the strings and times the packed ones keep,
+        which left a TUI that read a storm's 50k records holding ~40 MiB of holes."""
+        corrupt: list[tuple[int, str]] = []
+        packed = tuple(map(pack, self._records(since, newest, corrupt)))
+        return PackedRead(packed, tuple(corrupt))
+
+    def _records(self, since: datetime | None, newest: int | None,
+                 corrupt: list[tuple[int, str]]) -> Iterator[Record]:
         try:
             fd = _open(self.path, os.O_RDONLY)
         except FileNotFoundError:
-            return JournalRead((), ())
+            return
         if stat.S_ISCHR(os.fstat(fd).st_mode):
             os.close(fd)
-            return JournalRead((), ())
+            return
         pool = ReadPool()
         with os.fdopen(fd, "rb") as handle:
             lines = _lines(handle, since)
@@ -113,8 +134,7 @@ class Journal:
                     corrupt.append((number, str(err)))
                     continue
                 if since is None or record.at >= since:
-                    records.append(record)
-        return JournalRead(tuple(records), tuple(corrupt))
+                    yield record
 
     # -- internals ------------------------------------------------------------------------
 
