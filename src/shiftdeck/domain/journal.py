@@ -281,10 +281,10 @@ class Record:
         labels = obj.get("labels", {})
         if not isinstance(labels, dict):
             raise ValueError("'labels' must be an object")
-        ref = _ref(texts["fingerprint"], texts["alertname"], texts["level"], data, labels,
-                   pool.time if pool is not None else parse_time)
-        at = (pool.time if pool is not None else parse_time)(obj["at"])
-        made = RECORD_TYPES[kind].from_data(at, texts["user"], ref, texts["text"], data)
+        parse = pool.time if pool is not None else parse_time
+        ref = _ref(texts["fingerprint"], texts["alertname"], texts["level"], data, labels, parse)
+        made = RECORD_TYPES[kind].from_data(parse(obj["at"]), texts["user"], ref, texts["text"],
+                                            data)
         if cls is not Record and not isinstance(made, cls):
             raise ValueError(f"a {kind.value} record, not {cls.kind.value}")
         return made

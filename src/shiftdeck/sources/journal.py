@@ -53,11 +53,12 @@ class JournalRead:
     """(line number, reason) of each line skipped; 1-based line numbers."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackedRead:
     packed: tuple[Packed, ...]
     """In file order, packed (`domain.packed_records`)."""
     corrupt: tuple[tuple[int, str], ...]
+    """As JournalRead's."""
 
 
 def default_journal_path(environ: Mapping[str, str] = os.environ) -> Path:
@@ -109,8 +110,8 @@ class Journal:
     def read_packed(self, since: datetime | None = None,
                     newest: int | None = None) -> PackedRead:
         """`read`, each record packed as soon as it is read (as the Shift keeps them): the
-        records' objects never pile up between the strings and times the packed ones keep,
-        which left a TUI that read a storm's 50k records holding ~40 MiB of holes."""
+        records' objects never pile up between the strings and times the packed ones keep.
+        Read whole and then packed, a storm's 50k records left 66 MiB behind; this way 37."""
         corrupt: list[tuple[int, str]] = []
         packed = tuple(map(pack, self._records(since, newest, corrupt)))
         return PackedRead(packed, tuple(corrupt))
