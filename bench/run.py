@@ -419,7 +419,8 @@ def bench_storm(args: argparse.Namespace, workdir: Path, command: str,
           file=sys.stderr, flush=True)
     started, load_before = time.monotonic(), os.getloadavg()[0]
     # Its own directory, so its own journal: the sizes' runs leave over 50k records in theirs, and
-    # a TUI that starts by reading those holds ~70 MiB more (2026-12-07: 200 against 130 MiB).
+    # a TUI that starts by reading those holds more (2026-12-07: ~70 MiB, before the journal was
+    # read packed; +37 MiB since, for 50k records).
     own = workdir / "storm"
     own.mkdir(exist_ok=True)
     result, version = storm_bench.run_storm(cli_bench.shiftdeck_cmd(), args.storm_minutes,
