@@ -53,6 +53,18 @@ def test_ages_are_compact():
     assert format_duration(timedelta(minutes=90)) == "1h30m"
 
 
+@pytest.mark.parametrize(("delta", "shown"), [
+    (timedelta(days=3, seconds=25), "3d"),  # was "3d25s", redrawn every second while idle
+    (timedelta(hours=1, seconds=30), "1h"),
+    (timedelta(weeks=1, hours=5), "1w"),
+    (timedelta(days=2, hours=4, minutes=5), "2d4h"),
+    (timedelta(minutes=1, seconds=5), "1m5s"),
+    (timedelta(seconds=59), "59s"),
+])
+def test_a_duration_shows_its_largest_unit_and_the_next_one_when_not_zero(delta, shown):
+    assert format_duration(delta) == shown
+
+
 def test_desktop_notification_cannot_be_broken_out_of():
     from shiftdeck.domain.notify import desktop_notification
 

@@ -76,19 +76,23 @@ def format_age(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
+_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
 def format_duration(delta: timedelta) -> str:
-    """Two units of precision, for durations people read: 1h30m, 15m, 2d4h."""
+    """Two units of precision, for durations people read: 1h30m, 15m, 2d4h; the second unit
+    is the one after the largest, left out when zero (3 days and 25 s is 3d, not 3d25s)."""
     seconds = int(delta.total_seconds())
     if seconds <= 0:
         return "0s"
-    parts = []
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-        if len(parts) == 2:
-            break
-    return "".join(parts)
+    first = next(i for i, (_, size) in enumerate(_UNITS) if seconds >= size)
+    unit, size = _UNITS[first]
+    shown = f"{seconds // size}{unit}"
+    if first + 1 < len(_UNITS):
+        next_unit, next_size = _UNITS[first + 1]
+        if (count := seconds % size // next_size):
+            shown += f"{count}{next_unit}"
+    return shown
 
 
 def clock_time(at: datetime | None, zone: tzinfo | None = None) -> str:
