@@ -164,6 +164,11 @@ def _names(parser: argparse.ArgumentParser, text: str) -> set[str]:
 # -- measurements ----------------------------------------------------------------------------
 
 
+PYTHON_FLOOR = ("import sys, httpx, orjson; sys.stdout.buffer.write(orjson.dumps(orjson.loads("
+                "httpx.get(sys.argv[1], timeout=300).content)))")
+"""The least a Python command can do for `alerts --json` with httpx: fetch, decode, print."""
+
+
 def bench_cli(rep: report.SizeReport, am_url: str, config: Path, n: int, runs: int,
               goal_ratio: float | None) -> None:
     if shutil.which("curl"):
@@ -172,12 +177,19 @@ def bench_cli(rep: report.SizeReport, am_url: str, config: Path, n: int, runs: i
         rep.add("curl GET /api/v2/alerts (floor)", curl.seconds, "s")
     ours_argv = partial(cli_bench.shiftdeck_argv, config)
     theirs_argv = partial(cli_bench.amtool_argv, am_url)
+    floor_argv = [sys.executable, "-c", PYTHON_FLOOR, am_url + "/api/v2/alerts"]
     cli_bench.time_command(ours_argv, 1)  # warm-up: page cache, .pyc files
     cli_bench.time_command(theirs_argv, 1)
+    cli_bench.time_command(lambda: floor_argv, 1)
     ours = cli_bench.time_command(ours_argv, runs)
     theirs = cli_bench.time_command(theirs_argv, runs)
+    floor = cli_bench.time_command(lambda: floor_argv, runs)
     rep.add(targets.CLI_AMTOOL, theirs.seconds, "s")
     rep.add(targets.CLI_OURS, ours.seconds, "s")
+    rep.add("python3: httpx GET, orjson decode and print (the floor of a Python CLI on one "
+            "HTTP stack)", floor.seconds, "s")
+    rep.add("ratio of that floor / amtool (medians)",
+            [statistics.median(floor.seconds) / statistics.median(theirs.seconds)], "x")
     complete = all(c == n for c in (*ours.counts, *theirs.counts))
     ratio = statistics.median(ours.seconds) / statistics.median(theirs.seconds)
     # A run that printed fewer than N alerts (a timeout, say) is no comparison: no ratio.
