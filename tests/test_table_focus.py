@@ -23,12 +23,17 @@ def _cursor_background(table: AlertTable):
     return table.get_component_rich_style("alert-table--cursor").bgcolor
 
 
+async def _table_of_many(app, pilot) -> AlertTable:
+    app.post_message(report(MANY, silences=()))
+    table = app.dashboard.query_one(AlertTable)
+    await wait_until(pilot, lambda: len(table.rows) == len(MANY))
+    return table
+
+
 async def test_the_filter_opening_redraws_the_cursor_row_and_keeps_every_other_line() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.post_message(report(MANY, silences=()))
-        table = app.dashboard.query_one(AlertTable)
-        await wait_until(pilot, lambda: len(table.rows) == len(MANY))
+        table = await _table_of_many(app, pilot)
         await pilot.press("j")
         index = [row.key for row in table.rows].index(table.cursor_key)
         cursor = index + 1 - int(table.scroll_offset.y)  # the header is line 0
@@ -52,9 +57,7 @@ async def test_the_filter_opening_redraws_the_cursor_row_and_keeps_every_other_l
 async def test_a_theme_change_redraws_every_row() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.post_message(report(MANY, silences=()))
-        table = app.dashboard.query_one(AlertTable)
-        await wait_until(pilot, lambda: len(table.rows) == len(MANY))
+        table = await _table_of_many(app, pilot)
         before = _lines(table)
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await wait_until(pilot, lambda: all(a is not b for a, b in zip(_lines(table), before)))
