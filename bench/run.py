@@ -238,7 +238,7 @@ def _startup_metrics(rep: report.SizeReport, starts: list[tui_bench.Startup], ma
                      goal_s: float | None) -> None:
     shown = [(s, s.to_marker) for s in starts if s.to_marker is not None]
     rep.add(targets.START, [t for _, t in shown], "s", goal_s,
-            note=f"waits for `{marker.decode().strip()}`")
+            note=f"waits for `{marker.decode().strip()}` and a drawn P1 row (`█ P1`)")
     rep.add("TUI start → output quiet 100 ms (pty 120x40)",
             [s.to_settled for s, _ in shown if s.to_settled is not None], "s")
     rep.add(targets.FIRST_FRAME, [s.to_header for s in starts if s.to_header is not None], "s",
