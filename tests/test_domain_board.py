@@ -1,7 +1,9 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from shiftdeck.domain.alerts import AlertState
 from shiftdeck.domain.board import EMPTY_BOARD, SourceReport, build_board
+from shiftdeck.domain.health import SourceHealth
 from shiftdeck.domain.severity import DEFAULT_POLICY
 
 from .support.factories import NOW, make_alert
@@ -171,3 +173,56 @@ def test_built_from_what_changed_equals_built_from_scratch_over_a_storm_of_polls
         scratch = build_board(reports, (), replace(previous, inputs={}), DEFAULT_POLICY, now)
         assert incremental.alerts == scratch.alerts, step
         previous = incremental
+
+
+# -- a poll where no report changed ----------------------------------------------------------
+
+def _same_reports(reports, now):
+    """The reports a poll that changed nothing gives: the very tuples, a new fetch time."""
+    return {key: replace(report, fetched_at=now) for key, report in reports.items()}
+
+
+def test_a_poll_where_no_report_changed_keeps_the_board_and_merges_nothing(monkeypatch):
+    import shiftdeck.domain.board as board_module
+    peers = {f"am{i}": [make_alert(f"A{n}", instance=f"am{i}") for n in range(5)]
+             for i in range(3)}
+    reports = _peers(peers)
+    first = build_board(reports, (), EMPTY_BOARD, DEFAULT_POLICY, NOW)
+    merged: list = []
+    monkeypatch.setattr(board_module, "merge_one", _counting(board_module.merge_one, merged))
+    health = (SourceHealth("am0", "alertmanager"),)
+    later = NOW + timedelta(seconds=15)
+    second = build_board(_same_reports(reports, later), health, first, DEFAULT_POLICY, later)
+    assert second.alerts is first.alerts and second.inputs is first.inputs
+    assert merged == []
+    assert (second.health, second.built_at) == (health, later)
+
+
+def test_a_poll_where_no_report_changed_still_lets_resolved_alerts_go():
+    reports = _peers({"am": [make_alert("Gone")]})
+    first = build_board(reports, (), EMPTY_BOARD, DEFAULT_POLICY, NOW)
+    empty = _peers({"am": []})
+    resolved = build_board(empty, (), first, DEFAULT_POLICY, NOW + timedelta(minutes=1))
+    kept = build_board(_same_reports(empty, NOW + timedelta(minutes=5)), (), resolved,
+                       DEFAULT_POLICY, NOW + timedelta(minutes=5))
+    assert kept.alerts is resolved.alerts
+    gone = build_board(_same_reports(empty, NOW + timedelta(minutes=12)), (), kept,
+                       DEFAULT_POLICY, NOW + timedelta(minutes=12))
+    assert gone.alerts == {}
+
+
+def test_same_alerts_with_new_silences_expressions_or_policy_are_built_again():
+    from shiftdeck.domain.severity import SeverityLevel, SeverityPolicy
+    quiet = replace(make_alert("Quiet", state=AlertState.SILENCED), silenced_by=("s-ack",))
+    reports = _peers({"am": [quiet]})
+    first = build_board(reports, (), EMPTY_BOARD, DEFAULT_POLICY, NOW)
+    acked = dict(reports, **{"alertmanager/am": replace(reports["alertmanager/am"],
+                                                        silences=(_ack(),))})
+    assert build_board(acked, (), first, DEFAULT_POLICY, NOW).alerts is not first.alerts
+    ruled = dict(reports, **{"prometheus/p": replace(reports["prometheus/p"],
+                                                     expressions={"Quiet": "up == 0"})})
+    assert build_board(ruled, (), first, DEFAULT_POLICY, NOW).alerts is not first.alerts
+    policy = SeverityPolicy((SeverityLevel("SEV1", ()),))
+    assert build_board(reports, (), first, policy, NOW).alerts is not first.alerts
+    fewer = {"alertmanager/am": reports["alertmanager/am"]}
+    assert build_board(fewer, (), first, DEFAULT_POLICY, NOW).alerts is not first.alerts

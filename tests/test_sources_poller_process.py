@@ -75,6 +75,26 @@ async def test_unchanged_alerts_stay_the_same_objects_and_changes_arrive(alertma
     assert [s.id for s in second.silences] == [silence_id]
 
 
+async def test_a_poll_that_changed_nothing_reports_the_very_same_alerts_and_silences(
+        alertmanager, clock):
+    """So the board is not merged again (build_board compares the reports by identity)."""
+    alertmanager.push_alerts([_alert("DiskLow"), _alert("CpuHigh")])
+    alertmanager.wait_for_alerts(2)
+    alertmanager.add_silence({"alertname": "CpuHigh"})
+    (source,) = polled_apart(config_for([alertmanager.url]))
+    try:
+        first = await _report_until(source, clock, lambda r: any(a.silenced_by for a in r.alerts))
+        second, _ = await source.report(clock.now())
+        alertmanager.push_alerts([_alert("MemoryLow")])
+        alertmanager.wait_for_alerts(3)
+        third = await _report_until(source, clock, lambda r: len(r.alerts) == 3)
+    finally:
+        await source.aclose()
+    assert second.alerts is first.alerts
+    assert second.silences is first.silences and second.expressions is first.expressions
+    assert third.alerts is not second.alerts
+
+
 async def test_a_failing_upstream_is_a_source_error_with_its_reason(alertmanager, clock):
     with FaultProxy(alertmanager.url) as proxy:
         proxy.fault = "html"

@@ -64,6 +64,12 @@ class Board:
     policy: SeverityPolicy | None = field(default=None, repr=False, compare=False)
     expressions: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """The policy and the rules' expressions the alerts were enriched with."""
+    reports: Mapping[str, SourceReport] = field(default_factory=dict, repr=False, compare=False)
+    """The reports the board was built from: a poll that brings the very same alerts,
+    silences and rules again needs no merge (`build_board`)."""
+    oldest_resolved: datetime | None = field(default=None, repr=False, compare=False)
+    """When the oldest resolved alert it keeps or counts resolved: until that leaves the
+    retention, an unchanged poll leaves the resolved ones as they are."""
 
     @property
     def resolved_count(self) -> int:
@@ -101,6 +107,8 @@ def build_board(
     now: datetime,
     resolved_retention: timedelta = timedelta(minutes=10),
 ) -> Board:
+    if _nothing_new(reports, previous, policy, now, resolved_retention):
+        return replace(previous, health=health, built_at=now, reports=reports)
     expressions: dict[str, str] = {}
     silences: dict[str, Silence] = {}
     for report in reports.values():
@@ -112,9 +120,28 @@ def build_board(
     resolved = _still_resolved(previous.alerts.items(), current, now, resolved_retention)
     uncounted = _counted(previous.resolved_uncounted, resolved[RESOLVED_KEPT:], now,
                          resolved_retention)
-    current.update((a.fingerprint, a) for a in resolved[:RESOLVED_KEPT])
+    kept = resolved[:RESOLVED_KEPT]
+    current.update((a.fingerprint, a) for a in kept)
+    oldest = min(chain((a.resolved_at or now for a in kept), uncounted), default=None)
     return Board(current, health, now, silences_now, uncounted,
-                 count_levels(current.values(), policy.names()), inputs, policy, expressions)
+                 count_levels(current.values(), policy.names()), inputs, policy, expressions,
+                 reports, oldest)
+
+
+def _nothing_new(reports: Mapping[str, SourceReport], previous: Board, policy: SeverityPolicy,
+                 now: datetime, retention: timedelta) -> bool:
+    """True when every report holds the very alerts, silences and rules the previous board
+    was built from (a poll that changed nothing: O(sources), not O(alerts)) and no resolved
+    alert leaves the retention."""
+    before = previous.reports
+    if policy is not previous.policy or reports.keys() != before.keys():
+        return False
+    if previous.oldest_resolved is not None and now - previous.oldest_resolved >= retention:
+        return False
+    return all(r.alerts is (b := before[key]).alerts
+               and (r.silences is b.silences or r.silences == b.silences)
+               and (r.expressions is b.expressions or r.expressions == b.expressions)
+               for key, r in reports.items())
 
 
 Sources = tuple[tuple[Alert, ...], tuple[Alert, ...]]

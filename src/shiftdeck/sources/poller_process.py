@@ -174,6 +174,8 @@ class ProcessSource:
         self._poller = poller
         self._index = index
         self._alerts: dict[str, Alert] = {}
+        self._listed: tuple[Alert, ...] | None = ()
+        """`alerts`, kept until a diff changes them (None: to be made again)."""
         self._silences: tuple[Silence, ...] = ()
         self._expressions: Mapping[str, str] = {}
         self._offset: timedelta | None = None
@@ -185,13 +187,18 @@ class ProcessSource:
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
-        """The alerts as of the diffs applied so far."""
-        return tuple(self._alerts.values())
+        """The alerts as of the diffs applied so far: the very same tuple until one changes
+        them, so a poll that changed nothing costs the board no merge."""
+        if self._listed is None:
+            self._listed = tuple(self._alerts.values())
+        return self._listed
 
     def take(self, diff: Diff) -> None:
         """Apply one Diff (on the event loop; O(what changed))."""
         if diff.error:
             return
+        if diff.full or diff.removed or diff.changed:
+            self._listed = None
         if diff.full:  # only the first part of a diff says so
             self._alerts = {}
         for fingerprint in diff.removed:
