@@ -126,6 +126,57 @@ async def test_the_first_poll_goes_out_before_the_ui_process_asks(alertmanager, 
     assert [a.name for a in report.alerts] == ["DiskLow"]
 
 
+class _TimedProxy(FaultProxy):
+    """A FaultProxy that notes when each request came and when its answer left."""
+
+    def __init__(self, upstream: str, delay: float = 10.0) -> None:
+        super().__init__(upstream, delay)
+        self.times: list[tuple[str, float, float]] = []
+
+    def respond(self, method, path, body, headers):
+        came = time.monotonic()
+        answer = super().respond(method, path, body, headers)
+        self.times.append((path, came, time.monotonic()))
+        return answer
+
+    def first(self, path: str) -> tuple[float, float]:
+        return next((came, left) for p, came, left in self.times if p == path)
+
+
+async def test_at_start_a_clusters_first_peer_answers_alone_then_the_others_are_asked(
+        alertmanager, clock):
+    """Peers answer the same alerts: the first one fills the table without its peers'
+    answers competing for the CPU; the others only confirm it."""
+    alertmanager.push_alerts([_alert("DiskLow")])
+    alertmanager.wait_for_alerts(1)
+    with _TimedProxy(alertmanager.url) as first, _TimedProxy(alertmanager.url) as second:
+        sources = polled_apart(config_for([first.url, second.url]))
+        try:
+            reports = [await source.report(clock.now()) for source in sources]
+        finally:
+            await sources[0].aclose()
+    _, answered = first.first("/api/v2/alerts")
+    asked, _ = second.first("/api/v2/alerts")
+    assert asked >= answered
+    assert all([a.name for a in report.alerts] == ["DiskLow"] for report, _ in reports)
+
+
+async def test_a_first_peer_that_hangs_holds_its_peers_back_only_for_a_moment(alertmanager,
+                                                                              clock):
+    alertmanager.push_alerts([_alert("DiskLow")])
+    alertmanager.wait_for_alerts(1)
+    with FaultProxy(alertmanager.url, delay=60) as hung, FaultProxy(alertmanager.url) as peer:
+        hung.fault = "slow"
+        sources = polled_apart(config_for([hung.url, peer.url], timeout="60s"))
+        try:
+            report, _ = await asyncio.wait_for(sources[1].report(clock.now()), 30)
+            assert hung.count("/api/v2/alerts", "slow") == 1  # still held
+        finally:
+            hung.fault = None
+            await sources[0].aclose()
+    assert [a.name for a in report.alerts] == ["DiskLow"]
+
+
 async def test_a_killed_poller_process_is_started_again_with_every_alert(alertmanager, clock):
     alertmanager.push_alerts([_alert("DiskLow"), _alert("CpuHigh")])
     alertmanager.wait_for_alerts(2)
