@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from shiftdeck.domain.journal import NoteAdded, Record
-from shiftdeck.sources.journal import Journal, default_journal_path, encode
+from shiftdeck.sources.journal import CHUNK, Journal, default_journal_path, encode
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 
@@ -214,3 +214,23 @@ def test_handoff_with_a_fifo_journal_says_so_and_ends(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert (f"journal: {fifo} is a FIFO, not a regular file: name a file, e.g. "
             f"{tmp_path / 'journal.jsonl'}") in done.stderr
+
+
+def test_a_large_batch_is_written_whole_without_being_held_in_memory_whole(
+        tmp_path: Path) -> None:
+    """An alert storm's (or a 50k start's) FIRING records: ~26 MB of lines at 50k alerts.
+    Joined before the write, they doubled the dashboard's peak memory for a moment."""
+    import tracemalloc
+    records = [NoteAdded(NOW + timedelta(seconds=i), "alice", text=f"{i:06d} " + "x" * 1000)
+               for i in range(16000)]
+    size = sum(len(encode(r)) for r in records)
+    journal = Journal(tmp_path / "journal.jsonl")
+    tracemalloc.start()
+    try:
+        journal.extend(records)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert size > 16 * CHUNK
+    assert peak < 5 * CHUNK  # the chunk written, the next one's lines and their join
+    assert journal.read().records == tuple(records)

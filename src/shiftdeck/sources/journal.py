@@ -1,7 +1,7 @@
 """The journal file: JSON lines, appended by any number of shiftdeck processes at once.
 
-Each append is one ``write`` of whole lines to a file opened ``O_APPEND``, under an exclusive
-``flock`` on that file, followed by ``fsync``; only then does it return. So a record whose
+Each append writes whole lines to a file opened ``O_APPEND``, under an exclusive ``flock`` on
+that file, followed by ``fsync``; only then does it return. So a record whose
 append returned is on disk, whole, even if the process is killed the next instant, and two
 writers never interleave. A writer killed *inside* its write can leave a torn last line; the
 next append starts on a fresh line (it checks the last byte under the lock), so the torn line
@@ -33,6 +33,7 @@ import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from datetime import datetime
 from pathlib import Path
 
@@ -41,6 +42,8 @@ import orjson
 from ..domain.journal import ReadPool, Record, format_time
 from ..domain.packed_records import Packed, pack
 
+CHUNK = 1 << 20
+"""Bytes of lines a batch is written in (`Journal.extend`)."""
 _PREFIX = b'{"at":"'
 _STAMP_END = len(_PREFIX) + len("2026-11-22T14:00:00.000000Z")
 
@@ -83,14 +86,16 @@ class Journal:
 
     def append(self, record: Record) -> None:
         """Write one record durably (see the module docstring); raises OSError."""
-        self._write(encode(record))
+        self._write(encode(record), iter(()))
 
     def extend(self, records: Iterable[Record]) -> None:
-        """Write several records with one write and one fsync (an alert storm's FIRING
-        records, say): all or, if the process dies inside the write, a prefix."""
-        data = b"".join(encode(r) for r in records)
-        if data:
-            self._write(data)
+        """Write several records under one lock with one fsync (an alert storm's FIRING
+        records, say): all or, if the process dies inside the writes, a prefix. They are
+        encoded CHUNK bytes at a time, never held whole (50k alerts' are ~26 MB)."""
+        chunks = _chunks(records)
+        first = next(chunks, b"")
+        if first:
+            self._write(first, chunks)
 
     def read(self, since: datetime | None = None, newest: int | None = None) -> JournalRead:
         """Every readable record (at or after ``since`` when given; of the last ``newest``
@@ -139,7 +144,8 @@ class Journal:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, more: Iterator[bytes]) -> None:
+        """Write `data`, then each of `more`, under the lock; then fsync."""
         directory = self.path.parent
         created_dir = False
         if not directory.is_dir():
@@ -158,12 +164,8 @@ class Journal:
             if size and _last_byte(fd, size) != b"\n":
                 data = b"\n" + data  # a torn line before us: start ours on a line of its own
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    if written <= 0:
-                        raise OSError(errno.EIO, "write wrote nothing")
-                    view = view[written:]
+                for chunk in chain((data,), more):
+                    _write_all(fd, chunk)
                 os.fsync(fd)
             except OSError:
                 # A full disk can take part of the batch before it refuses the rest: cut that
@@ -177,6 +179,30 @@ class Journal:
             _fsync_directory(directory)
             if created_dir:
                 _fsync_directory(directory.parent)
+
+
+def _chunks(records: Iterable[Record]) -> Iterator[bytes]:
+    """The records' lines, joined CHUNK bytes at a time (the last chunk may be shorter)."""
+    lines: list[bytes] = []
+    size = 0
+    for record in records:
+        line = encode(record)
+        lines.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            yield b"".join(lines)
+            lines, size = [], 0
+    if lines:
+        yield b"".join(lines)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "write wrote nothing")
+        view = view[written:]
 
 
 def special_file_kind(path: Path) -> str:
