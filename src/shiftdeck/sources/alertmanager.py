@@ -126,11 +126,6 @@ def _batch(found: Iterable[tuple[bytes, KeyedAlert | None]], instance: str) -> A
     return AlertBatch(tuple(alerts), skipped, instance, parsed, by_digest)
 
 
-def _parse_whole(answer: Answer, instance: str, previous: AlertBatch | None,
-                 cache: CleanCache | None) -> AlertBatch:
-    return parse_alerts(decode_json(answer), instance, previous, cache)
-
-
 def _known(previous: AlertBatch | None, instance: str) -> Mapping[str, ParsedAlert]:
     return previous.parsed if previous is not None and previous.instance == instance else {}
 
@@ -301,9 +296,6 @@ def rfc3339(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-LARGE_BATCH = 2000
-
-
 class AlertmanagerClient:
     """One Alertmanager instance. `instance` names it in the UI, e.g. 'prod/am-1'."""
 
@@ -326,15 +318,14 @@ class AlertmanagerClient:
     async def alerts(self) -> AlertBatch:
         answer = await get_answer(self._client, "/api/v2/alerts")
         previous, strings = self._last_batch, self._strings
-        # Polled again, a large answer is read item by item (json_items): the unchanged items
-        # are not even decoded. The first answer is decoded whole, which is faster alone.
-        again = previous is not None and len(previous.alerts) >= LARGE_BATCH
-        parse = parse_alert_answer if again else _parse_whole
+        # Read item by item (json_items): polled again, the unchanged items are not even
+        # decoded; the first answer is never decoded whole (at 100k alerts whole took 2.8-3.6 s
+        # and 642 MB at its peak, item by item 2.3 s and 389 MB; at 10k both ~0.22 s).
         if len(answer.content) >= LARGE_ANSWER:
             # Keep the event loop free for key presses while thousands of alerts are parsed.
-            batch = await off_loop(parse, answer, self.name, previous, strings)
+            batch = await off_loop(parse_alert_answer, answer, self.name, previous, strings)
         else:
-            batch = parse(answer, self.name, previous, strings)
+            batch = parse_alert_answer(answer, self.name, previous, strings)
         self._last_batch = batch
         return batch
 
