@@ -95,3 +95,17 @@ def test_replaced_is_dataclasses_replace_and_a_pickled_alert_comes_back_equal():
     assert back == alert and back.silenced_by == ("s1",)
     with pytest.raises(KeyError):
         replaced(alert, colour="red")
+
+
+def test_a_peers_copy_shares_the_equal_label_and_annotation_maps_only():
+    from shiftdeck.domain.alerts import sharing
+    one = make_alert("DiskLow", instance="am0")
+    two = replace(one, labels=dict(one.labels), annotations=dict(one.annotations),
+                  instances=("am1",))
+    shared = sharing(two, one)
+    assert shared.labels is one.labels and shared.annotations is one.annotations
+    assert shared.instances == ("am1",) and shared == replace(two)
+    other = replace(two, annotations={"summary": "worse"})
+    assert sharing(other, one).annotations == {"summary": "worse"}
+    assert sharing(other, one).labels is one.labels
+    assert sharing(two, None) is two and sharing(one, one) is one

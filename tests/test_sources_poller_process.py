@@ -177,6 +177,24 @@ async def test_a_first_peer_that_hangs_holds_its_peers_back_only_for_a_moment(al
     assert [a.name for a in report.alerts] == ["DiskLow"]
 
 
+async def test_ha_peers_alerts_share_their_label_and_annotation_maps(alertmanager, clock):
+    """Each peer reports the same alerts: the UI process keeps one copy of their labels and
+    annotations, not one per peer (~1 KB an alert)."""
+    alertmanager.push_alerts([_alert("DiskLow"), _alert("CpuHigh")])
+    alertmanager.wait_for_alerts(2)
+    with FaultProxy(alertmanager.url) as first, FaultProxy(alertmanager.url) as second:
+        sources = polled_apart(config_for([first.url, second.url]))
+        try:
+            reports = [await source.report(clock.now()) for source in sources]
+        finally:
+            await sources[0].aclose()
+    ones, twos = ({a.name: a for a in report.alerts} for report, _ in reports)
+    assert set(ones) == set(twos) == {"DiskLow", "CpuHigh"}
+    for name, one in ones.items():
+        assert twos[name].labels is one.labels and twos[name].annotations is one.annotations
+        assert (one.instances, twos[name].instances) == (("am0",), ("am1",))
+
+
 async def test_a_killed_poller_process_is_started_again_with_every_alert(alertmanager, clock):
     alertmanager.push_alerts([_alert("DiskLow"), _alert("CpuHigh")])
     alertmanager.wait_for_alerts(2)

@@ -106,6 +106,19 @@ def replaced(alert: Alert, **changes: Any) -> Alert:
     return Alert(*values)
 
 
+def sharing(alert: Alert, known: Alert | None) -> Alert:
+    """`alert` holding `known`'s label and annotation maps where they are equal: HA peers
+    report the same alerts, and each peer's copy of them would keep maps of its own."""
+    if known is None or known is alert:
+        return alert
+    labels = known.labels if known.labels == alert.labels else alert.labels
+    annotations = known.annotations if known.annotations == alert.annotations \
+        else alert.annotations
+    if labels is alert.labels and annotations is alert.annotations:
+        return alert
+    return replaced(alert, labels=labels, annotations=annotations)
+
+
 def clamp_warnings(fields: tuple[str, ...]) -> tuple[str, ...]:
     """`startsAt out of range: clamped`, one sentence per clamped timestamp."""
     return tuple(f"{name} out of range: clamped" for name in fields)

@@ -17,11 +17,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from ..domain.alerts import Alert
+from ..domain.alerts import Alert, sharing
 from ..domain.board import SourceReport
 from ..domain.silences import Silence
 from .bulk import without_collector
@@ -103,6 +104,7 @@ class PollerProcess:
             while True:
                 data = connection.recv_bytes()  # waiting: the collector stays on meanwhile
                 diff = without_collector(pickle.loads, data)  # thousands of new objects
+                diff = self._takers[diff.index].shared(diff)
                 loop.call_soon_threadsafe(self._arrived, diff)
         except (EOFError, OSError):
             pass
@@ -179,6 +181,8 @@ class ProcessSource:
         self._silences: tuple[Silence, ...] = ()
         self._expressions: Mapping[str, str] = {}
         self._offset: timedelta | None = None
+        self.peers: tuple[ProcessSource, ...] = ()
+        """The other members of its HA cluster (`polled_apart`)."""
         poller.join(index, self)
 
     @property
@@ -192,6 +196,16 @@ class ProcessSource:
         if self._listed is None:
             self._listed = tuple(self._alerts.values())
         return self._listed
+
+    def shared(self, diff: Diff) -> Diff:
+        """`diff` with each alert holding a peer's equal label and annotation maps, so a
+        cluster's alerts are kept once, not once per peer. In the reader thread: the peers'
+        alerts are only looked up there."""
+        if not self.peers or not diff.changed:
+            return diff
+        known = [peer._alerts for peer in self.peers]
+        return replace(diff, changed=tuple(sharing(alert, _found(known, alert.fingerprint))
+                                           for alert in diff.changed))
 
     def take(self, diff: Diff) -> None:
         """Apply one Diff (on the event loop; O(what changed))."""
@@ -240,8 +254,23 @@ def polled_apart(config: Any, started: PollerProcess | None = None) -> list[Sour
             started.discard()
         poller = PollerProcess(upstreams)
         poller.start()
-    return [ProcessSource(poller, index, kind, upstream)
-            for index, (kind, upstream) in enumerate(upstreams)]
+    sources = [ProcessSource(poller, index, kind, upstream)
+               for index, (kind, upstream) in enumerate(upstreams)]
+    _introduce_peers([s for s in sources if s.kind == "alertmanager"])
+    return [*sources]
+
+
+def _introduce_peers(alertmanagers: list[ProcessSource]) -> None:
+    for source in alertmanagers:
+        source.peers = tuple(s for s in alertmanagers
+                             if s is not source and s.cluster == source.cluster)
+
+
+def _found(known: list[dict[str, Alert]], fingerprint: str) -> Alert | None:
+    for alerts in known:
+        if (alert := alerts.get(fingerprint)) is not None:
+            return alert
+    return None
 
 
 def start_poller(upstreams: Any) -> PollerProcess | None:
