@@ -12,6 +12,7 @@ from shiftdeck.widgets.source_banner import SourceBanner
 from .support.app_factory import SEED_ALERTS, failure, loaded, make_app, report
 from .support.factories import NOW
 from .support.screen import record_refreshes
+from .support.waiting import wait_until
 
 
 def _names(app):
@@ -168,6 +169,20 @@ async def test_one_changed_alert_repaints_one_row():
         assert table.mutations - before == 1
 
 
+async def test_a_peer_joining_repaints_no_row_but_the_rows_hold_the_new_alerts():
+    """An HA peer's answer changes every alert's instances, which no row shows."""
+    from dataclasses import replace
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = app.dashboard.query_one(AlertTable)
+        before = table.mutations
+        joined = [replace(a, instances=(*a.instances, "am1")) for a in SEED_ALERTS]
+        app.post_message(report(joined))
+        await wait_until(pilot, lambda: "am1" in table.cursor_row.alert.instances)
+        assert table.mutations == before
+
+
 async def test_resolved_alert_stays_visible_as_resolved():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -265,7 +280,6 @@ async def test_large_board_is_built_off_the_event_loop_and_shown():
     from shiftdeck.services.shift_runner import THREADED_FROM as THREADED_REBUILD_FROM
 
     from .support.factories import make_alert
-    from .support.waiting import wait_until
 
     many = [make_alert("Storm", "warning", pod=f"p{i}") for i in range(THREADED_REBUILD_FROM + 1)]
     app = make_app()

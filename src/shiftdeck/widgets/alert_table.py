@@ -27,7 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..clock import Clock
-from ..domain.alerts import Alert, AlertState
+from ..domain.alerts import Alert, AlertState, replaced
 from ..domain.durations import format_age
 from ..domain.escalation import Escalation, countdown_text
 from ..domain.pager import ACKNOWLEDGED, TRIGGERED, Correlation, Incident
@@ -101,8 +101,14 @@ def layout_columns(width: int, longest_name: int, escalations: bool = False,
 
 def _same(a: Row, b: Row) -> bool:
     if isinstance(a, AlertRow) and isinstance(b, AlertRow):
-        return a.alert is b.alert
+        return a.alert is b.alert or _instances_only(a.alert, b.alert)
     return a == b
+
+
+def _instances_only(old: Alert, new: Alert) -> bool:
+    """True when the alerts differ in their instances alone, which no row shows: an HA peer
+    joined or left, and every alert of its cluster changed."""
+    return old.instances != new.instances and replaced(new, instances=old.instances) == old
 
 
 def _went_away(old: Row, new: Row) -> bool:
