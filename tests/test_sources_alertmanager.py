@@ -138,3 +138,22 @@ async def test_answers_are_read_item_by_item_and_a_poll_again_reuses_the_alerts(
     assert sum(a is old.get(a.fingerprint) for a in second.alerts) == 2100
     assert [a is b for a, b in zip(second.alerts, third.alerts)] == [True] * 2101
     assert {a.annotations.get("summary") for a in third.alerts} == {'},{"x":"[/]"}', None}
+
+
+async def test_ha_peers_share_the_label_and_annotation_maps_of_the_same_alerts(alertmanager):
+    """Polled in one process (the poller), each peer's copy of an alert keeps the maps its
+    peer parsed first, not maps of its own."""
+    alertmanager.push_alerts([{"labels": {"alertname": f"A{i}", "pod": f"p{i}"},
+                               "annotations": {"summary": f"s{i}"}} for i in range(3)])
+    alertmanager.wait_for_alerts(3)
+    config = config_for([alertmanager.url, alertmanager.url])
+    first, second = (AlertmanagerClient(upstream) for upstream in config.alertmanagers)
+    first.peers, second.peers = (second,), (first,)
+    ones = {a.fingerprint: a for a in (await first.alerts()).alerts}
+    twos = {a.fingerprint: a for a in (await second.alerts()).alerts}
+    await first.aclose()
+    await second.aclose()
+    assert ones.keys() == twos.keys() and len(ones) == 3
+    for fp, one in ones.items():
+        assert twos[fp].labels is one.labels and twos[fp].annotations is one.annotations
+        assert twos[fp].instances == ("am1",)

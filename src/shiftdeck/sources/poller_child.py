@@ -57,6 +57,7 @@ def serve(connection: Connection) -> None:
 
 async def _serve(connection: Connection, kinds_and_upstreams: list[tuple[str, Any]]) -> None:
     clients = [_client(kind, upstream) for kind, upstream in kinds_and_upstreams]
+    _introduce_peers([c for c in clients if isinstance(c, AlertmanagerClient)])
     firsts = _first_polls(clients)
     seen = [_Seen(first=first) for first in firsts]
     locks = [asyncio.Lock() for _ in clients]
@@ -72,6 +73,13 @@ async def _serve(connection: Connection, kinds_and_upstreams: list[tuple[str, An
     for pending in (*tasks, *firsts):
         pending.cancel()
     await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+
+
+def _introduce_peers(alertmanagers: list[AlertmanagerClient]) -> None:
+    """Each Alertmanager learns its HA peers: their copies of an alert share its maps."""
+    for client in alertmanagers:
+        client.peers = tuple(c for c in alertmanagers
+                             if c is not client and c.cluster == client.cluster)
 
 
 def _first_polls(clients: list[AlertmanagerClient | PrometheusClient]
