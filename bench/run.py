@@ -206,9 +206,9 @@ def bench_cli(rep: report.SizeReport, am_url: str, config: Path, n: int, runs: i
 
 
 def bench_tui(rep: report.SizeReport, config: Path, p1: int, args: argparse.Namespace,
-              start_timeout: float, goals: targets.Goals) -> None:
+              start_timeout: float, goals: targets.Goals, sources: int = 1) -> None:
     """Start-up over `args.runs` pty sessions at 120x40; the last one also measures interaction
-    and the memory of shiftdeck's process tree."""
+    (once all `sources` answered) and the memory of shiftdeck's process tree."""
     marker = tui_bench.p1_marker(p1)
     starts: list[tui_bench.Startup] = []
     interactive: list[report.Metric] = []
@@ -220,6 +220,7 @@ def bench_tui(rep: report.SizeReport, config: Path, p1: int, args: argparse.Name
                 why = tui.exit_reason() or f"not seen within {start_timeout:.0f}s"
                 rep.notes.append(f"pty 120x40 run {run + 1}: no {marker.decode().strip()!r}: {why}")
             elif run == args.runs - 1:
+                _all_answered(rep, tui, sources, start_timeout)
                 interactive = _interact(tui, args, _refresh_seconds(config), goals.poll_key_ms)
                 interactive += _memory(tree.memory(), goals.rss_mib)
     _startup_metrics(rep, starts, marker, goals.start_s)
@@ -229,9 +230,17 @@ def bench_tui(rep: report.SizeReport, config: Path, p1: int, args: argparse.Name
         rep.add("TUI start → table visible (pty 80x24)",
                 [start.to_marker] if start.to_marker is not None else [], "s")
         if start.to_marker is not None:
+            _all_answered(rep, small, sources, start_timeout)
             rate, writes = tui_bench.idle_output(small, args.idle)
             rep.add(f"idle output 80x24 ({args.idle:g} s)", [rate], "B/s", 0.0,
                     note=f"{writes} writes")
+
+
+def _all_answered(rep: report.SizeReport, tui: PtySession, sources: int,
+                  timeout: float) -> None:
+    if not tui_bench.wait_all_answered(tui, sources, timeout):
+        rep.notes.append(f"the header never showed all {sources} sources `ok`: idle output "
+                         "was measured anyway")
 
 
 def _startup_metrics(rep: report.SizeReport, starts: list[tui_bench.Startup], marker: bytes,
@@ -404,7 +413,9 @@ def bench_ha(args: argparse.Namespace, workdir: Path) -> tuple[report.SizeReport
                            targets.HA.cli_ratio)
         ha_bench.bench_servers(rep, [am.url for am in ams], args.runs)
         _step("tui (pty)")
-        bench_tui(rep, config, counts["P1"], args, _start_timeout(n), targets.HA)
+        bench_tui(rep, config, counts["P1"], args, _start_timeout(n), targets.HA, count)
+    rep.notes.append("idle output is measured once the header shows every peer `ok`: the "
+                     "peers after the first answer a moment after the table is shown")
     rep.notes.append(f"expected header counts: {counts}")
     return rep, version
 

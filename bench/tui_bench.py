@@ -74,6 +74,23 @@ def measure_startup(tui: PtySession, marker: bytes, timeout: float) -> Startup:
                    None if header is None else header - tui.started_at, loading)
 
 
+HEADER_LINE = re.compile(r" shiftdeck (.*?)P1:")
+
+
+def wait_all_answered(tui: PtySession, sources: int, timeout: float) -> bool:
+    """Until the header's last drawn state shows `sources` sources `ok` and none still
+    loading (`…`): an HA cluster's other peers answer a moment after the table is shown
+    (their answers change what the detail pane says), and idle begins after that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        drawn = b"".join(tui.chunks_between(tui.started_at, time.monotonic()))
+        headers = HEADER_LINE.findall(TERMINAL_ESCAPES.sub(b"", drawn).decode(errors="replace"))
+        if headers and headers[-1].count(" ok") >= sources and "\u2026" not in headers[-1]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def idle_output(tui: PtySession, seconds: float) -> tuple[float, int]:
     """(bytes per second, number of writes) while nobody touches the keyboard."""
     tui.wait_quiet(0.2)
