@@ -161,6 +161,22 @@ async def test_at_start_a_clusters_first_peer_answers_alone_then_the_others_are_
     assert all([a.name for a in report.alerts] == ["DiskLow"] for report, _ in reports)
 
 
+async def test_at_start_a_clusters_peers_are_asked_one_after_the_other(alertmanager, clock):
+    alertmanager.push_alerts([_alert("DiskLow")])
+    alertmanager.wait_for_alerts(1)
+    with _TimedProxy(alertmanager.url) as first, _TimedProxy(alertmanager.url) as second, \
+            _TimedProxy(alertmanager.url) as third:
+        sources = polled_apart(config_for([first.url, second.url, third.url]))
+        try:
+            for source in sources:
+                await source.report(clock.now())
+        finally:
+            await sources[0].aclose()
+    path = "/api/v2/alerts"
+    assert first.first(path)[1] <= second.first(path)[0]
+    assert second.first(path)[1] <= third.first(path)[0]
+
+
 async def test_a_first_peer_that_hangs_holds_its_peers_back_only_for_a_moment(alertmanager,
                                                                               clock):
     alertmanager.push_alerts([_alert("DiskLow")])

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..domain.alerts import Alert
 from ..domain.board import SourceReport
@@ -86,30 +86,44 @@ def _first_polls(clients: list[AlertmanagerClient | PrometheusClient]
                  ) -> list[asyncio.Task[tuple[SourceReport, int]]]:
     """Each source's first poll, started now while the UI process is still starting: its
     first ask takes this answer (the UI stamps a report with its own clock; `now` is not
-    sent). A cluster's first peer is asked alone: its peers hold the same alerts, and their
-    answers would compete with it for the CPU (theirs, the decoding here, the UI's start)
-    while the table waits for any one of them. They are asked CONFIRM_AFTER after it
-    answered, at once when it failed, or after HEAD_START when it is slow."""
-    leaders: dict[str, asyncio.Task[tuple[SourceReport, int]]] = {}
+    sent). A cluster's peers are asked one after the other: they hold the same alerts, and
+    their answers would compete with the first one for the CPU (theirs, the decoding here,
+    the UI's start) while the table waits for any one of them, and each answer parsed at
+    once is memory held at once. The second is asked CONFIRM_AFTER after the first answered
+    (the table is being drawn), each next one when the one before answered; at once after
+    a failure, and after HEAD_START when the one before is slow."""
+    before: dict[str, list[_First]] = {}
     firsts = []
     for client in clients:
         cluster = client.cluster if isinstance(client, AlertmanagerClient) else ""
-        leader = leaders.get(cluster) if cluster else None
-        if leader is None:
-            first = asyncio.create_task(client.report(datetime.now(UTC)))
-            if cluster:
-                leaders[cluster] = first
+        peers = before.setdefault(cluster, []) if cluster else []
+        sent = asyncio.Event()
+        if peers:
+            pause = CONFIRM_AFTER if len(peers) == 1 else 0.0
+            task = asyncio.create_task(_after(peers[-1], sent, client, pause))
         else:
-            first = asyncio.create_task(_after(leader, client))
-        firsts.append(first)
+            sent.set()
+            task = asyncio.create_task(client.report(datetime.now(UTC)))
+        peers.append(_First(sent, task))
+        firsts.append(task)
     return firsts
 
 
-async def _after(leader: asyncio.Task[Any], client: AlertmanagerClient | PrometheusClient
+class _First(NamedTuple):
+    """A source's first poll, and when it was sent (its next peer waits for it)."""
+
+    sent: asyncio.Event
+    task: asyncio.Task[tuple[SourceReport, int]]
+
+
+async def _after(previous: _First, sent: asyncio.Event,
+                 client: AlertmanagerClient | PrometheusClient, pause: float
                  ) -> tuple[SourceReport, int]:
-    done, _ = await asyncio.wait({leader}, timeout=HEAD_START)
-    if done and not leader.cancelled() and leader.exception() is None:
-        await asyncio.sleep(CONFIRM_AFTER)  # the UI is drawing the first peer's table
+    await previous.sent.wait()
+    done, _ = await asyncio.wait({previous.task}, timeout=HEAD_START)
+    if done and not previous.task.cancelled() and previous.task.exception() is None:
+        await asyncio.sleep(pause)
+    sent.set()
     return await client.report(datetime.now(UTC))
 
 
