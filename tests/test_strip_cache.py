@@ -37,3 +37,24 @@ def test_clearing_leaves_no_cyclic_garbage() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_cached_strip_keeps_the_objects_its_key_names_by_id_alive() -> None:
+    """The table keys a row's strip by `id(alert)`. Were the alert freed while its strip is
+    cached, a later alert of the same row could be made at the same address and be shown
+    with the old alert's strip (its old state, say)."""
+    import weakref
+
+    class Drawn:
+        pass
+
+    cache = StripCache(1)
+    drawn = Drawn()
+    alive = weakref.ref(drawn)
+    cache.put(("row", id(drawn)), _strip("firing"), keep=drawn)
+    del drawn
+    gc.collect()
+    assert alive() is not None
+    cache.put(("row", 0), _strip("acked"))  # the entry is dropped: so is what it kept
+    gc.collect()
+    assert alive() is None

@@ -133,8 +133,9 @@ def _batch(found: Iterable[tuple[bytes, KeyedAlert | None]], instance: str) -> A
 
 
 def _held_by(peers: Peers, key: str) -> Alert | None:
-    for parsed in peers:
-        if key and (seen := parsed.get(key)) is not None:
+    """A peer's alert of this raw fingerprint ('' finds none)."""
+    for parsed in peers if key else ():
+        if (seen := parsed.get(key)) is not None:
             return seen[0]
     return None
 

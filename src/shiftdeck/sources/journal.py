@@ -1,9 +1,9 @@
 """The journal file: JSON lines, appended by any number of shiftdeck processes at once.
 
 Each append writes whole lines to a file opened ``O_APPEND``, under an exclusive ``flock`` on
-that file, followed by ``fsync``; only then does it return. So a record whose
-append returned is on disk, whole, even if the process is killed the next instant, and two
-writers never interleave. A writer killed *inside* its write can leave a torn last line; the
+that file, followed by ``fsync``; only then does it return. So a record whose append returned
+is on disk, whole, even if the process is killed the next instant, and two writers never
+interleave. A writer killed *inside* its write can leave a torn last line; the
 next append starts on a fresh line (it checks the last byte under the lock), so the torn line
 is reported and skipped by readers and never glues onto a good record.
 
@@ -33,8 +33,8 @@ import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import chain
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 import orjson

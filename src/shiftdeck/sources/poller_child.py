@@ -29,10 +29,10 @@ from .prometheus import PrometheusClient
 
 
 HEAD_START = 1.0
-"""Seconds a cluster's first peer has to answer alone at start (`_first_polls`)."""
+"""At start, seconds a peer waits at most for the one before it to answer (`_first_polls`)."""
 CONFIRM_AFTER = 1.0
-"""Seconds after the first peer's answer before its peers are asked: the UI process draws
-the table from it meanwhile (at 10k alerts ~0.5 s on 2 cores)."""
+"""Seconds after a cluster's first answer before its second peer is asked: the UI process
+draws the table from it meanwhile (at 10k alerts ~0.5 s on 2 cores)."""
 
 
 @dataclass

@@ -455,13 +455,14 @@ class AlertTable(ScrollView, can_focus=True):
         countdown = self._countdown_of(row, self._clock.now())
         self._drawn_countdowns[index] = countdown
         cursor_look = self._style("alert-table--cursor") if is_cursor else None
+        incident = self._incident_of(row)
         cache_key = (row.key, id(row.alert) if isinstance(row, AlertRow) else row, width,
                      columns, cursor_look, age, marked, id(escalation), countdown,
-                     row.key in self._update_due, id(self._incident_of(row)))
+                     row.key in self._update_due, id(incident))
         strip = self._strips.get(cache_key)
         if strip is None:
             strip = self._row_strip(row, columns, width, is_cursor, marked)
-            self._strips.put(cache_key, strip)
+            self._strips.put(cache_key, strip, keep=(row, escalation, incident))
         return strip
 
     def _startup_strip(self, index: int, width: int) -> Strip:

@@ -13,20 +13,25 @@ class StripCache:
 
     An OrderedDict, not Textual's LRUCache: that one is a ring of linked lists, and clearing
     it (on every style change) leaves the whole ring, each Strip with caches of its own, to the
-    cycle collector. Here a dropped strip is freed at once."""
+    cycle collector. Here a dropped strip is freed at once.
+
+    A key may name objects by `id()` (an alert has no hash): `put` keeps them alive with the
+    strip, so no other object can take their address, and so their key, meanwhile."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._strips: OrderedDict[Hashable, Strip] = OrderedDict()
+        self._strips: OrderedDict[Hashable, tuple[Strip, object]] = OrderedDict()
 
     def get(self, key: Hashable) -> Strip | None:
-        strip = self._strips.get(key)
-        if strip is not None:
-            self._strips.move_to_end(key)
-        return strip
+        found = self._strips.get(key)
+        if found is None:
+            return None
+        self._strips.move_to_end(key)
+        return found[0]
 
-    def put(self, key: Hashable, strip: Strip) -> None:
-        self._strips[key] = strip
+    def put(self, key: Hashable, strip: Strip, keep: object = None) -> None:
+        """`keep`: what the key names by id."""
+        self._strips[key] = (strip, keep)
         self._strips.move_to_end(key)
         if len(self._strips) > self._size:
             self._strips.popitem(last=False)
