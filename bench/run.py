@@ -375,7 +375,8 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> tuple[report.
         version = (am.status().get("versionInfo") or {}).get("version", "?")
         rep.add("load into Alertmanager (push + wait until GET returns N)",
                 [load.load(am, alerts)], "s")
-        config = load.write_config(workdir / f"shiftdeck-{n}.yaml", am.url)
+        config = load.write_config(_own_directory(workdir, f"size-{n}") / "shiftdeck.yaml",
+                                   am.url)
         _step("cli")
         bench_cli(rep, am.url, config, n, args.runs, goals.cli_ratio)
         _step("tui (pty)")
@@ -405,9 +406,10 @@ def bench_ha(args: argparse.Namespace, workdir: Path) -> tuple[report.SizeReport
     with ha_bench.peers(count, alerts) as (ams, load_seconds):
         version = (ams[0].status().get("versionInfo") or {}).get("version", "?")
         rep.add("load into each peer (push + wait until GET returns N)", load_seconds, "s")
-        config = load.write_cluster_config(workdir / "shiftdeck-ha.yaml",
-                                           [am.url for am in ams])
-        one_peer = load.write_config(workdir / "shiftdeck-ha-one.yaml", ams[0].url)
+        own = _own_directory(workdir, "ha")
+        config = load.write_cluster_config(own / "shiftdeck.yaml", [am.url for am in ams])
+        one_peer = load.write_config(_own_directory(workdir, "ha-one") / "shiftdeck.yaml",
+                                     ams[0].url)
         _step("cli")
         ha_bench.bench_cli(rep, ams[0].url, config, one_peer, n, args.runs,
                            targets.HA.cli_ratio)
@@ -435,6 +437,15 @@ def bench_countdowns(seconds: float) -> report.SizeReport:
     return rep
 
 
+def _own_directory(workdir: Path, name: str) -> Path:
+    """A scenario's own directory, so its own journal: the runs of a scenario share theirs (a
+    restart reads what the run before recorded), but never another scenario's. The 100k TUI
+    started on the 50k, 10k and 1k runs' ~61k records held ~45 MiB more (2026-12-07)."""
+    own = workdir / name
+    own.mkdir(exist_ok=True)
+    return own
+
+
 def bench_storm(args: argparse.Namespace, workdir: Path, command: str,
                 source: str) -> tuple[report.SizeReport, str, str]:
     """The storm scenario: (report, its Markdown section, Alertmanager version)."""
@@ -444,8 +455,7 @@ def bench_storm(args: argparse.Namespace, workdir: Path, command: str,
     # Its own directory, so its own journal: the sizes' runs leave over 50k records in theirs, and
     # a TUI that starts by reading those holds more (2026-12-07: ~70 MiB, before the journal was
     # read packed; +37 MiB since, for 50k records).
-    own = workdir / "storm"
-    own.mkdir(exist_ok=True)
+    own = _own_directory(workdir, "storm")
     result, version = storm_bench.run_storm(cli_bench.shiftdeck_cmd(), args.storm_minutes,
                                             workdir=own)
     rep = storm_bench.build_report(result, storm_bench.KEY_TIMEOUT)
