@@ -144,3 +144,30 @@ def test_secrets_in_urls_are_masked():
     assert mask_urls_in("GET 'https://h/x?access_token=t' failed") == (
         "GET 'https://h/x?access_token=***' failed")
 
+
+
+async def test_a_large_answer_is_held_once_while_it_is_read():
+    """A 100k-alert answer is ~84 MB: read into a bytearray and then copied to bytes, it was
+    held twice at the end of the read (the poller process's peak)."""
+    import tracemalloc
+
+    from shiftdeck.sources.http import get_answer
+
+    body = b"[" + b" " * (16 << 20) + b"]"
+    sent = (f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
+            "Content-Type: application/json\r\n\r\n").encode() + body
+
+    def handle(conn, head):
+        conn.sendall(sent)
+
+    with RawServer(handle) as server:
+        client = AlertmanagerClient(upstream(server.url, timeout="30s"))
+        tracemalloc.start()
+        try:
+            answer = await get_answer(client.client, "/api/v2/alerts")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            await client.aclose()
+    assert answer.content == body
+    assert peak < 1.5 * len(body), f"peak {peak / len(body):.2f} times the answer"

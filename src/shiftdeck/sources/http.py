@@ -9,6 +9,7 @@ is a SourceError with a sentence, never a hang or a heap that grows without boun
 from __future__ import annotations
 
 import asyncio
+import io
 import ssl
 import weakref
 from collections.abc import Callable, Mapping
@@ -239,12 +240,14 @@ async def _body(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise SourceError(f"answer larger than {format_size(max_bytes)}: refused")
-    body = bytearray()
+    # BytesIO, not a bytearray: its getvalue() hands over the buffer it grew, where bytes()
+    # of a bytearray copies it (a 100k-alert answer, ~84 MB, was held twice at the end).
+    body = io.BytesIO()
     async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > max_bytes:
+        body.write(chunk)
+        if body.tell() > max_bytes:
             raise SourceError(f"answer larger than {format_size(max_bytes)}: cut")
-    return bytes(body)
+    return body.getvalue()
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
