@@ -38,7 +38,7 @@ ParsedAlert = tuple[Alert, object]
 KeyedAlert = tuple[str, ParsedAlert]
 """A ParsedAlert and its item's raw fingerprint ('' when it has none)."""
 
-Peers = Sequence[Mapping[str, ParsedAlert]]
+PeerBatches = Sequence[Mapping[str, ParsedAlert]]
 """HA peers' last batches (`AlertBatch.parsed`): an alert they hold shares its maps."""
 
 
@@ -63,7 +63,7 @@ class AlertmanagerStatus:
 
 
 def parse_alerts(payload: Any, instance: str, previous: AlertBatch | None = None,
-                 cache: CleanCache | None = None, peers: Peers = ()) -> AlertBatch:
+                 cache: CleanCache | None = None, peers: PeerBatches = ()) -> AlertBatch:
     """Alerts from a /api/v2/alerts answer; malformed items are skipped and counted.
 
     An item equal to what `previous` (the same instance's last batch) parsed gets the very
@@ -77,7 +77,7 @@ def parse_alerts(payload: Any, instance: str, previous: AlertBatch | None = None
 
 
 def parse_alert_answer(answer: Answer, instance: str, previous: AlertBatch | None = None,
-                       cache: CleanCache | None = None, peers: Peers = ()) -> AlertBatch:
+                       cache: CleanCache | None = None, peers: PeerBatches = ()) -> AlertBatch:
     """`parse_alert_items`, or the answer decoded whole when it cannot be read item by item."""
     try:
         return parse_alert_items(answer.content, instance, previous, cache, peers)
@@ -86,7 +86,7 @@ def parse_alert_answer(answer: Answer, instance: str, previous: AlertBatch | Non
 
 
 def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = None,
-                      cache: CleanCache | None = None, peers: Peers = ()) -> AlertBatch:
+                      cache: CleanCache | None = None, peers: PeerBatches = ()) -> AlertBatch:
     """`parse_alerts` of the JSON array `body`, decoded one item at a time (json_items): an
     item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
     NotItems when `body` is not a compact array of objects (decode it whole then)."""
@@ -94,7 +94,7 @@ def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = 
 
 
 def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
-                  cache: CleanCache | None, peers: Peers
+                  cache: CleanCache | None, peers: PeerBatches
                   ) -> Iterator[tuple[bytes, KeyedAlert | None]]:
     """Each item's digest and what it parses to (None: malformed)."""
     known = _known(previous, instance)
@@ -132,7 +132,7 @@ def _batch(found: Iterable[tuple[bytes, KeyedAlert | None]], instance: str) -> A
     return AlertBatch(tuple(alerts), skipped, instance, parsed, by_digest)
 
 
-def _held_by(peers: Peers, key: str) -> Alert | None:
+def _held_by(peers: PeerBatches, key: str) -> Alert | None:
     """A peer's alert of this raw fingerprint ('' finds none)."""
     for parsed in peers if key else ():
         if (seen := parsed.get(key)) is not None:
@@ -145,7 +145,7 @@ def _known(previous: AlertBatch | None, instance: str) -> Mapping[str, ParsedAle
 
 
 def _parse_item(raw: Any, instance: str, known: Mapping[str, ParsedAlert],
-                cache: CleanCache | None, peers: Peers = ()) -> KeyedAlert | None:
+                cache: CleanCache | None, peers: PeerBatches = ()) -> KeyedAlert | None:
     """One item's raw fingerprint ('' when it has none) and alert, the known one when the item
     is unchanged; None when the item is malformed."""
     try:

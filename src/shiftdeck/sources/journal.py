@@ -86,7 +86,7 @@ class Journal:
 
     def append(self, record: Record) -> None:
         """Write one record durably (see the module docstring); raises OSError."""
-        self._write(encode(record), iter(()))
+        self._write((encode(record),))
 
     def extend(self, records: Iterable[Record]) -> None:
         """Write several records under one lock with one fsync (an alert storm's FIRING
@@ -95,7 +95,7 @@ class Journal:
         chunks = _chunks(records)
         first = next(chunks, b"")
         if first:
-            self._write(first, chunks)
+            self._write(chain((first,), chunks))
 
     def read(self, since: datetime | None = None, newest: int | None = None) -> JournalRead:
         """Every readable record (at or after ``since`` when given; of the last ``newest``
@@ -144,8 +144,8 @@ class Journal:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _write(self, data: bytes, more: Iterator[bytes]) -> None:
-        """Write `data`, then each of `more`, under the lock; then fsync."""
+    def _write(self, chunks: Iterable[bytes]) -> None:
+        """Write each chunk of whole lines under the lock; then fsync."""
         directory = self.path.parent
         created_dir = False
         if not directory.is_dir():
@@ -161,10 +161,11 @@ class Journal:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
-            if size and _last_byte(fd, size) != b"\n":
-                data = b"\n" + data  # a torn line before us: start ours on a line of its own
+            torn = size and _last_byte(fd, size) != b"\n"
             try:
-                for chunk in chain((data,), more):
+                if torn:  # a torn line before us: start ours on a line of its own
+                    _write_all(fd, b"\n")
+                for chunk in chunks:
                     _write_all(fd, chunk)
                 os.fsync(fd)
             except OSError:
