@@ -6,6 +6,7 @@ from shiftdeck.domain.alerts import AlertState, fingerprint
 from shiftdeck.sources.alertmanager import AlertmanagerClient
 from shiftdeck.sources.http import SourceError
 
+from .support import servers
 from .support.faults import FaultServer
 from .support.helpers import config_for
 
@@ -157,3 +158,33 @@ async def test_ha_peers_share_the_label_and_annotation_maps_of_the_same_alerts(a
     for fp, one in ones.items():
         assert twos[fp].labels is one.labels and twos[fp].annotations is one.annotations
         assert twos[fp].instances == ("am1",)
+
+
+ROUTED_TWICE = """\
+route:
+  receiver: "null"
+  group_wait: 1s
+  routes:
+    - {receiver: team, matchers: ['severity="critical"'], continue: true}
+    - {receiver: pager, matchers: ['severity="critical"']}
+receivers:
+  - name: "null"
+  - name: team
+  - name: pager
+"""
+
+
+async def test_alerts_routed_to_several_receivers_are_still_read_item_by_item(tmp_path):
+    """Each receiver is an object in a list inside the item: the item is cut there, and its
+    pieces are joined back, so the answer is still read (and re-read) item by item."""
+    with servers.AlertmanagerProcess(config_yaml=ROUTED_TWICE, workdir=tmp_path / "am") as am:
+        am.push_alerts([{"labels": {"alertname": f"Down{i}", "severity": "critical"}}
+                        for i in range(3)])
+        am.wait_for_alerts(3)
+        client = _client(am.url)
+        first = await client.alerts()
+        again = await client.alerts()
+        await client.aclose()
+    assert {tuple(sorted(a.receivers)) for a in first.alerts} == {("pager", "team")}
+    assert len(first.by_digest) == 3  # one digest per item: not decoded whole
+    assert all(a is b for a, b in zip(first.alerts, again.alerts))

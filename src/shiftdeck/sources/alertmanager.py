@@ -93,23 +93,39 @@ def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = 
     return _batch(_items_parsed(body, instance, previous, cache, peers), instance)
 
 
+JOINED_MAX = 64
+"""Slices joined at most into one item (`_items_parsed`): an alert's receivers are a list of
+objects, and each of them past the first is one more slice."""
+
+
 def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
                   cache: CleanCache | None, peers: PeerBatches
                   ) -> Iterator[tuple[bytes, KeyedAlert | None]]:
-    """Each item's digest and what it parses to (None: malformed)."""
+    """Each item's digest and what it parses to (None: malformed). A slice that does not
+    decode is the start of an item holding a list of objects (`json_items`): the slices after
+    it are joined to it until they decode. A JSON value has one end, so what decodes is that
+    item; past JOINED_MAX slices the answer is decoded whole."""
     known = _known(previous, instance)
     known_digests = (previous.by_digest if previous is not None and previous.instance == instance
                      else {})
-    for item in items(body):
+    held: list[memoryview] = []
+    for piece in items(body):
+        item = b",".join((*held, piece)) if held else piece
         digest = hashlib.blake2b(item, digest_size=16).digest()
         found = known_digests.get(digest)
         if found is None:
             try:
                 raw = orjson.loads(item)
             except orjson.JSONDecodeError:
-                raise NotItems("an item does not decode on its own") from None
+                held.append(piece)
+                if len(held) >= JOINED_MAX:
+                    raise NotItems("an item does not decode") from None
+                continue
             found = _parse_item(raw, instance, known, cache, peers)
+        held.clear()
         yield digest, found
+    if held:
+        raise NotItems("the last item does not decode")
 
 
 def _batch(found: Iterable[tuple[bytes, KeyedAlert | None]], instance: str) -> AlertBatch:

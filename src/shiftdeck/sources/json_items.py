@@ -9,10 +9,11 @@ decoded at all (`alertmanager.parse_alert_items`).
 
 Splitting is a byte search for `},{"`, which is sound without a JSON scanner:
 - inside a JSON string a `"` is always escaped (`\\"`), so the sequence only occurs in structure;
-- where it occurs inside an object (a list of objects in a field), the slice before it has an
-  unclosed bracket and does not decode. The caller then decodes the answer whole.
-So a slice that decodes to an object is exactly one item of the array. An answer that is not
-compact (`}, {`) gives slices that do not decode either, and is decoded whole.
+- where it occurs inside an object (a list of objects in a field, as an alert's receivers),
+  the slice before it has an unclosed bracket and does not decode; joined to the slices after
+  it, it decodes once the object is whole (`alertmanager._items_parsed`).
+So a slice (or a run of slices) that decodes to an object is exactly one item of the array.
+An answer that is not compact (`}, {`) gives slices that do not decode, and is decoded whole.
 """
 
 from __future__ import annotations
