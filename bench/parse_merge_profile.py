@@ -12,7 +12,7 @@ ordered (domain/ordering.py when present, else the full sort `select_rows` does)
 AlertRef is made for each alert that fired (what the journal records). The storm is
 bench/storm_profile.py's: 500 new firing alerts and 500 gone per poll.
 
-The cyclic collector is off while timing (the source parses with it off, sources/bulk.py).
+The cyclic collector is off while timing (the source parses with it off, bulk.py).
 Run it against other code with PYTHONPATH=<dir holding a shiftdeck package> to compare.
 Printed: per step, median and worst milliseconds per poll, and the machine's load.
 """

@@ -23,6 +23,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 
+from ..bulk import without_collector
 from ..clock import Clock
 from ..domain.alerts import Alert, AlertState
 from ..domain.board import Board
@@ -264,7 +265,9 @@ class DashboardScreen(Screen):
         # The Shift is read here, not passed in: a finished Worker stays in a reference cycle
         # (through its task's context) until a full collection, and so would all it holds.
         shift = self.shift
-        rows = self._select(shift)
+        # Without the collector: at 50k alerts it scanned the heap through half the work
+        # (select 0.38 s with it, 0.18 s without, measured); rows hold no reference cycles.
+        rows = without_collector(self._select, shift)
         self.app.call_from_thread(self._rows_selected, shift, rows)
 
     def _rows_selected(self, shift: Shift, rows: TableRows) -> None:

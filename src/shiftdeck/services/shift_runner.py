@@ -23,7 +23,7 @@ from ..domain.health import SourceHealth
 from ..domain.journal import Record
 from ..domain.pager import Incident
 from ..domain.shift import Event, Shift, ShiftStep, journal_records
-from ..sources.bulk import off_loop
+from ..bulk import off_loop
 
 THREADED_FROM = 2000
 """Boards with at least this many alerts are applied off the event loop."""

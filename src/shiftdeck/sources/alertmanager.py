@@ -25,7 +25,7 @@ from ..domain.intern import CleanCache, clean_map
 from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
 from ..domain.silences import Silence, SilenceRequest, SilenceState
-from .bulk import off_loop
+from ..bulk import off_loop
 from .http import (LARGE_ANSWER, Answer, SourceError, build_client, clock_offset, decode_json,
                    delete, get_answer, get_json, post_json)
 from .json_items import NotItems, items

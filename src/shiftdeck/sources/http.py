@@ -24,7 +24,7 @@ import orjson
 from ..domain.sanitize import clean_line
 from ..domain.sizes import format_size
 from ..domain.urls import mask_urls_in
-from .bulk import off_loop
+from ..bulk import off_loop
 from .errors import SourceError
 
 ALERTMANAGER_MAX_BYTES = 256 << 20

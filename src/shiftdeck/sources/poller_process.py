@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.alerts import Alert, sharing
 from ..domain.board import SourceReport
 from ..domain.silences import Silence
-from .bulk import without_collector
+from ..bulk import without_collector
 from .errors import SourceError
 from .poller_wire import STOP, Ask, Diff
 
