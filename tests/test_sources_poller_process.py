@@ -3,7 +3,9 @@ in-process poll, only what changed crosses the pipe (unchanged alerts stay the v
 a poller process that dies is started again, and closing stops it."""
 
 import asyncio
+import multiprocessing
 import os
+import pickle
 import time
 from datetime import UTC, datetime
 
@@ -11,8 +13,11 @@ import pytest
 
 from shiftdeck.sources.alertmanager import AlertmanagerClient
 from shiftdeck.sources.http import SourceError
+from shiftdeck.sources.poller_child import DiffSender
 from shiftdeck.sources.poller_process import polled_apart
+from shiftdeck.sources.poller_wire import PART, Diff, parts
 
+from .support.factories import make_alert
 from .support.faults import FaultProxy
 from .support.helpers import config_for
 
@@ -372,3 +377,20 @@ async def test_the_collector_runs_while_the_ui_process_waits_for_the_next_diff(a
         assert gc.isenabled()
     finally:
         await source.aclose()
+
+
+def test_a_large_diff_is_handed_over_without_waiting_for_the_ui_to_read_it():
+    """The poller's loop pickles each part and goes on: a thread sends them, in order, while
+    the UI process reads and unpickles the one before (the loop waited for each read)."""
+    ours, theirs = multiprocessing.Pipe()
+    sender = DiffSender(ours)
+    big = Diff(7, 0, full=True, changed=tuple(
+        make_alert(f"Alert{i}", pod=f"pod-{i}", summary="x" * 200) for i in range(3 * PART)))
+    for part in parts(big):  # ~3 MB, far more than a socket holds: this returns all the same
+        sender.send(part)
+    received = [pickle.loads(theirs.recv_bytes()) for _ in range(3)]
+    assert [d.changed for d in received] == [p.changed for p in parts(big)]
+    assert [(d.number, d.full, d.last) for d in received] == \
+        [(7, True, False), (7, False, False), (7, False, True)]
+    ours.close()
+    theirs.close()

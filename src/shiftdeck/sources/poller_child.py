@@ -9,6 +9,8 @@ closes (the UI process quit or died) or it is told to stop.
 from __future__ import annotations
 
 import asyncio
+import pickle
+import queue
 import signal
 import sys
 import threading
@@ -61,12 +63,13 @@ async def _serve(connection: Connection, kinds_and_upstreams: list[tuple[str, An
     firsts = _first_polls(clients)
     seen = [_Seen(first=first) for first in firsts]
     locks = [asyncio.Lock() for _ in clients]
+    sender = DiffSender(connection)
     loop = asyncio.get_running_loop()
     asks: asyncio.Queue[Ask | None] = asyncio.Queue()
     threading.Thread(target=_read, args=(connection, loop, asks), daemon=True).start()
     tasks: set[asyncio.Task[None]] = set()
     while (ask := await asks.get()) is not None:
-        task = asyncio.create_task(_answer(connection, ask, clients[ask.index], seen[ask.index],
+        task = asyncio.create_task(_answer(sender, ask, clients[ask.index], seen[ask.index],
                                            locks[ask.index]))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
@@ -142,7 +145,29 @@ def _read(connection: Connection, loop: asyncio.AbstractEventLoop,
     loop.call_soon_threadsafe(asks.put_nowait, None)
 
 
-async def _answer(connection: Connection, ask: Ask, client: AlertmanagerClient | PrometheusClient,
+class DiffSender:
+    """Diffs pickled on the loop and sent, in order, by a thread of their own: while one part
+    of a large diff is on its way and the UI process unpickles it, the next one is pickled
+    (sent from the loop, each part waited for the UI process to read the one before)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        threading.Thread(target=self._send_all, args=(connection,), daemon=True,
+                         name="shiftdeck-poller-sender").start()
+
+    def send(self, diff: Diff) -> None:
+        self._queue.put(pickle.dumps(diff, pickle.HIGHEST_PROTOCOL))
+
+    def _send_all(self, connection: Connection) -> None:
+        while True:
+            data = self._queue.get()
+            try:
+                connection.send_bytes(data)
+            except (OSError, ValueError):
+                return  # the UI process is gone; _read ends the loop
+
+
+async def _answer(sender: DiffSender, ask: Ask, client: AlertmanagerClient | PrometheusClient,
                   seen: _Seen, lock: asyncio.Lock) -> None:
     async with lock:  # one poll of a source at a time: diffs must follow one another
         first, seen.first = seen.first, None
@@ -157,11 +182,8 @@ async def _answer(connection: Connection, ask: Ask, client: AlertmanagerClient |
             diff = _diff(ask, seen, report.alerts, skipped, report.silences,
                          report.silences_error, report.expressions,
                          client.clock_offset() if isinstance(client, AlertmanagerClient) else None)
-        try:
-            for part in parts(diff):
-                connection.send(part)
-        except (OSError, ValueError):
-            pass  # the UI process is gone; _read ends the loop
+        for part in parts(diff):
+            sender.send(part)
         give_back_free_memory()  # the decoded answer's pages, freed by now
 
 
