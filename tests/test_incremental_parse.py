@@ -203,3 +203,31 @@ def test_an_item_broken_since_the_last_poll_is_skipped_as_a_fresh_parse_skips_it
     again = parse_alerts(payload, "am0", first)
     fresh = parse_alerts(payload, "am0")
     assert (len(again.alerts), again.skipped) == (len(fresh.alerts), fresh.skipped) == (2, 1)
+
+
+def test_alerts_of_one_rule_share_their_url_receivers_and_instances_objects():
+    """Thousands of alerts of one rule, routed alike, hold one URL string and one tuple of
+    each: less to keep, and less to send across from the poller process."""
+    raw = [_raw(i, generatorURL="".join(["http://prom/graph?", "g0.expr=up\x1b"]),
+                receivers=[{"name": "team"}, {"name": "pager"}]) for i in range(3)]
+    batch = parse_alerts(raw, "am0", cache=CleanCache())
+    urls, receivers, instances = ({id(getattr(a, f)) for a in batch.alerts}
+                                  for f in ("generator_url", "receivers", "instances"))
+    assert len(urls) == len(receivers) == len(instances) == 1
+    first = batch.alerts[0]
+    assert (first.generator_url, first.receivers, first.instances) == \
+        ("http://prom/graph?g0.expr=up", ("team", "pager"), ("am0",))
+
+
+def test_a_generator_url_is_cut_as_long_urls_always_were():
+    long = "http://prom/graph?g0.expr=" + "x" * 9000
+    cached = parse_alerts([_raw(0, generatorURL=long)], "am0", cache=CleanCache())
+    uncached = parse_alerts([_raw(0, generatorURL=long)], "am0")
+    assert cached.alerts[0].generator_url == uncached.alerts[0].generator_url == clean(long, 8192)
+
+
+def test_the_shared_tuples_are_bounded_too():
+    cache = CleanCache(max_entries=10)
+    for i in range(100):
+        assert cache.shared((f"r{i}",)) == (f"r{i}",)
+        assert len(cache) <= 10

@@ -21,7 +21,7 @@ import orjson
 from ..domain.alerts import Alert, AlertState, fingerprint, sharing
 from ..domain.board import SourceReport
 from ..domain.health import SourceHealth
-from ..domain.intern import CleanCache, clean_map
+from ..domain.intern import CleanCache, clean_map, clean_url, shared
 from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
 from ..domain.silences import Silence, SilenceRequest, SilenceState
@@ -209,11 +209,12 @@ def parse_alert(raw: dict[str, Any], instance: str, cache: CleanCache | None = N
         annotations=clean_map(raw.get("annotations"), cache),
         state=_state(status.get("state"), silenced, inhibited, muted),
         starts_at=starts_at,
-        instances=(instance,),
-        generator_url=clean(raw.get("generatorURL"), 8192),
+        instances=shared((instance,), cache),
+        generator_url=clean_url(raw.get("generatorURL"), cache),
         silenced_by=silenced,
         inhibited_by=inhibited,
-        receivers=tuple(clean(r.get("name"), 256) for r in raw.get("receivers") or ()),
+        receivers=shared(tuple(clean(r.get("name"), 256) for r in raw.get("receivers") or ()),
+                         cache),
         muted_by=muted,
         clamped=("startsAt",) if clamped else (),
     )

@@ -20,7 +20,7 @@ import httpx
 
 from ..domain.alerts import Alert, AlertState, fingerprint
 from ..domain.board import SourceReport
-from ..domain.intern import CleanCache, clean_map
+from ..domain.intern import CleanCache, clean_map, shared
 from ..domain.sanitize import clean
 from .http import PROMETHEUS_MAX_BYTES, SourceError, build_client, get_json
 from .timeparse import parse_time
@@ -83,7 +83,7 @@ def _rule_alert(raw: Any, instance: str, cache: CleanCache | None) -> Alert:
         annotations=clean_map(raw.get("annotations"), cache),
         state=AlertState.PENDING if raw.get("state") == "pending" else AlertState.FIRING,
         starts_at=parse_time(raw["activeAt"]),
-        instances=(instance,),
+        instances=shared((instance,), cache),
         value=clean(raw.get("value"), 64),
     )
 
