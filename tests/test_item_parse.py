@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shiftdeck.domain.intern import CleanCache
-from shiftdeck.sources.alertmanager import (JOINED_MAX, parse_alert_answer, parse_alert_items,
-                                            parse_alerts)
+from shiftdeck.sources.alertmanager import (JOINED_MAX, Progress, parse_alert_answer,
+                                            parse_alert_items, parse_alerts)
 from shiftdeck.sources.http import Answer
 from shiftdeck.sources.json_items import NotItems, items
 
@@ -146,3 +146,13 @@ def test_any_answer_reads_as_the_whole_answer_reads(specs):
     body = _body(payload)
     whole = parse_alerts(orjson.loads(body), "am0", None, CleanCache())
     assert parse_alert_items(body, "am0", None, CleanCache()).alerts == whole.alerts
+
+
+def test_progress_is_handed_the_alerts_in_order_while_they_are_parsed():
+    handed: list[list[str]] = []
+    body = _body([_raw(i) for i in range(5)] + [{"labels": "malformed"}])
+    batch = parse_alert_items(body, "am0", progress=Progress(
+        2, lambda alerts: handed.append([a.labels["pod"] for a in alerts])))
+    assert handed == [["pod-0", "pod-1"], ["pod-2", "pod-3"]]  # pod-4: only in the batch
+    assert [a.labels["pod"] for a in batch.alerts] == [f"pod-{i}" for i in range(5)]
+    assert batch.skipped == 1

@@ -13,7 +13,7 @@ import pytest
 
 from shiftdeck.sources.alertmanager import AlertmanagerClient
 from shiftdeck.sources.http import SourceError
-from shiftdeck.sources.poller_child import DiffSender
+from shiftdeck.sources.poller_child import STREAMED, DiffSender
 from shiftdeck.sources.poller_process import polled_apart
 from shiftdeck.sources.poller_wire import PART, Diff, parts
 
@@ -394,3 +394,23 @@ def test_a_large_diff_is_handed_over_without_waiting_for_the_ui_to_read_it():
         [(7, True, False), (7, False, False), (7, False, True)]
     ours.close()
     theirs.close()
+
+
+async def test_a_first_answer_larger_than_a_part_crosses_while_it_is_parsed(alertmanager, clock):
+    """The first PART alerts are sent on before the rest is parsed (the UI process unpickles
+    them meanwhile); the poll's own diff brings the rest, and the next poll nothing."""
+    alertmanager.push_alerts([_alert("DiskLow", pod=f"pod-{i}") for i in range(PART + 10)])
+    alertmanager.wait_for_alerts(PART + 10)
+    (source,) = polled_apart(config_for([alertmanager.url], timeout="20s"))
+    taken: list[Diff] = []
+    take = source.take
+    source.take = lambda diff: (taken.append(diff), take(diff))[-1]  # type: ignore[method-assign]
+    try:
+        first, _ = await source.report(clock.now())
+        again, _ = await source.report(clock.now())
+    finally:
+        await source.aclose()
+    assert [(d.number, d.full, len(d.changed), d.last) for d in taken] == [
+        (STREAMED, True, PART, False), (0, False, 10, True), (1, False, 0, True)]
+    assert len({a.labels["pod"] for a in first.alerts}) == PART + 10
+    assert again.alerts is first.alerts

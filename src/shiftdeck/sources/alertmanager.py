@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,21 +76,34 @@ def parse_alerts(payload: Any, instance: str, previous: AlertBatch | None = None
                   instance)
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Handed an answer's alerts while it is parsed, `every` at a time and in order (the
+    poller process sends them on meanwhile); in the parsing thread. The alerts after the last
+    handful it was handed are only in the batch."""
+
+    every: int
+    take: Callable[[Sequence[Alert]], None]
+
+
 def parse_alert_answer(answer: Answer, instance: str, previous: AlertBatch | None = None,
-                       cache: CleanCache | None = None, peers: PeerBatches = ()) -> AlertBatch:
+                       cache: CleanCache | None = None, peers: PeerBatches = (),
+                       progress: Progress | None = None) -> AlertBatch:
     """`parse_alert_items`, or the answer decoded whole when it cannot be read item by item."""
     try:
-        return parse_alert_items(answer.content, instance, previous, cache, peers)
+        return parse_alert_items(answer.content, instance, previous, cache, peers, progress)
     except NotItems:
         return parse_alerts(decode_json(answer), instance, previous, cache, peers)
 
 
 def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = None,
-                      cache: CleanCache | None = None, peers: PeerBatches = ()) -> AlertBatch:
+                      cache: CleanCache | None = None, peers: PeerBatches = (),
+                      progress: Progress | None = None) -> AlertBatch:
     """`parse_alerts` of the JSON array `body`, decoded one item at a time (json_items): an
     item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
-    NotItems when `body` is not a compact array of objects (decode it whole then)."""
-    return _batch(_items_parsed(body, instance, previous, cache, peers), instance)
+    NotItems when `body` is not a compact array of objects (decode it whole then), maybe
+    after `progress` was handed some alerts."""
+    return _batch(_items_parsed(body, instance, previous, cache, peers), instance, progress)
 
 
 JOINED_MAX = 64
@@ -128,14 +141,19 @@ def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
         raise NotItems("the last item does not decode")
 
 
-def _batch(found: Iterable[tuple[bytes, KeyedAlert | None]], instance: str) -> AlertBatch:
+def _batch(found: Iterable[tuple[bytes, KeyedAlert | None]], instance: str,
+           progress: Progress | None = None) -> AlertBatch:
     """The batch of these parsed items; a digest (b"": none) makes the item reusable by its
     bytes."""
     alerts: list[Alert] = []
     parsed: dict[str, ParsedAlert] = {}
     by_digest: dict[bytes, KeyedAlert] = {}
-    skipped = 0
+    skipped = told = 0
+    take, every = (progress.take, progress.every) if progress is not None else (None, 0)
     for digest, one in found:
+        if take is not None and len(alerts) - told >= every:
+            take(alerts[told:])
+            told = len(alerts)
         if one is None:
             skipped += 1
             continue
@@ -349,7 +367,7 @@ class AlertmanagerClient:
         """The HTTP client every request goes through (`http.limits(client)`: deadline, cap)."""
         return self._client
 
-    async def alerts(self) -> AlertBatch:
+    async def alerts(self, progress: Progress | None = None) -> AlertBatch:
         answer = await get_answer(self._client, "/api/v2/alerts")
         previous, strings = self._last_batch, self._strings
         # Read item by item (json_items): polled again, the unchanged items are not even
@@ -359,9 +377,9 @@ class AlertmanagerClient:
         if len(answer.content) >= LARGE_ANSWER:
             # Keep the event loop free for key presses while thousands of alerts are parsed.
             batch = await off_loop(parse_alert_answer, answer, self.name, previous, strings,
-                                   peers)
+                                   peers, progress)
         else:
-            batch = parse_alert_answer(answer, self.name, previous, strings, peers)
+            batch = parse_alert_answer(answer, self.name, previous, strings, peers, progress)
         self._last_batch = batch
         return batch
 
@@ -369,11 +387,13 @@ class AlertmanagerClient:
         payload = await get_json(self._client, "/api/v2/silences")
         return parse_silences(payload, self.cluster)
 
-    async def report(self, now: datetime) -> tuple[SourceReport, int]:
+    async def report(self, now: datetime, progress: Progress | None = None
+                     ) -> tuple[SourceReport, int]:
         """Alerts and silences, fetched concurrently. Alerts failing fails the poll; silences
         failing (0.32 answers 500 while a multi-matcher-set silence exists) keeps the last good
-        silences and says so in `silences_error`, so the alerts are still shown."""
-        batch, silences = await asyncio.gather(self.alerts(), self.silences(),
+        silences and says so in `silences_error`, so the alerts are still shown. `progress`
+        is handed the alerts while they are parsed."""
+        batch, silences = await asyncio.gather(self.alerts(progress), self.silences(),
                                                return_exceptions=True)
         if isinstance(batch, BaseException):
             raise batch
