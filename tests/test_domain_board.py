@@ -226,3 +226,18 @@ def test_same_alerts_with_new_silences_expressions_or_policy_are_built_again():
     assert build_board(reports, (), first, policy, NOW).alerts is not first.alerts
     fewer = {"alertmanager/am": reports["alertmanager/am"]}
     assert build_board(fewer, (), first, DEFAULT_POLICY, NOW).alerts is not first.alerts
+
+
+def test_an_alert_that_arrives_with_its_level_is_kept_as_it_is():
+    """The poller process gives each alert its level as it parses it: the board checks it and
+    keeps that very object; a wrong or missing level, a rule's expression or an ack make a new
+    one, right."""
+    levelled = replace(make_alert("A", severity="warning"), level="P2")
+    wrong = replace(make_alert("B", severity="critical"), level="P4")
+    bare = make_alert("C", severity="info")
+    ruled = replace(make_alert("D", severity="warning"), level="P2")
+    board = _board([levelled, wrong, bare, ruled], expressions={"D": "up == 0"})
+    by_name = {a.name: a for a in board.alerts.values()}
+    assert by_name["A"] is levelled
+    assert (by_name["B"].level, by_name["C"].level) == ("P1", "P3")
+    assert by_name["D"] is not ruled and by_name["D"].expression == "up == 0"

@@ -231,3 +231,12 @@ def test_the_shared_tuples_are_bounded_too():
     for i in range(100):
         assert cache.shared((f"r{i}",)) == (f"r{i}",)
         assert len(cache) <= 10
+
+
+def test_a_policy_gives_each_alert_parsed_its_level_and_a_reused_one_keeps_its_own():
+    from shiftdeck.domain.severity import DEFAULT_POLICY
+    first = parse_alerts(_payload(2), "am0", policy=DEFAULT_POLICY)
+    assert [a.level for a in first.alerts] == ["P2", "P2"]
+    again = parse_alerts(copy.deepcopy(_payload(2)), "am0", first)  # no policy: reused
+    assert [a is b for a, b in zip(first.alerts, again.alerts)] == [True, True]
+    assert parse_alerts(_payload(1), "am0").alerts[0].level == ""

@@ -7,14 +7,15 @@ import multiprocessing
 import os
 import pickle
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from shiftdeck.sources.alertmanager import AlertmanagerClient
 from shiftdeck.sources.http import SourceError
-from shiftdeck.sources.poller_child import STREAMED, DiffSender
-from shiftdeck.sources.poller_process import polled_apart
+from shiftdeck.sources.poller_child import STREAMED, DiffSender, policy_of
+from shiftdeck.sources.poller_process import level_rules, polled_apart
 from shiftdeck.sources.poller_wire import PART, Diff, parts
 
 from .support.factories import make_alert
@@ -52,8 +53,10 @@ async def test_the_same_alerts_as_an_in_process_poll(alertmanager, clock):
         await source.aclose()
         await direct.aclose()
     assert skipped == 0
-    assert sorted(report.alerts, key=lambda a: a.name) == sorted(expected.alerts,
-                                                                  key=lambda a: a.name)
+    # The poller gives alerts their level as it parses them (the board would give them too).
+    unlevelled = [replace(a, level="") for a in report.alerts]
+    assert sorted(unlevelled, key=lambda a: a.name) == sorted(expected.alerts,
+                                                              key=lambda a: a.name)
     assert all("\x1b" not in a.annotations["summary"] for a in report.alerts)
     assert (source.name, source.kind, source.cluster) == ("am0", "alertmanager", "test")
     assert source.clock_offset() is not None  # measured in the poller process, carried over
@@ -414,3 +417,45 @@ async def test_a_first_answer_larger_than_a_part_crosses_while_it_is_parsed(aler
         (STREAMED, True, PART, False), (0, False, 10, True), (1, False, 0, True)]
     assert len({a.labels["pod"] for a in first.alerts}) == PART + 10
     assert again.alerts is first.alerts
+
+
+SEVERITIES = """\
+severities:
+  - {level: SEV1, match: ['team=~"pay.*"', 'severity!="info"']}
+  - {level: SEV2, match: ['severity="warning"']}
+  - {level: SEV3, match: []}
+"""
+
+
+async def test_alerts_cross_with_the_level_the_configs_severities_give_them(alertmanager,
+                                                                            clock):
+    """The asks carry the severities; what the poller parses after one has its level. (The
+    first answer may be parsed before the first ask arrives: the board then gives levels.)"""
+    alertmanager.push_alerts([_alert("DiskLow")])
+    alertmanager.wait_for_alerts(1)
+    config = config_for([alertmanager.url], extra=SEVERITIES)
+    (source,) = polled_apart(config)
+    try:
+        await source.report(clock.now())
+        alertmanager.push_alerts([_alert("PayDown", team="payments", severity="critical"),
+                                  _alert("PayInfo", team="payments", severity="info")])
+        alertmanager.wait_for_alerts(3)
+        report, _ = await source.report(clock.now())
+    finally:
+        await source.aclose()
+    levels = {a.name: a.level for a in report.alerts}
+    assert (levels["PayDown"], levels["PayInfo"]) == ("SEV1", "SEV3")
+    assert levels["DiskLow"] in ("", "SEV2")
+    assert all(config.severity.level_of(a.labels).level == a.level
+               for a in report.alerts if a.level)
+
+
+@pytest.mark.parametrize("extra", ["", SEVERITIES])
+def test_the_poller_rebuilds_the_severities_that_give_every_alert_the_same_level(extra):
+    policy = config_for(["http://127.0.0.1:9"], extra=extra).severity
+    rebuilt = policy_of(level_rules(policy))
+    assert rebuilt is not None
+    for labels in ({"severity": "critical"}, {"severity": "P2"}, {"team": "payments"},
+                   {"team": "payroll", "severity": "warning"}, {"severity": "info"}, {}):
+        assert rebuilt.level_of(labels).level == policy.level_of(labels).level
+    assert policy_of(()) is None

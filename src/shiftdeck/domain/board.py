@@ -227,6 +227,8 @@ def _enrich(alert: Alert, policy: SeverityPolicy, expressions: Mapping[str, str]
         return previous
     level = policy.level_of(alert.labels).level
     if ack is None:
+        if alert.level == level and alert.expression == expression:
+            return alert  # the poller process gave it its level as it parsed it
         return replaced(alert, level=level, expression=expression)
     return replaced(alert, level=level, expression=expression, state=AlertState.ACKED,
                    acked_by=ack.created_by, acked_at=ack.starts_at)

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from ..domain.health import SourceHealth
 from ..domain.intern import CleanCache, clean_map, clean_url, shared
 from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
+from ..domain.severity import SeverityPolicy
 from ..domain.silences import Silence, SilenceRequest, SilenceState
 from ..bulk import off_loop
 from .http import (LARGE_ANSWER, Answer, SourceError, build_client, clock_offset, decode_json,
@@ -63,17 +65,19 @@ class AlertmanagerStatus:
 
 
 def parse_alerts(payload: Any, instance: str, previous: AlertBatch | None = None,
-                 cache: CleanCache | None = None, peers: PeerBatches = ()) -> AlertBatch:
+                 cache: CleanCache | None = None, peers: PeerBatches = (), *,
+                 policy: SeverityPolicy | None = None) -> AlertBatch:
     """Alerts from a /api/v2/alerts answer; malformed items are skipped and counted.
 
     An item equal to what `previous` (the same instance's last batch) parsed gets the very
     same Alert object back, unparsed; `cache` cleans each distinct string once; an alert new
-    here that a peer (`peers`: their last batches' `parsed`) holds shares its maps."""
+    here that a peer (`peers`: their last batches' `parsed`) holds shares its maps; `policy`
+    gives each alert parsed its level (the board checks it: an alert reused keeps its own)."""
     if not isinstance(payload, list):
         raise SourceError("unexpected answer: /api/v2/alerts did not return a list")
     known = _known(previous, instance)
-    return _batch(((b"", _parse_item(raw, instance, known, cache, peers)) for raw in payload),
-                  instance)
+    return _batch(((b"", _parse_item(raw, instance, known, cache, peers, policy))
+                   for raw in payload), instance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,22 +92,27 @@ class Progress:
 
 def parse_alert_answer(answer: Answer, instance: str, previous: AlertBatch | None = None,
                        cache: CleanCache | None = None, peers: PeerBatches = (),
-                       progress: Progress | None = None) -> AlertBatch:
+                       progress: Progress | None = None, *,
+                       policy: SeverityPolicy | None = None) -> AlertBatch:
     """`parse_alert_items`, or the answer decoded whole when it cannot be read item by item."""
     try:
-        return parse_alert_items(answer.content, instance, previous, cache, peers, progress)
+        return parse_alert_items(answer.content, instance, previous, cache, peers, progress,
+                                 policy=policy)
     except NotItems:
-        return parse_alerts(decode_json(answer), instance, previous, cache, peers)
+        return parse_alerts(decode_json(answer), instance, previous, cache, peers,
+                            policy=policy)
 
 
 def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = None,
                       cache: CleanCache | None = None, peers: PeerBatches = (),
-                      progress: Progress | None = None) -> AlertBatch:
+                      progress: Progress | None = None, *,
+                      policy: SeverityPolicy | None = None) -> AlertBatch:
     """`parse_alerts` of the JSON array `body`, decoded one item at a time (json_items): an
     item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
     NotItems when `body` is not a compact array of objects (decode it whole then), maybe
     after `progress` was handed some alerts."""
-    return _batch(_items_parsed(body, instance, previous, cache, peers), instance, progress)
+    return _batch(_items_parsed(body, instance, previous, cache, peers, policy), instance,
+                  progress)
 
 
 JOINED_MAX = 64
@@ -112,8 +121,8 @@ objects, and each of them past the first is one more slice."""
 
 
 def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
-                  cache: CleanCache | None, peers: PeerBatches
-                  ) -> Iterator[tuple[bytes, KeyedAlert | None]]:
+                  cache: CleanCache | None, peers: PeerBatches,
+                  policy: SeverityPolicy | None) -> Iterator[tuple[bytes, KeyedAlert | None]]:
     """Each item's digest and what it parses to (None: malformed). A slice that does not
     decode is the start of an item holding a list of objects (`json_items`): the slices after
     it are joined to it until they decode. A JSON value has one end, so what decodes is that
@@ -134,7 +143,7 @@ def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
                 if len(held) >= JOINED_MAX:
                     raise NotItems("an item does not decode") from None
                 continue
-            found = _parse_item(raw, instance, known, cache, peers)
+            found = _parse_item(raw, instance, known, cache, peers, policy)
         held.clear()
         yield digest, found
     if held:
@@ -179,7 +188,8 @@ def _known(previous: AlertBatch | None, instance: str) -> Mapping[str, ParsedAle
 
 
 def _parse_item(raw: Any, instance: str, known: Mapping[str, ParsedAlert],
-                cache: CleanCache | None, peers: PeerBatches = ()) -> KeyedAlert | None:
+                cache: CleanCache | None, peers: PeerBatches = (),
+                policy: SeverityPolicy | None = None) -> KeyedAlert | None:
     """One item's raw fingerprint ('' when it has none) and alert, the known one when the item
     is unchanged; None when the item is malformed."""
     try:
@@ -188,7 +198,7 @@ def _parse_item(raw: Any, instance: str, known: Mapping[str, ParsedAlert],
             key = ""
         seen = known.get(key) if key else None
         if seen is None or not _same_item(seen, raw):
-            alert = sharing(parse_alert(raw, instance, cache), _held_by(peers, key))
+            alert = sharing(parse_alert(raw, instance, cache, policy), _held_by(peers, key))
             seen = (alert, raw.get("startsAt"))
         return key, seen
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -212,7 +222,8 @@ def _same_item(seen: ParsedAlert, raw: dict[str, Any]) -> bool:
             and raw.get("generatorURL", "") == alert.generator_url)
 
 
-def parse_alert(raw: dict[str, Any], instance: str, cache: CleanCache | None = None) -> Alert:
+def parse_alert(raw: dict[str, Any], instance: str, cache: CleanCache | None = None,
+                policy: SeverityPolicy | None = None) -> Alert:
     labels = clean_map(raw["labels"], cache)
     if not labels:
         raise ValueError("alert without labels")
@@ -235,6 +246,7 @@ def parse_alert(raw: dict[str, Any], instance: str, cache: CleanCache | None = N
                          cache),
         muted_by=muted,
         clamped=("startsAt",) if clamped else (),
+        level=policy.level_of(labels).level if policy is not None else "",
     )
 
 
@@ -358,6 +370,8 @@ class AlertmanagerClient:
         self._last_silences: tuple[Silence, ...] = ()
         self._last_batch: AlertBatch | None = None
         self._strings = CleanCache()
+        self.policy: SeverityPolicy | None = None
+        """Gives each alert parsed its level (the poller: the board then has less to do)."""
         self.peers: tuple[AlertmanagerClient, ...] = ()
         """The other members of its HA cluster polled in the same process (the poller):
         their copies of an alert and this one's share its maps (`sharing`)."""
@@ -374,12 +388,12 @@ class AlertmanagerClient:
         # decoded; the first answer is never decoded whole (at 100k alerts whole took 2.8-3.6 s
         # and 642 MB at its peak, item by item 2.3 s and 389 MB; at 10k both ~0.22 s).
         peers = [p._last_batch.parsed for p in self.peers if p._last_batch is not None]
+        parse = partial(parse_alert_answer, policy=self.policy)
         if len(answer.content) >= LARGE_ANSWER:
             # Keep the event loop free for key presses while thousands of alerts are parsed.
-            batch = await off_loop(parse_alert_answer, answer, self.name, previous, strings,
-                                   peers, progress)
+            batch = await off_loop(parse, answer, self.name, previous, strings, peers, progress)
         else:
-            batch = parse_alert_answer(answer, self.name, previous, strings, peers, progress)
+            batch = parse(answer, self.name, previous, strings, peers, progress)
         self._last_batch = batch
         return batch
 

@@ -22,11 +22,13 @@ from typing import Any, NamedTuple
 
 from ..domain.alerts import Alert
 from ..domain.board import SourceReport
+from ..domain.matchers import make_matcher
+from ..domain.severity import SeverityLevel, SeverityPolicy
 from ..domain.silences import Silence
 from ..heap import give_back_free_memory
 from .alertmanager import AlertmanagerClient, Progress
 from .http import SourceError
-from .poller_wire import PART, Ask, Diff, parts
+from .poller_wire import PART, Ask, Diff, LevelRules, parts
 from .prometheus import PrometheusClient
 
 
@@ -48,6 +50,8 @@ class _Seen:
     silences: tuple[Silence, ...] | None = None
     expressions: Mapping[str, str] | None = None
     sent: bool = False
+    levels: LevelRules = ()
+    """The level rules the client's policy was made of."""
     first: asyncio.Task[tuple[SourceReport, int]] | None = None
     """The first poll, started before the first ask; taken by it."""
 
@@ -206,6 +210,8 @@ class DiffSender:
 async def _answer(sender: DiffSender, ask: Ask, client: AlertmanagerClient | PrometheusClient,
                   seen: _Seen, lock: asyncio.Lock) -> None:
     async with lock:  # one poll of a source at a time: diffs must follow one another
+        if isinstance(client, AlertmanagerClient) and ask.levels != seen.levels:
+            client.policy, seen.levels = policy_of(ask.levels), ask.levels
         first, seen.first = seen.first, None
         try:
             report, skipped = await (first if first is not None else client.report(ask.now))
@@ -221,6 +227,16 @@ async def _answer(sender: DiffSender, ask: Ask, client: AlertmanagerClient | Pro
         for part in parts(diff):
             sender.send(part)
         give_back_free_memory()  # the decoded answer's pages, freed by now
+
+
+def policy_of(rules: LevelRules) -> SeverityPolicy | None:
+    """The severity policy the UI process sent (`poller_process.level_rules`); None for none.
+    Only what decides a level is sent: the order, the names, the matchers."""
+    if not rules:
+        return None
+    return SeverityPolicy(tuple(
+        SeverityLevel(name, tuple(make_matcher(*m, lenient=True) for m in matchers))
+        for name, matchers in rules))
 
 
 def _diff(ask: Ask, seen: _Seen, alerts: tuple[Alert, ...], skipped: int,

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.alerts import Alert, sharing
 from ..domain.board import SourceReport
+from ..domain.severity import SeverityPolicy
 from ..domain.silences import Silence
 from ..bulk import without_collector
 from .errors import SourceError
-from .poller_wire import STOP, Ask, Diff
+from .poller_wire import STOP, Ask, Diff, LevelRules
 
 if TYPE_CHECKING:
     from .poll import Source
@@ -48,6 +49,8 @@ class PollerProcess:
         self._numbers = itertools.count()
         self._takers: dict[int, ProcessSource] = {}
         self._listening = False
+        self.levels: LevelRules = ()
+        """Sent with each ask (`polled_apart` sets them from the config)."""
 
     @property
     def upstreams(self) -> list[tuple[str, Any]]:
@@ -69,7 +72,7 @@ class PollerProcess:
         number = next(self._numbers)
         future = self._waiting[number] = asyncio.get_running_loop().create_future()
         try:
-            connection.send(Ask(number, index, now))
+            connection.send(Ask(number, index, now, self.levels))
             return await future
         except (OSError, ValueError) as err:
             raise SourceError(f"the poller process cannot be reached: {err}") from None
@@ -254,10 +257,17 @@ def polled_apart(config: Any, started: PollerProcess | None = None) -> list[Sour
             started.discard()
         poller = PollerProcess(upstreams)
         poller.start()
+    poller.levels = level_rules(config.severity)
     sources = [ProcessSource(poller, index, kind, upstream)
                for index, (kind, upstream) in enumerate(upstreams)]
     _introduce_peers([s for s in sources if s.kind == "alertmanager"])
     return [*sources]
+
+
+def level_rules(policy: SeverityPolicy) -> LevelRules:
+    """`policy`'s levels as the poller process rebuilds them (`poller_child.policy_of`)."""
+    return tuple((level.level, tuple((m.name, m.op.value, m.value) for m in level.match))
+                 for level in policy.levels)
 
 
 def _introduce_peers(alertmanagers: list[ProcessSource]) -> None:

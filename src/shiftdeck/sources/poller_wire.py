@@ -16,6 +16,11 @@ PART = 5000
 """Alerts per message: a 100k first answer crosses in parts, never as one 100 MB message."""
 
 
+LevelRules = tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]
+"""The severity levels in order, each its name and its matchers (label, operator, value): the
+poller gives each alert it parses its level, and the board only checks it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Ask:
     """The UI process asks for one poll of source `index`."""
@@ -23,6 +28,7 @@ class Ask:
     number: int
     index: int
     now: datetime
+    levels: LevelRules = ()
 
 
 @dataclass(frozen=True, slots=True)
