@@ -109,3 +109,27 @@ def test_a_peers_copy_shares_the_equal_label_and_annotation_maps_only():
     assert sharing(other, one).annotations == {"summary": "worse"}
     assert sharing(other, one).labels is one.labels
     assert sharing(two, None) is two and sharing(one, one) is one
+
+
+def test_a_level_is_the_same_whether_one_label_or_several_decide_it():
+    from shiftdeck.domain.matchers import parse_matchers
+    from shiftdeck.domain.severity import SeverityLevel, SeverityPolicy
+    two = SeverityPolicy((SeverityLevel("A", parse_matchers('team="x", severity="critical"')),
+                          SeverityLevel("B", parse_matchers('severity=~"crit.*"')),
+                          SeverityLevel("C", ())))
+    for labels, level in (({"team": "x", "severity": "critical"}, "A"),
+                          ({"severity": "critical"}, "B"), ({"team": "x"}, "C"), ({}, "C")):
+        assert two.level_of(labels).level == level
+        assert two.level_of(labels).level == level  # from the cache
+    assert DEFAULT_POLICY.level_of({"severity": "warning", "team": "x"}).level == "P2"
+
+
+def test_a_level_is_found_by_the_name_the_board_gave_it_unless_names_repeat():
+    from shiftdeck.domain.matchers import parse_matchers
+    from shiftdeck.domain.severity import SeverityLevel, SeverityPolicy
+    warning = {"severity": "warning"}
+    assert DEFAULT_POLICY.level_for("P2", warning) is DEFAULT_POLICY.level_of(warning)
+    assert DEFAULT_POLICY.level_for("", warning).level == "P2"  # not given one yet
+    twice = SeverityPolicy((SeverityLevel("P1", parse_matchers('severity="critical"')),
+                            SeverityLevel("P1", ())))
+    assert twice.level_for("P1", warning) is twice.levels[1]

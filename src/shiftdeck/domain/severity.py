@@ -37,23 +37,35 @@ class SeverityPolicy:
     levels: tuple[SeverityLevel, ...]
     _names: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
     _ranks: dict[str, int] = field(default_factory=dict, init=False, compare=False, repr=False)
-    _cache: dict[tuple[str, ...], SeverityLevel] = field(
+    _cache: dict[object, SeverityLevel] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
+    _named: dict[str, SeverityLevel] = field(
         default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         names = sorted({m.name for level in self.levels for m in level.match})
         object.__setattr__(self, "_names", tuple(names))
         self._ranks.update({level.level: i for i, level in enumerate(self.levels)})
+        if len({level.level for level in self.levels}) == len(self.levels):
+            self._named.update({level.level: level for level in self.levels})
 
     def level_of(self, labels: Mapping[str, str]) -> SeverityLevel:
-        # Only the labels the matchers read decide the level: cache on their values.
-        key = tuple(labels.get(name, "") for name in self._names)
+        # Only the labels the matchers read decide the level: cache on their values (the one
+        # value itself when one label decides, as `severity` does by default).
+        names = self._names
+        key: object = (labels.get(names[0], "") if len(names) == 1
+                       else tuple([labels.get(name, "") for name in names]))
         found = self._cache.get(key)
         if found is None:
             found = next((lvl for lvl in self.levels if lvl.applies_to(labels)), self.levels[-1])
             if len(self._cache) < 4096:
                 self._cache[key] = found
         return found
+
+    def level_for(self, alert_level: str, labels: Mapping[str, str]) -> SeverityLevel:
+        """`level_of(labels)`, looked up by the name the board gave the alert when the names
+        are unique."""
+        return self._named.get(alert_level) or self.level_of(labels)
 
     def rank(self, level: str) -> int:
         return self._ranks.get(level, len(self.levels))

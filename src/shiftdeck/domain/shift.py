@@ -355,7 +355,7 @@ class Shift:
             if alert.state not in (AlertState.FIRING, AlertState.ACKED) \
                     or alert.fingerprint in paged:
                 continue
-            level = self.policy.severity.level_of(alert.labels)
+            level = self.policy.severity.level_for(alert.level, alert.labels)
             after = escalate(alert, level, policy, self.roster, now, resolve)
             escalations[alert.fingerprint] = after
             if before is not None and crossed(before, after) and after.current is not None:
@@ -382,7 +382,7 @@ class Shift:
         for fp in [fp for fp in update_at if fp not in board]:
             del update_at[fp]
         for alert in alerts:
-            level = self.policy.severity.level_of(alert.labels)
+            level = self.policy.severity.level_for(alert.level, alert.labels)
             when = next_update_due(self.journal.updates_for(alert.fingerprint), alert, level,
                                    now)
             if when is None:
