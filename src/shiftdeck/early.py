@@ -44,7 +44,8 @@ class EarlyPoll:
         self.upstreams = upstreams
         self._done: Future[list[tuple[Source, Any]]] = Future()
         sent = _RequestsSent()
-        sources = make_sources(upstreams)  # here: httpx imports its transport meanwhile
+        # Here: httpx imports its transport meanwhile.
+        sources = self._sources = make_sources(upstreams)
         sent.watch(sources)
         threading.Thread(target=self._poll, args=(sources, clock, sent), daemon=True,
                          name="shiftdeck-early-poll").start()
@@ -70,7 +71,17 @@ class EarlyPoll:
         if (config.alertmanagers, config.prometheus) != (self.upstreams.alertmanagers,
                                                           self.upstreams.prometheus):
             return None
+        self._give_levels(config)
         return self._done.result()
+
+    def _give_levels(self, config: Config) -> None:
+        """The Alertmanagers give the alerts they parse from now on their level: the board
+        then only checks it (the answer is usually still on its way when the config is in)."""
+        from .sources.alertmanager import AlertmanagerClient
+
+        for source in self._sources:
+            if isinstance(source, AlertmanagerClient):
+                source.policy = config.severity
 
 
 SEND_WAIT = 0.5
