@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from ..bulk import off_loop
 from ..clock import Clock
 from ..domain.acks import AckPlan
 from ..domain.board import Board, SourceReport
@@ -23,7 +24,6 @@ from ..domain.health import SourceHealth
 from ..domain.journal import Record
 from ..domain.pager import Incident
 from ..domain.shift import Event, Shift, ShiftStep, journal_records
-from ..bulk import off_loop
 
 THREADED_FROM = 2000
 """Boards with at least this many alerts are applied off the event loop."""

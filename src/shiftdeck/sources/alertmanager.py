@@ -11,14 +11,15 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import orjson
 
+from ..bulk import off_loop
 from ..domain.alerts import Alert, AlertState, fingerprint, sharing
 from ..domain.board import SourceReport
 from ..domain.health import SourceHealth
@@ -27,7 +28,6 @@ from ..domain.matchers import Matcher, make_matcher
 from ..domain.sanitize import clean, clean_mapping
 from ..domain.severity import SeverityPolicy
 from ..domain.silences import Silence, SilenceRequest, SilenceState
-from ..bulk import off_loop
 from .http import (LARGE_ANSWER, Answer, SourceError, build_client, clock_offset, decode_json,
                    delete, get_answer, get_json, post_json)
 from .json_items import NotItems, items

@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import orjson
 
+from ..bulk import off_loop
 from ..domain.sanitize import clean_line
 from ..domain.sizes import format_size
 from ..domain.urls import mask_urls_in
-from ..bulk import off_loop
 from .errors import SourceError
 
 ALERTMANAGER_MAX_BYTES = 256 << 20

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from ..bulk import without_collector
 from ..domain.alerts import Alert, sharing
 from ..domain.board import SourceReport
 from ..domain.severity import SeverityPolicy
 from ..domain.silences import Silence
-from ..bulk import without_collector
 from .errors import SourceError
 from .poller_wire import STOP, Ask, Diff, LevelRules
 
