@@ -91,21 +91,21 @@ class Progress:
 
 
 def parse_alert_answer(answer: Answer, instance: str, previous: AlertBatch | None = None,
-                       cache: CleanCache | None = None, peers: PeerBatches = (),
-                       progress: Progress | None = None, *,
+                       cache: CleanCache | None = None, peers: PeerBatches = (), *,
+                       progress: Progress | None = None,
                        policy: SeverityPolicy | None = None) -> AlertBatch:
     """`parse_alert_items`, or the answer decoded whole when it cannot be read item by item."""
     try:
-        return parse_alert_items(answer.content, instance, previous, cache, peers, progress,
-                                 policy=policy)
+        return parse_alert_items(answer.content, instance, previous, cache, peers,
+                                 progress=progress, policy=policy)
     except NotItems:
         return parse_alerts(decode_json(answer), instance, previous, cache, peers,
                             policy=policy)
 
 
 def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = None,
-                      cache: CleanCache | None = None, peers: PeerBatches = (),
-                      progress: Progress | None = None, *,
+                      cache: CleanCache | None = None, peers: PeerBatches = (), *,
+                      progress: Progress | None = None,
                       policy: SeverityPolicy | None = None) -> AlertBatch:
     """`parse_alerts` of the JSON array `body`, decoded one item at a time (json_items): an
     item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
@@ -388,12 +388,12 @@ class AlertmanagerClient:
         # decoded; the first answer is never decoded whole (at 100k alerts whole took 2.8-3.6 s
         # and 642 MB at its peak, item by item 2.3 s and 389 MB; at 10k both ~0.22 s).
         peers = [p._last_batch.parsed for p in self.peers if p._last_batch is not None]
-        parse = partial(parse_alert_answer, policy=self.policy)
+        parse = partial(parse_alert_answer, progress=progress, policy=self.policy)
         if len(answer.content) >= LARGE_ANSWER:
             # Keep the event loop free for key presses while thousands of alerts are parsed.
-            batch = await off_loop(parse, answer, self.name, previous, strings, peers, progress)
+            batch = await off_loop(parse, answer, self.name, previous, strings, peers)
         else:
-            batch = parse(answer, self.name, previous, strings, peers, progress)
+            batch = parse(answer, self.name, previous, strings, peers)
         self._last_batch = batch
         return batch
 

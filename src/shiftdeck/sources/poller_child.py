@@ -160,7 +160,8 @@ def _streamed(sender: DiffSender, index: int, seen: _Seen) -> Progress:
     """A first answer's alerts, sent on as they are parsed: the UI process unpickles each
     part while the next one is parsed. `seen` holds them, so the poll's own diff has only the
     rest; the UI process applies the parts as they come, and its poll ends with that diff.
-    Called in the parsing thread, before the first ask touches `seen`."""
+    Called in the parsing thread: the loop reads `seen.alerts` and `sent` once the poll is
+    over (`_diff`)."""
     def send(alerts: Sequence[Alert]) -> None:
         seen.alerts.update((alert.fingerprint, alert) for alert in alerts)
         sender.send(Diff(STREAMED, index, full=not seen.sent, changed=tuple(alerts),
