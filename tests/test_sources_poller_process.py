@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from shiftdeck.sources.alertmanager import AlertmanagerClient
@@ -19,7 +20,7 @@ from shiftdeck.sources.poller_process import level_rules, polled_apart
 from shiftdeck.sources.poller_wire import PART, Diff, parts
 
 from .support.factories import make_alert
-from .support.faults import FaultProxy
+from .support.faults import FaultProxy, FaultServer
 from .support.helpers import config_for
 
 pytestmark = pytest.mark.timeout(60)
@@ -389,7 +390,7 @@ def test_a_large_diff_is_handed_over_without_waiting_for_the_ui_to_read_it():
     sender = DiffSender(ours)
     big = Diff(7, 0, full=True, changed=tuple(
         make_alert(f"Alert{i}", pod=f"pod-{i}", summary="x" * 200) for i in range(3 * PART)))
-    for part in parts(big):  # ~3 MB, far more than a socket holds: this returns all the same
+    for part in parts(big):  # MBs, far more than a socket holds: this returns all the same
         sender.send(part)
     received = [pickle.loads(theirs.recv_bytes()) for _ in range(3)]
     assert [d.changed for d in received] == [p.changed for p in parts(big)]
@@ -459,3 +460,31 @@ def test_the_poller_rebuilds_the_severities_that_give_every_alert_the_same_level
                    {"team": "payroll", "severity": "warning"}, {"severity": "info"}, {}):
         assert rebuilt.level_of(labels).level == policy.level_of(labels).level
     assert policy_of(()) is None
+
+
+def _item(i: int) -> dict:
+    return {"labels": {"alertname": "DiskLow", "pod": f"pod-{i}"}, "annotations": {},
+            "startsAt": "2026-11-22T13:00:00Z", "endsAt": "2026-11-22T14:00:00Z",
+            "updatedAt": "2026-11-22T13:00:00Z", "fingerprint": f"{i:016x}",
+            "receivers": [{"name": "team"}], "generatorURL": "",
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": []}}
+
+
+async def test_a_first_answer_found_broken_after_its_first_part_crossed_leaves_nothing(clock):
+    """PART alerts crossed while the rest was parsed, then the answer turned out not to be
+    JSON: that poll fails, and the next good answer is exactly what the UI process holds."""
+    good = [orjson.dumps(_item(i)) for i in range(PART + 5)]
+    broken = b"[" + b",".join(good) + b',{"labels":}]'
+    with FaultServer((200, "application/json", broken)) as server:
+        (source,) = polled_apart(config_for([server.url], timeout="20s"))
+        try:
+            with pytest.raises(SourceError, match="invalid or truncated JSON"):
+                await source.report(clock.now())
+            assert len(source.alerts) == PART  # the part that crossed before the end was read
+            server.answer = (200, "application/json",
+                             orjson.dumps([_item(i) for i in range(PART, PART + 3)]))
+            report, _ = await source.report(clock.now())
+        finally:
+            await source.aclose()
+    assert sorted(a.labels["pod"] for a in report.alerts) == \
+        [f"pod-{i}" for i in range(PART, PART + 3)]
