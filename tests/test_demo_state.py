@@ -95,7 +95,12 @@ def test_the_demo_config_points_every_stateful_path_into_the_demo_dir() -> None:
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_a_killed_demo_leaves_no_directory(tmp_path: Path, how: signal.Signals) -> None:
     env, _home, tmp = _isolated_env(tmp_path)
-    code = ("import sys, time\n"
+    # The signal's own action, whatever the test run inherited (under `nohup` SIGHUP is
+    # ignored, and an ignored or blocked signal passes through exec). SIGKILL has no other.
+    default = ("" if how is signal.SIGKILL else
+               f"signal.signal({int(how)}, signal.SIG_DFL)\n"
+               f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {{{int(how)}}})\n")
+    code = ("import signal, sys, time\n" + default +
             "from shiftdeck.clock import SystemClock\n"
             "from shiftdeck.demo import DemoEnvironment\n"
             "demo = DemoEnvironment(SystemClock()); demo.start()\n"
