@@ -156,3 +156,31 @@ def test_progress_is_handed_the_alerts_in_order_while_they_are_parsed():
     assert handed == [["pod-0", "pod-1"], ["pod-2", "pod-3"]]  # pod-4: only in the batch
     assert [a.labels["pod"] for a in batch.alerts] == [f"pod-{i}" for i in range(5)]
     assert batch.skipped == 1
+
+
+def test_an_answer_whose_every_item_is_unchanged_gives_back_the_very_batch():
+    first = parse_alert_items(_body([_raw(i) for i in range(4)]), "am0")
+    assert parse_alert_items(_body([_raw(i) for i in range(4)]), "am0", first) is first
+    empty = parse_alert_items(b"[]", "am0")
+    assert parse_alert_items(b"[]", "am0", empty) is empty
+
+
+@pytest.mark.parametrize("changed", [
+    [0, 1, 2, 3, 4],                 # one more at the end
+    [0, 1, 2],                       # one fewer at the end
+    [1, 2, 3],                       # one fewer at the start
+    [0, 2, 1, 3],                    # two swapped
+    [0, 1, "new", 3],                # one changed in the middle
+    [0, 1, 1, 2, 3],                 # the same item twice
+    [0, "malformed", 2, 3],
+])
+def test_an_answer_that_differs_anywhere_reads_as_a_fresh_one(changed):
+    first = parse_alert_items(_body([_raw(i) for i in range(4)]), "am0")
+    payload = [_raw(i) if isinstance(i, int) else
+               {"labels": "x"} if i == "malformed" else _raw(9, annotations={"summary": i})
+               for i in changed]
+    again = parse_alert_items(_body(payload), "am0", first, CleanCache())
+    fresh = parse_alert_items(_body(payload), "am0")
+    assert again is not first
+    assert (again.alerts, again.skipped, set(again.by_digest)) == \
+        (fresh.alerts, fresh.skipped, set(fresh.by_digest))

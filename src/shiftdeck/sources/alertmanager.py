@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import chain, islice
 from typing import Any
 from urllib.parse import quote
 
@@ -110,9 +111,29 @@ def parse_alert_items(body: bytes, instance: str, previous: AlertBatch | None = 
     """`parse_alerts` of the JSON array `body`, decoded one item at a time (json_items): an
     item whose very bytes `previous` parsed is its Alert again, not even decoded. Raises
     NotItems when `body` is not a compact array of objects (decode it whole then), maybe
-    after `progress` was handed some alerts."""
-    return _batch(_items_parsed(body, instance, previous, cache, peers, policy), instance,
-                  progress)
+    after `progress` was handed some alerts. The very batch `previous` when every item is its
+    item again, in its order."""
+    found = _items_parsed(body, instance, previous, cache, peers, policy)
+    if progress is None and previous is not None and previous.instance == instance \
+            and len(previous.by_digest) == len(previous.alerts) and not previous.skipped:
+        same, rest = _same_or_rest(found, previous)
+        return same if same is not None else _batch(rest, instance)
+    return _batch(found, instance, progress)
+
+
+def _same_or_rest(found: Iterator[tuple[bytes, KeyedAlert | None]], previous: AlertBatch
+                  ) -> tuple[AlertBatch | None, Iterable[tuple[bytes, KeyedAlert | None]]]:
+    """`previous` when `found` is its items again in its order (a poll where nothing changed
+    then builds no new maps); else None and all of `found`, read so far or not."""
+    expected = iter(previous.by_digest.items())
+    matched = 0
+    for item in found:
+        if next(expected, None) != item:
+            return None, chain(islice(previous.by_digest.items(), matched), (item,), found)
+        matched += 1
+    if next(expected, None) is None:
+        return previous, ()
+    return None, islice(previous.by_digest.items(), matched)
 
 
 JOINED_MAX = 64

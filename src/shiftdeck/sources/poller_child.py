@@ -47,6 +47,8 @@ class _Seen:
     """What was last sent of one source."""
 
     alerts: dict[str, Alert] = field(default_factory=dict)
+    listed: tuple[Alert, ...] | None = None
+    """The tuple `alerts` was made of."""
     silences: tuple[Silence, ...] | None = None
     expressions: Mapping[str, str] | None = None
     sent: bool = False
@@ -245,19 +247,24 @@ def _diff(ask: Ask, seen: _Seen, alerts: tuple[Alert, ...], skipped: int,
           offset: timedelta | None) -> Diff:
     """The Diff of this answer against `seen`, which then becomes this answer. Unchanged alerts
     are mostly the very objects sent before (Alertmanager's parser reuses them): `is` finds
-    those at once, `==` the rest."""
-    now = {alert.fingerprint: alert for alert in alerts}
-    before = seen.alerts
-    changed = tuple(a for fp, a in now.items()
-                    if (old := before.get(fp)) is not a and old != a)
-    removed = tuple(fp for fp in before if fp not in now)
+    those at once, `==` the rest; the very tuple sent before (a batch where nothing changed)
+    costs nothing."""
+    changed: tuple[Alert, ...] = ()
+    removed: tuple[str, ...] = ()
+    if alerts is not seen.listed:
+        now = {alert.fingerprint: alert for alert in alerts}
+        before = seen.alerts
+        changed = tuple(a for fp, a in now.items()
+                        if (old := before.get(fp)) is not a and old != a)
+        removed = tuple(fp for fp in before if fp not in now)
+        seen.alerts, seen.listed = now, alerts
     diff = Diff(ask.number, ask.index, full=not seen.sent, changed=changed, removed=removed,
                 skipped=skipped,
                 silences=None if silences == seen.silences else silences,
                 silences_error=silences_error,
                 expressions=None if expressions == seen.expressions else dict(expressions),
                 clock_offset=offset)
-    seen.alerts, seen.silences, seen.expressions, seen.sent = now, silences, expressions, True
+    seen.silences, seen.expressions, seen.sent = silences, expressions, True
     return diff
 
 
