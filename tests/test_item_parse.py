@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shiftdeck.domain.intern import CleanCache
-from shiftdeck.sources.alertmanager import (JOINED_MAX, Progress, parse_alert_answer,
-                                            parse_alert_items, parse_alerts)
+from shiftdeck.sources.alertmanager import (JOINED_BYTES, JOINED_MAX, Progress,
+                                            parse_alert_answer, parse_alert_items, parse_alerts)
 from shiftdeck.sources.http import Answer
 from shiftdeck.sources.json_items import NotItems, items
 
@@ -109,6 +109,17 @@ def test_an_item_cut_in_more_slices_than_are_joined_is_decoded_whole():
         parse_alert_items(body, "am0")
     answer = Answer(200, "OK", {}, body)  # type: ignore[arg-type]
     assert parse_alert_answer(answer, "am0").alerts[0].receivers[-1] == f"r{JOINED_MAX}"
+
+
+def test_an_item_cut_in_slices_larger_than_are_joined_is_decoded_whole():
+    """Each try decodes the joined slices again: huge ones are not tried over and over."""
+    huge = _raw(0, annotations={"summary": "x" * JOINED_BYTES},
+                receivers=[{"name": "team"}, {"name": "pager"}])
+    body = _body([huge, _raw(1)])
+    with pytest.raises(NotItems):
+        parse_alert_items(body, "am0")
+    answer = Answer(200, "OK", {}, body)  # type: ignore[arg-type]
+    assert parse_alert_answer(answer, "am0").alerts[0].receivers == ("team", "pager")
 
 
 @pytest.mark.parametrize("body", [

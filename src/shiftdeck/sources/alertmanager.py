@@ -139,6 +139,9 @@ def _same_or_rest(found: Iterator[tuple[bytes, KeyedAlert | None]], previous: Al
 JOINED_MAX = 64
 """Slices joined at most into one item (`_items_parsed`): an alert's receivers are a list of
 objects, and each of them past the first is one more slice."""
+JOINED_BYTES = 4 << 20
+"""Bytes joined at most into one item: each try decodes all of them again, so a hostile answer
+of a few huge slices costs at most JOINED_MAX tries of this size before it is decoded whole."""
 
 
 def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
@@ -147,7 +150,7 @@ def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
     """Each item's digest and what it parses to (None: malformed). A slice that does not
     decode is the start of an item holding a list of objects (`json_items`): the slices after
     it are joined to it until they decode. A JSON value has one end, so what decodes is that
-    item; past JOINED_MAX slices the answer is decoded whole."""
+    item; past JOINED_MAX slices or JOINED_BYTES the answer is decoded whole."""
     known = _known(previous, instance)
     known_digests = (previous.by_digest if previous is not None and previous.instance == instance
                      else {})
@@ -161,7 +164,7 @@ def _items_parsed(body: bytes, instance: str, previous: AlertBatch | None,
                 raw = orjson.loads(item)
             except orjson.JSONDecodeError:
                 held.append(piece)
-                if len(held) >= JOINED_MAX:
+                if len(held) >= JOINED_MAX or len(item) > JOINED_BYTES:
                     raise NotItems("an item does not decode") from None
                 continue
             found = _parse_item(raw, instance, known, cache, peers, policy)
